@@ -1,0 +1,17 @@
+"""Builds the registration service's app (uvicorn services.registration.app:app)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.registration.api import router
+from services.registration.settings import Settings
+from shared.web import create_service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Creates the app: HTTP routes only; registration consumes no stream."""
+    return create_service_app(settings or Settings(), title="Menjamu: pendaftaran",
+                              routers=[router])

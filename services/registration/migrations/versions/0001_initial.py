@@ -1,0 +1,52 @@
+"""Initial registration schema: activities, registrations, outbox, processed events.
+
+Revision ID: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from shared.outbox import INFRA_METADATA
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    INFRA_METADATA.create_all(op.get_bind())
+    op.create_table(
+        "activities",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant", sa.String(64), nullable=False, index=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("location", sa.String(200), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=True),
+        sa.Column("registration_open", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(120), nullable=False),
+    )
+    op.create_table(
+        "registrations",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("activity_id", sa.Uuid(), sa.ForeignKey("activities.id"), nullable=False,
+                  index=True),
+        sa.Column("tenant", sa.String(64), nullable=False, index=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("school", sa.String(160), nullable=False),
+        sa.Column("phone", sa.String(20), nullable=False),
+        sa.Column("level", sa.String(40), nullable=False),
+        sa.Column("desa", sa.String(120), nullable=True),
+        sa.Column("consent", sa.Boolean(), nullable=False),
+        sa.Column("correlation_id", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("activity_id", "phone", name="uq_registration_phone"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("registrations")
+    op.drop_table("activities")
+    INFRA_METADATA.drop_all(op.get_bind())

@@ -1,0 +1,15 @@
+"""Registration service settings (env prefix REGISTRATION_)."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of the registration service."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore")
+    service_name: ClassVar[str] = "registration"
+    default_port: ClassVar[int] = 8001

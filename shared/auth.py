@@ -1,0 +1,95 @@
+"""Bearer tokens for non-public endpoints: role-scoped (admin, operator, mentor), per tenant.
+
+The bootstrap admin token (MENJAMU_ADMIN_TOKEN) is accepted as is, for every tenant. Other
+tokens are signed (HMAC-SHA256 with a key derived from the admin token), so every service
+verifies them without a shared database; rotating the admin token revokes them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["admin", "operator", "mentor"]
+ROLES: tuple[Role, ...] = ("admin", "operator", "mentor")
+ALL_TENANTS = "*"
+_PREFIX = "mj1"
+
+
+class AuthError(Exception):
+    """A token is missing, malformed, expired or lacks the needed role or tenant."""
+
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: role, tenant ('*' = every tenant) and a subject for the audit log."""
+
+    role: Role
+    tenant: str
+    subject: str
+
+    def can_act_for(self, tenant: str) -> bool:
+        """Tells whether this principal may act for the given tenant."""
+        return self.tenant in (ALL_TENANTS, tenant)
+
+
+def _key(admin_token: str) -> bytes:
+    return hashlib.sha256(b"menjamu-token-signing:" + admin_token.encode()).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_token(admin_token: str, *, role: Role, tenant: str, subject: str,
+                ttl_days: int | None = 365) -> str:
+    """Signs a token for a role on a tenant; it expires after ttl_days (None = never)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    payload = {"r": role, "t": tenant, "s": subject,
+               "e": int(time.time() + ttl_days * 86400) if ttl_days else None}
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    signature = _b64(hmac.new(_key(admin_token), body.encode(), hashlib.sha256).digest())
+    return f"{_PREFIX}.{body}.{signature}"
+
+
+def verify_token(admin_token: str | None, token: str) -> Principal:
+    """Returns the principal of a valid token, else raises AuthError."""
+    if not admin_token:
+        raise AuthError("Server belum dikonfigurasi: MENJAMU_ADMIN_TOKEN belum diatur.", status=503)
+    if hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Principal(role="admin", tenant=ALL_TENANTS, subject="bootstrap-admin")
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != _PREFIX:
+        raise AuthError("Token tidak valid.")
+    expected = _b64(hmac.new(_key(admin_token), parts[1].encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, parts[2]):
+        raise AuthError("Token tidak valid.")
+    payload = json.loads(_unb64(parts[1]))
+    if payload.get("e") is not None and payload["e"] < time.time():
+        raise AuthError("Token sudah kedaluwarsa. Minta token baru kepada admin.")
+    if payload.get("r") not in ROLES:
+        raise AuthError("Token tidak valid.")
+    return Principal(role=payload["r"], tenant=payload["t"], subject=payload["s"])
+
+
+def authorize(principal: Principal, roles: tuple[Role, ...], tenant: str | None = None) -> None:
+    """Raises AuthError (403) unless the principal has one of the roles (admin always does)."""
+    if principal.role != "admin" and principal.role not in roles:
+        raise AuthError("Anda tidak berwenang untuk tindakan ini.", status=403)
+    if tenant is not None and not principal.can_act_for(tenant):
+        raise AuthError(f"Anda tidak berwenang untuk kecamatan '{tenant}'.", status=403)

@@ -1,0 +1,23 @@
+"""Events published by the certificates service."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from shared.contracts.envelope import Event
+
+
+class CertificateIssuedV1(Event):
+    """A participant's e-certificate was rendered and can be downloaded and verified."""
+
+    type: Literal["certificates.certificate_issued"] = "certificates.certificate_issued"
+    version: Literal[1] = 1
+
+    certificate_id: UUID
+    registration_id: UUID
+    number: str = Field(description="Printed certificate number, unique per tenant.")
+    download_url: str
+    verify_url: str

@@ -1,0 +1,82 @@
+"""Async database access: one engine per service, sessions that commit or roll back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shared.settings import ServiceSettings
+
+AFTER_COMMIT_FLAG = "menjamu_after_commit"
+
+
+def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
+    """Returns the URL and engine options: search_path per service on PostgreSQL."""
+    url = settings.effective_database_url
+    if url.startswith("postgresql"):
+        return url, {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "connect_args": {"server_settings": {"search_path": settings.schema_name}},
+        }
+    if url.startswith("sqlite"):
+        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        return url, {"connect_args": {"timeout": 30}}
+    return url, {}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the relay read while a request writes; busy_timeout waits instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """One service's engine and session factory."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        url, options = engine_options(settings)
+        self.settings = settings
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.after_commit: list[Callable[[], None]] = []
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Yields a session that commits on success and rolls back on any error."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            if session.info.pop(AFTER_COMMIT_FLAG, False):
+                for hook in self.after_commit:
+                    hook()
+
+    async def ping(self) -> None:
+        """Raises when the database cannot answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Closes every pooled connection."""
+        await self.engine.dispose()
+
+
+def mark_after_commit(session: AsyncSession) -> None:
+    """Asks the session's owner to run the after-commit hooks (e.g. wake the outbox relay)."""
+    session.info[AFTER_COMMIT_FLAG] = True

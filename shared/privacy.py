@@ -1,0 +1,50 @@
+"""Masking of personal data before it reaches a log line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Indonesian mobile numbers in any common spelling: +62 812..., 62812..., 0812...
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?62|0)[\s-]?8[\d\s-]{7,14}\d(?!\d)")
+_PHONE_KEYS = frozenset({"phone", "phone_number", "to", "from_", "wa_id", "nomor_hp", "recipient"})
+_NAME_KEYS = frozenset({"name", "nama", "participant_name", "respondent_name"})
+
+
+def mask_phone(value: str) -> str:
+    """Masks a phone number, keeping the country prefix and the last two digits."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 6:
+        return "***"
+    return f"{'+' if value.strip().startswith('+') else ''}{digits[:4]}****{digits[-2:]}"
+
+
+def mask_name(value: str) -> str:
+    """Masks a person's name to its first letter."""
+    return f"{value[:1]}***" if value else value
+
+
+def mask_text(text: str) -> str:
+    """Masks every phone number found inside free text."""
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """Masks one log field by its key (phones, names) or its content (phones in text)."""
+    if isinstance(value, str):
+        if key in _PHONE_KEYS:
+            return mask_phone(value)
+        if key in _NAME_KEYS:
+            return mask_name(value)
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(key, v) for v in value]
+    return value
+
+
+def mask_event_dict(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: no personal data in clear in any log line."""
+    return {k: mask_value(k, v) for k, v in event_dict.items()}

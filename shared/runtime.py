@@ -1,0 +1,96 @@
+"""A service process's moving parts: database, Redis, broker, outbox relay, consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
+
+from shared.consumer import Consumers, Reaction
+from shared.db import Database
+from shared.logging import get_logger
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.tenants import Tenant, load_tenants
+
+log = get_logger(__name__)
+
+
+class Runtime:
+    """Holds what one service process shares between HTTP routes and stream handlers."""
+
+    def __init__(self, settings: ServiceSettings, reactions: Sequence[Reaction[Any]] = ()) -> None:
+        self.settings = settings
+        self.db = Database(settings)
+        self.redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=10,
+                                           socket_connect_timeout=5, health_check_interval=30)
+        self.broker = RedisBroker(settings.redis_url, logger=logging.getLogger("faststream"),
+                                  log_level=logging.DEBUG, graceful_timeout=15.0)
+        self.relay = OutboxRelay(self.db, self.redis, batch=settings.relay_batch,
+                                 interval_ms=settings.relay_interval_ms,
+                                 maxlen=settings.stream_maxlen)
+        self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
+        self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
+        self.messaging_started = False
+        self.state: dict[str, Any] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def tenant(self, code: str) -> Tenant | None:
+        """Returns a tenant by code, or None."""
+        return self.tenants.get(code)
+
+    async def start(self) -> None:
+        """Starts the relay now and the consumers as soon as Redis answers."""
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self._start_messaging(), name="messaging"))
+
+    async def _start_messaging(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.consumers.prepare()
+                if self.consumers.reactions:
+                    await self.broker.start()
+                break
+            except Exception as exc:
+                log.warning("messaging.start_failed", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.messaging_started = True
+        log.info("messaging.started", groups=[r.group for r in self.consumers.reactions])
+        if self.consumers.reactions:
+            await self.consumers.supervise()
+
+    async def stop(self) -> None:
+        """Stops consumers first (in-flight handlers finish), then the relay and connections."""
+        if self.messaging_started and self.consumers.reactions:
+            await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.redis.aclose()
+        await self.db.dispose()
+
+    async def readiness(self) -> dict[str, Any]:
+        """Checks the database, Redis and the consumer groups; 'ready' is their conjunction."""
+        checks: dict[str, Any] = {}
+        try:
+            await self.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await self.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        if checks["redis"] == "ok":
+            checks["consumers"] = ("ok" if self.messaging_started
+                                   and await self.consumers.groups_ok() else "starting")
+        checks["outbox_relay"] = "ok" if not self.relay.last_error else "retrying"
+        ready = all(v == "ok" for k, v in checks.items() if k != "outbox_relay")
+        return {"ready": ready, "service": self.settings.service_name, "checks": checks}

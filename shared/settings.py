@@ -1,0 +1,106 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings: global names (REDIS_URL, DATABASE_URL, MENJAMU_*) plus per-service ones.
+
+    Fields without an explicit alias take the service's prefix, e.g. CERTIFICATES_PORT.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MENJAMU_", extra="ignore")
+
+    service_name: ClassVar[str] = "menjamu"
+    default_port: ClassVar[int] = 8000
+
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias=AliasChoices("MENJAMU_ENV")
+    )
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, validation_alias=AliasChoices("MENJAMU_LOG_FORMAT")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("MENJAMU_LOG_LEVEL"))
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "MENJAMU_REDIS_URL"),
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "MENJAMU_DATABASE_URL")
+    )
+    db_schema_prefix: str = Field(
+        default="", validation_alias=AliasChoices("MENJAMU_DB_SCHEMA_PREFIX")
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data", validation_alias=AliasChoices("MENJAMU_DATA_DIR")
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MENJAMU_ADMIN_TOKEN")
+    )
+    tenants_dir: Path = Field(
+        default=PROJECT_ROOT / "deploy" / "tenants",
+        validation_alias=AliasChoices("MENJAMU_TENANTS_DIR"),
+    )
+    default_tenant: str = Field(
+        default="mojosari", validation_alias=AliasChoices("MENJAMU_DEFAULT_TENANT")
+    )
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str = ""
+
+    consumer_name: str = Field(default_factory=_default_consumer_name)
+    read_batch: int = Field(default=10, ge=1, le=1000)
+    max_deliveries: int = Field(default=5, ge=1)
+    claim_idle_ms: int = Field(default=60_000, ge=100)
+    poll_ms: int = Field(default=1_000, ge=10)
+    stream_maxlen: int = Field(
+        default=1_000_000, ge=1000, validation_alias=AliasChoices("MENJAMU_STREAM_MAXLEN")
+    )
+    relay_batch: int = Field(default=500, ge=1)
+    relay_interval_ms: int = Field(default=500, ge=10)
+
+    @property
+    def schema_name(self) -> str:
+        """PostgreSQL schema of this service (prefix + service name)."""
+        return f"{self.db_schema_prefix}{self.service_name}"
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL when given, else this service's own SQLite file under the data folder."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.sqlite3')}"
+
+    @property
+    def effective_port(self) -> int:
+        """The HTTP port: the service's setting or its default."""
+        return self.port or self.default_port
+
+    @property
+    def effective_public_url(self) -> str:
+        """Base URL participants and operators use to reach this service."""
+        return (self.public_url or f"http://{self.host}:{self.effective_port}").rstrip("/")
+
+    @property
+    def effective_log_format(self) -> str:
+        """JSON in production, readable console in development, unless set."""
+        if self.log_format:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"

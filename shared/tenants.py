@@ -1,0 +1,65 @@
+"""Tenants (kecamatan) come from YAML files, one per kecamatan, in the tenants folder."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WhatsAppGroupSeed(BaseModel):
+    """A mentors' WhatsApp group known at deployment (the mentor created it on a phone)."""
+
+    name: str
+    invite_link: str
+
+
+class Tenant(BaseModel):
+    """One kecamatan's facts: names, signer of the certificate, contacts, levels, desa."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: str
+    kemendagri_code: str = ""
+    name: str
+    kabupaten: str = ""
+    provinsi: str = ""
+    programme: str = ""
+    camat: str = ""
+    camat_title: str = "Camat"
+    address: str = ""
+    call_center: str = ""
+    timezone: str = "Asia/Jakarta"
+    participant_levels: list[str] = Field(default_factory=list)
+    desa: list[str] = Field(default_factory=list)
+    consultation_rules: list[str] = Field(default_factory=list)
+    survey_units: dict[str, str] = Field(default_factory=dict)
+    whatsapp_groups: list[WhatsAppGroupSeed] = Field(default_factory=list)
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+
+def load_tenant_file(path: Path) -> Tenant:
+    """Reads one tenant file: `tenant:` facts plus the top-level lists."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    facts = dict(data.get("tenant") or {})
+    facts.setdefault("participant_levels", data.get("participant_levels") or [])
+    facts.setdefault("consultation_rules", data.get("consultation_rules") or [])
+    for key in ("desa", "survey_units", "whatsapp_groups"):
+        if key in data:
+            facts.setdefault(key, data[key])
+    return Tenant(**facts, raw=data)
+
+
+@lru_cache(maxsize=8)
+def load_tenants(directory: Path) -> dict[str, Tenant]:
+    """Loads every *.yaml tenant file of a folder, by tenant code."""
+    tenants = {}
+    for path in sorted(directory.glob("*.yaml")):
+        tenant = load_tenant_file(path)
+        tenants[tenant.code] = tenant
+    if not tenants:
+        raise RuntimeError(f"no tenant file (*.yaml) in {directory}")
+    return tenants
