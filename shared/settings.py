@@ -23,7 +23,7 @@ class ServiceSettings(BaseSettings):
     Fields without an explicit alias take the service's prefix, e.g. CERTIFICATES_PORT.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MENJAMU_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MENJAMU_", extra="ignore", validate_by_name=True)
 
     service_name: ClassVar[str] = "menjamu"
     default_port: ClassVar[int] = 8000
