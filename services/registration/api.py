@@ -27,8 +27,7 @@ log = get_logger(__name__)
 
 def _activity_read(runtime: RuntimeDep, activity: Activity) -> ActivityRead:
     read = ActivityRead.model_validate(activity)
-    read.registration_url = (f"{runtime.settings.effective_public_url}/api/v1/events/"
-                             f"{activity.id}/registrations")
+    read.registration_url = f"{runtime.settings.effective_public_url}/daftar/{activity.id}"
     return read
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,16 @@ async def test_operator_endpoints_need_a_token_of_the_right_tenant(settings: Set
             "role": "operator", "tenant": "mojosari", "subject": "op1"})).json()["token"]
         assert (await client.post("/api/v1/events", json=EVENT,
                                   headers=auth(operator))).status_code == 201
+
+
+async def test_public_form_page_shows_the_event_and_the_tenant_levels(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await _create_event(client, title="Sosialisasi <KTP-el>")
+        page = await client.get(f"/daftar/{event_id}")
+        assert page.status_code == 200
+        assert "Sosialisasi &lt;KTP-el&gt;" in page.text
+        assert "5 Desember 2026" in page.text
+        assert "<option>Organisasi Masyarakat</option>" in page.text
+        missing = await client.get(f"/daftar/{uuid.uuid4()}")
+        assert missing.status_code == 404
+        assert "Kegiatan tidak ditemukan" in missing.json()["message"]

@@ -1,0 +1,19 @@
+"""Dates as people in Indonesia read them, and the tenant's local day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+         "September", "Oktober", "November", "Desember")
+
+
+def format_date_id(value: date) -> str:
+    """Formats a date the Indonesian way: date(2026, 11, 28) -> "28 November 2026"."""
+    return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+
+
+def local_date(moment: datetime, timezone: str = "Asia/Jakarta") -> date:
+    """Returns the calendar date of an aware moment in the tenant's time zone (WIB default)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
