@@ -82,24 +82,23 @@ class Consumers:
         claimer_sub = StreamSub(stream, group=reaction.group, consumer=f"{s.consumer_name}-claim",
                                 min_idle_time=s.claim_idle_ms, polling_interval=s.poll_ms)
 
+        reader = self.broker.subscriber(stream=reader_sub, ack_policy=AckPolicy.MANUAL)
+        claimer = self.broker.subscriber(stream=claimer_sub, ack_policy=AckPolicy.MANUAL)
         if reaction.batch:
             async def read_batch(message: RedisBatchStreamMessage) -> None:
                 await self._handle_batch(reaction, message)
 
-            reader = self.broker.subscriber(stream=reader_sub, ack_policy=AckPolicy.MANUAL)(
-                read_batch)
+            reader(read_batch)
         else:
             async def read_one(message: RedisStreamMessage) -> None:
                 await self._handle_one(reaction, message, claimed=False)
 
-            reader = self.broker.subscriber(stream=reader_sub, ack_policy=AckPolicy.MANUAL)(
-                read_one)
+            reader(read_one)
 
         async def claim_one(message: RedisStreamMessage) -> None:
             await self._handle_one(reaction, message, claimed=True)
 
-        claimer = self.broker.subscriber(stream=claimer_sub, ack_policy=AckPolicy.MANUAL)(
-            claim_one)
+        claimer(claim_one)
         self.subscribers += [reader, claimer]
 
     async def prepare(self) -> None:
@@ -114,7 +113,7 @@ class Consumers:
         for reaction in self.reactions:
             if not await group_exists(self.redis, reaction.event.STREAM, reaction.group):
                 return False
-        return all(getattr(sub, "running", True) for sub in self.subscribers)
+        return all(sub.running for sub in self.subscribers)
 
     async def supervise(self, every_s: float = 5.0) -> None:
         """Recreates lost groups (a Redis restart without persistence) and restarts readers."""
@@ -126,8 +125,9 @@ class Consumers:
                 log.warning("consumer.groups_lost_recreating")
                 await self.prepare()
                 for sub in self.subscribers:
-                    if not getattr(sub, "running", True):
-                        await sub.start()
+                    if sub.running:
+                        await sub.stop()
+                    await sub.start()
             except Exception as exc:
                 log.warning("consumer.supervise_failed", error=str(exc))
 

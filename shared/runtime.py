@@ -63,7 +63,7 @@ class Runtime:
         self.messaging_started = True
         log.info("messaging.started", groups=[r.group for r in self.consumers.reactions])
         if self.consumers.reactions:
-            await self.consumers.supervise()
+            await self.consumers.supervise(self.settings.supervise_interval_s)
 
     async def stop(self) -> None:
         """Stops consumers first (in-flight handlers finish), then the relay and connections."""

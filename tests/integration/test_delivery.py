@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -211,3 +212,25 @@ async def _pending_is(redis: Redis, group: str, pending: int, entries_read: int 
                 return False
             return bool(info["pending"] == pending)
     return False
+
+
+async def test_consumers_recover_when_redis_loses_their_groups(settings: ServiceSettings) -> None:
+    """A Redis restart without persistence drops the groups; the consumer must not idle."""
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        async with consuming(settings, db,
+                             Reaction("test.record", ResponseSubmittedV1, record)) as consumers:
+            supervisor = asyncio.create_task(consumers.supervise(0.3))
+            await publish(redis, event("before"))
+            await wait_for(lambda: _equals(count_effects(db), 1), what="first effect")
+            await redis.flushdb()
+            await wait_for(lambda: _not(consumers.groups_ok()), what="groups lost")
+            await wait_for(consumers.groups_ok, what="groups recreated and readers restarted")
+            await publish(redis, event("after"))
+            await wait_for(lambda: _equals(count_effects(db), 2), what="effect after recovery")
+            supervisor.cancel()
+        await redis.aclose()
+
+
+async def _not(awaitable: Any) -> bool:
+    return not await awaitable
