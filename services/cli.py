@@ -15,8 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `menjamu` console script."""
     parser = argparse.ArgumentParser(prog="menjamu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start all four services (embedded Redis and SQLite "
-                                     "unless REDIS_URL / DATABASE_URL are set)")
+    run = sub.add_parser(
+        "run",
+        help="start all four services (embedded Redis and SQLite "
+        "unless REDIS_URL / DATABASE_URL are set)",
+    )
     run.add_argument("--only", nargs="*", choices=SERVICES, help="start only these services")
     serve = sub.add_parser("serve", help="serve one service (HTTP + its consumers)")
     serve.add_argument("service", choices=SERVICES)
@@ -56,9 +59,15 @@ def _serve(name: str) -> int:
 
     service = entry(name)
     settings = service.settings()
-    uvicorn.run(f"{service.app_module}:create_app", factory=True, host=settings.host,
-                port=settings.effective_port, log_config=None, proxy_headers=True,
-                timeout_graceful_shutdown=20)
+    uvicorn.run(
+        f"{service.app_module}:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.effective_port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
     return 0
 
 
@@ -80,8 +89,15 @@ def _token(args: argparse.Namespace) -> int:
     if admin is None:
         print("MENJAMU_ADMIN_TOKEN is not set", file=sys.stderr)
         return 2
-    print(issue_token(admin.get_secret_value(), role=args.role, tenant=args.tenant,
-                      subject=args.subject, ttl_days=args.ttl_days))
+    print(
+        issue_token(
+            admin.get_secret_value(),
+            role=args.role,
+            tenant=args.tenant,
+            subject=args.subject,
+            ttl_days=args.ttl_days,
+        )
+    )
     return 0
 
 

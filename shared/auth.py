@@ -55,13 +55,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_token(admin_token: str, *, role: Role, tenant: str, subject: str,
-                ttl_days: int | None = 365) -> str:
+def issue_token(
+    admin_token: str, *, role: Role, tenant: str, subject: str, ttl_days: int | None = 365
+) -> str:
     """Signs a token for a role on a tenant; it expires after ttl_days (None = never)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    payload = {"r": role, "t": tenant, "s": subject,
-               "e": int(time.time() + ttl_days * 86400) if ttl_days else None}
+    payload = {
+        "r": role,
+        "t": tenant,
+        "s": subject,
+        "e": int(time.time() + ttl_days * 86400) if ttl_days else None,
+    }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     signature = _b64(hmac.new(_key(admin_token), body.encode(), hashlib.sha256).digest())
     return f"{_PREFIX}.{body}.{signature}"

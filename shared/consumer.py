@@ -62,8 +62,14 @@ class PoisonMessage(Exception):
 class Consumers:
     """Registers, prepares and supervises a service's reactions on one broker."""
 
-    def __init__(self, broker: RedisBroker, redis: Redis, db: Database,
-                 settings: ServiceSettings, reactions: Sequence[Reaction[Any]]) -> None:
+    def __init__(
+        self,
+        broker: RedisBroker,
+        redis: Redis,
+        db: Database,
+        settings: ServiceSettings,
+        reactions: Sequence[Reaction[Any]],
+    ) -> None:
         self.broker = broker
         self.redis = redis
         self.db = db
@@ -76,20 +82,32 @@ class Consumers:
     def _register(self, reaction: Reaction[Any]) -> None:
         s = self.settings
         stream = reaction.event.STREAM
-        reader_sub = StreamSub(stream, group=reaction.group, consumer=s.consumer_name,
-                               max_records=s.read_batch, polling_interval=s.poll_ms,
-                               batch=reaction.batch)
-        claimer_sub = StreamSub(stream, group=reaction.group, consumer=f"{s.consumer_name}-claim",
-                                min_idle_time=s.claim_idle_ms, polling_interval=s.poll_ms)
+        reader_sub = StreamSub(
+            stream,
+            group=reaction.group,
+            consumer=s.consumer_name,
+            max_records=s.read_batch,
+            polling_interval=s.poll_ms,
+            batch=reaction.batch,
+        )
+        claimer_sub = StreamSub(
+            stream,
+            group=reaction.group,
+            consumer=f"{s.consumer_name}-claim",
+            min_idle_time=s.claim_idle_ms,
+            polling_interval=s.poll_ms,
+        )
 
         reader = self.broker.subscriber(stream=reader_sub, ack_policy=AckPolicy.MANUAL)
         claimer = self.broker.subscriber(stream=claimer_sub, ack_policy=AckPolicy.MANUAL)
         if reaction.batch:
+
             async def read_batch(message: RedisBatchStreamMessage) -> None:
                 await self._handle_batch(reaction, message)
 
             reader(read_batch)
         else:
+
             async def read_one(message: RedisStreamMessage) -> None:
                 await self._handle_one(reaction, message, claimed=False)
 
@@ -105,8 +123,9 @@ class Consumers:
         """Creates every consumer group at the stream's start before the broker reads."""
         for reaction in self.reactions:
             if await ensure_group(self.redis, reaction.event.STREAM, reaction.group):
-                log.info("consumer.group_created", stream=reaction.event.STREAM,
-                         group=reaction.group)
+                log.info(
+                    "consumer.group_created", stream=reaction.event.STREAM, group=reaction.group
+                )
 
     async def groups_ok(self) -> bool:
         """Tells whether every group exists and every subscriber is running."""
@@ -143,23 +162,31 @@ class Consumers:
         except PoisonMessage as exc:
             await self._dead_letter(reaction, message_id, raw["data"], deliveries, str(exc))
             return
-        with bound_context(**event.log_context(), stream=stream, group=reaction.group,
-                           message_id=message_id):
+        with bound_context(
+            **event.log_context(), stream=stream, group=reaction.group, message_id=message_id
+        ):
             if deliveries > self.settings.max_deliveries:
-                await self._dead_letter(reaction, message_id, raw["data"], deliveries,
-                                        "max deliveries exceeded")
+                await self._dead_letter(
+                    reaction, message_id, raw["data"], deliveries, "max deliveries exceeded"
+                )
                 return
             try:
-                done = await asyncio.wait_for(self._apply(reaction, [event]),
-                                              timeout=reaction.timeout_s)
+                done = await asyncio.wait_for(
+                    self._apply(reaction, [event]), timeout=reaction.timeout_s
+                )
             except Exception as exc:
                 # Left pending on purpose: the claimer retries it after claim_idle_ms.
-                log.warning("consumer.handler_failed", delivery=deliveries,
-                            error=f"{type(exc).__name__}: {exc}", exc_info=True)
+                log.warning(
+                    "consumer.handler_failed",
+                    delivery=deliveries,
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=True,
+                )
                 return
             await message.ack()
-            log.info("consumer.handled" if done else "consumer.duplicate_skipped",
-                     delivery=deliveries)
+            log.info(
+                "consumer.handled" if done else "consumer.duplicate_skipped", delivery=deliveries
+            )
 
     async def _handle_batch(self, reaction: Reaction[Any], message: Any) -> None:
         raw = message.raw_message
@@ -174,13 +201,16 @@ class Consumers:
             except PoisonMessage as exc:
                 await self._dead_letter(reaction, message_id, data, 1, str(exc))
         try:
-            done = await asyncio.wait_for(self._apply(reaction, events),
-                                          timeout=reaction.timeout_s)
+            done = await asyncio.wait_for(self._apply(reaction, events), timeout=reaction.timeout_s)
         except Exception as exc:
             # The whole batch stays pending; the claimer retries message by message, so one
             # bad message ends in the dead-letter stream without holding back the others.
-            log.warning("consumer.batch_failed", group=reaction.group, size=len(events),
-                        error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "consumer.batch_failed",
+                group=reaction.group,
+                size=len(events),
+                error=f"{type(exc).__name__}: {exc}",
+            )
             return
         await self.redis.xack(reaction.event.STREAM, reaction.group, *ids)
         log.info("consumer.batch_handled", group=reaction.group, size=len(events), applied=done)
@@ -205,8 +235,11 @@ class Consumers:
                     continue
                 seen.add(key)
                 outcome = await reaction.handle(session, event)
-                await session.execute(insert(processed_events_table).values(
-                    consumer_group=reaction.group, event_id=key, processed_at=utcnow()))
+                await session.execute(
+                    insert(processed_events_table).values(
+                        consumer_group=reaction.group, event_id=key, processed_at=utcnow()
+                    )
+                )
                 for produced in _as_list(outcome):
                     await add_event(session, produced)
                 applied += 1
@@ -217,14 +250,27 @@ class Consumers:
             seen = await _processed_ids(session, reaction.group, events)
         return all(str(e.event_id) in seen for e in events)
 
-    async def _dead_letter(self, reaction: Reaction[Any], message_id: str, data: Any,
-                           deliveries: int, reason: str) -> None:
-        dlq_id = await dead_letter(self.redis, stream=reaction.event.STREAM,
-                                   group=reaction.group, message_id=message_id, data=data,
-                                   deliveries=deliveries, reason=reason,
-                                   maxlen=self.settings.stream_maxlen)
-        log.error("consumer.dead_lettered", group=reaction.group, message_id=message_id,
-                  dlq_id=dlq_id, deliveries=deliveries, reason=reason)
+    async def _dead_letter(
+        self, reaction: Reaction[Any], message_id: str, data: Any, deliveries: int, reason: str
+    ) -> None:
+        dlq_id = await dead_letter(
+            self.redis,
+            stream=reaction.event.STREAM,
+            group=reaction.group,
+            message_id=message_id,
+            data=data,
+            deliveries=deliveries,
+            reason=reason,
+            maxlen=self.settings.stream_maxlen,
+        )
+        log.error(
+            "consumer.dead_lettered",
+            group=reaction.group,
+            message_id=message_id,
+            dlq_id=dlq_id,
+            deliveries=deliveries,
+            reason=reason,
+        )
 
 
 async def _processed_ids(session: AsyncSession, group: str, events: list[Event]) -> set[str]:
@@ -234,7 +280,9 @@ async def _processed_ids(session: AsyncSession, group: str, events: list[Event])
     rows = await session.execute(
         select(processed_events_table.c.event_id).where(
             processed_events_table.c.consumer_group == group,
-            processed_events_table.c.event_id.in_(keys)))
+            processed_events_table.c.event_id.in_(keys),
+        )
+    )
     return {row[0] for row in rows}
 
 

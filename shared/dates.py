@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember")
+BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 
 
 def format_date_id(value: date) -> str:
@@ -17,3 +29,8 @@ def format_date_id(value: date) -> str:
 def local_date(moment: datetime, timezone: str = "Asia/Jakarta") -> date:
     """Returns the calendar date of an aware moment in the tenant's time zone (WIB default)."""
     return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def as_utc(value: datetime) -> datetime:
+    """Returns an aware UTC datetime (SQLite gives back naive ones)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

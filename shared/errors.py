@@ -32,6 +32,18 @@ FIELD_LABELS: dict[str, str] = {
     "unit": "Unit layanan",
     "registration_id": "ID pendaftaran",
     "role": "Peran",
+    "service_type": "Jenis layanan",
+    "gender": "Jenis kelamin",
+    "age": "Usia",
+    "education": "Pendidikan",
+    "occupation": "Pekerjaan",
+    "suggestion": "Saran",
+    "from": "Tanggal awal",
+    "to": "Tanggal akhir",
+    "population": "Populasi",
+    "scheme": "Skema",
+    "invite_link": "Tautan undangan",
+    "reason": "Alasan",
 }
 
 
@@ -89,27 +101,38 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = describe_validation(list(exc.errors()))
         log.info("http.validation_failed", fields=[f["field"] for f in fields])
-        return JSONResponse(status_code=422, content={
-            "error": "data_tidak_valid",
-            "message": "Data belum benar. Periksa kolom berikut: "
-                       + ", ".join(f["label"] for f in fields) + ".",
-            "fields": fields,
-        })
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "data_tidak_valid",
+                "message": "Data belum benar. Periksa kolom berikut: "
+                + ", ".join(f["label"] for f in fields)
+                + ".",
+                "fields": fields,
+            },
+        )
 
     @app.exception_handler(DomainError)
     async def on_domain(_request: Request, exc: DomainError) -> JSONResponse:
         content: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.field:
-            content["fields"] = [{"field": exc.field,
-                                  "label": FIELD_LABELS.get(exc.field, exc.field),
-                                  "message": exc.message}]
+            content["fields"] = [
+                {
+                    "field": exc.field,
+                    "label": FIELD_LABELS.get(exc.field, exc.field),
+                    "message": exc.message,
+                }
+            ]
         return JSONResponse(status_code=exc.status, content=content)
 
     @app.exception_handler(AuthError)
     async def on_auth(_request: Request, exc: AuthError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(status_code=exc.status, headers=headers,
-                            content={"error": "tidak_berwenang", "message": exc.message})
+        return JSONResponse(
+            status_code=exc.status,
+            headers=headers,
+            content={"error": "tidak_berwenang", "message": exc.message},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -118,14 +141,18 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "Halaman atau data tidak ditemukan."
         if exc.status_code == 405:
             message = "Metode HTTP ini tidak didukung untuk alamat tersebut."
-        return JSONResponse(status_code=exc.status_code,
-                            content={"error": "http_error", "message": message})
+        return JSONResponse(
+            status_code=exc.status_code, content={"error": "http_error", "message": message}
+        )
 
     @app.exception_handler(Exception)
     async def on_crash(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", error=type(exc).__name__)
-        return JSONResponse(status_code=500, content={
-            "error": "kesalahan_server",
-            "message": "Terjadi kesalahan pada server. Data Anda tidak hilang; silakan coba lagi "
-                       "beberapa saat lagi.",
-        })
+        return JSONResponse(
+            status_code=500,
+            content={
+                "error": "kesalahan_server",
+                "message": "Terjadi kesalahan pada server. Data Anda tidak hilang; "
+                "silakan coba lagi beberapa saat lagi.",
+            },
+        )

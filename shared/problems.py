@@ -6,8 +6,9 @@ from __future__ import annotations
 class DomainError(Exception):
     """A business rule refused the request; message is for people (Bahasa Indonesia)."""
 
-    def __init__(self, message: str, *, status: int = 400, field: str | None = None,
-                 code: str = "ditolak") -> None:
+    def __init__(
+        self, message: str, *, status: int = 400, field: str | None = None, code: str = "ditolak"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
-from shared.outbox import OutboxRelay
+from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tenants import Tenant, load_tenants
 
@@ -26,13 +26,25 @@ class Runtime:
     def __init__(self, settings: ServiceSettings, reactions: Sequence[Reaction[Any]] = ()) -> None:
         self.settings = settings
         self.db = Database(settings)
-        self.redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=10,
-                                           socket_connect_timeout=5, health_check_interval=30)
-        self.broker = RedisBroker(settings.redis_url, logger=logging.getLogger("faststream"),
-                                  log_level=logging.DEBUG, graceful_timeout=15.0)
-        self.relay = OutboxRelay(self.db, self.redis, batch=settings.relay_batch,
-                                 interval_ms=settings.relay_interval_ms,
-                                 maxlen=settings.stream_maxlen)
+        self.redis: Redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+        )
+        self.broker = RedisBroker(
+            settings.redis_url,
+            logger=logging.getLogger("faststream"),
+            log_level=logging.DEBUG,
+            graceful_timeout=15.0,
+        )
+        self.relay = OutboxRelay(
+            self.db,
+            self.redis,
+            batch=settings.relay_batch,
+            interval_ms=settings.relay_interval_ms,
+            maxlen=settings.stream_maxlen,
+        )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
         self.messaging_started = False
@@ -89,8 +101,9 @@ class Runtime:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
         if checks["redis"] == "ok":
-            checks["consumers"] = ("ok" if self.messaging_started
-                                   and await self.consumers.groups_ok() else "starting")
+            checks["consumers"] = (
+                "ok" if self.messaging_started and await self.consumers.groups_ok() else "starting"
+            )
         checks["outbox_relay"] = "ok" if not self.relay.last_error else "retrying"
         ready = all(v == "ok" for k, v in checks.items() if k != "outbox_relay")
         return {"ready": ready, "service": self.settings.service_name, "checks": checks}

@@ -41,9 +41,17 @@ async def group_exists(redis: Redis, stream: str, group: str) -> bool:
     return any(_s(g["name"]) == group for g in groups)
 
 
-async def dead_letter(redis: Redis, *, stream: str, group: str, message_id: str,
-                      data: dict[Any, Any], deliveries: int, reason: str,
-                      maxlen: int) -> str:
+async def dead_letter(
+    redis: Redis,
+    *,
+    stream: str,
+    group: str,
+    message_id: str,
+    data: dict[Any, Any],
+    deliveries: int,
+    reason: str,
+    maxlen: int,
+) -> str:
     """Copies a message to `<stream>.dlq` with why and where it failed, then acks it."""
     fields: dict[Any, Any] = {
         **data,
@@ -63,7 +71,7 @@ async def dead_letter(redis: Redis, *, stream: str, group: str, message_id: str,
 
 async def list_dead_letters(redis: Redis, stream: str, count: int = 100) -> list[dict[str, Any]]:
     """Lists dead letters of a stream, newest last, without their binary payload."""
-    entries = await redis.xrange(dlq_stream(stream), count=count)
+    entries: list[Any] = await redis.xrange(dlq_stream(stream), count=count) or []
     result = []
     for entry_id, fields in entries:
         info = {_s(k): _s(v) for k, v in fields.items() if _s(k).startswith("dlq_")}
@@ -71,12 +79,13 @@ async def list_dead_letters(redis: Redis, stream: str, count: int = 100) -> list
     return result
 
 
-async def replay_dead_letters(redis: Redis, stream: str, ids: list[str] | None = None,
-                              maxlen: int = 1_000_000) -> int:
+async def replay_dead_letters(
+    redis: Redis, stream: str, ids: list[str] | None = None, maxlen: int = 1_000_000
+) -> int:
     """Re-publishes dead letters to their stream (every group sees them; copies are dropped
     by event_id) and deletes them from the dead-letter stream."""
     dlq = dlq_stream(stream)
-    entries = await redis.xrange(dlq)
+    entries: list[Any] = await redis.xrange(dlq) or []
     replayed = 0
     for entry_id, fields in entries:
         if ids and _s(entry_id) not in ids:

@@ -48,7 +48,9 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("Endpoint ini memerlukan token. Kirim header 'Authorization: Bearer <token>'.")
+        raise AuthError(
+            "Endpoint ini memerlukan token. Kirim header 'Authorization: Bearer <token>'."
+        )
     admin = runtime.settings.admin_token
     principal = verify_token(admin.get_secret_value() if admin else None, token.strip())
     bind_context(principal_role=principal.role, principal=principal.subject)
@@ -78,8 +80,9 @@ def create_service_app(
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """Builds a service's FastAPI app: logging, runtime lifespan, errors, health and routes."""
-    configure_logging(settings.service_name, fmt=settings.effective_log_format,
-                      level=settings.log_level)
+    configure_logging(
+        settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,21 +108,27 @@ def create_service_app(
 
 
 def _correlation_middleware(service: str) -> Callable[..., Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[..., Awaitable[Response]]
-                         ) -> Response:
+    async def middleware(
+        request: Request, call_next: Callable[..., Awaitable[Response]]
+    ) -> Response:
         incoming = request.headers.get(CORRELATION_HEADER, "")
         correlation_id = incoming if _CORRELATION_RE.match(incoming) else str(uuid.uuid4())
         clear_context()
-        bind_context(service=service, correlation_id=correlation_id,
-                     request_id=uuid.uuid4().hex[:12])
+        bind_context(
+            service=service, correlation_id=correlation_id, request_id=uuid.uuid4().hex[:12]
+        )
         request.state.correlation_id = correlation_id
         started = time.perf_counter()
         response = await call_next(request)
         response.headers[CORRELATION_HEADER] = correlation_id
         if request.url.path not in ("/health", "/ready"):
-            log.info("http.request", method=request.method, path=request.url.path,
-                     status=response.status_code,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 1))
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
         return response
 
     return middleware
@@ -153,13 +162,20 @@ def _health_router() -> APIRouter:
 
 def resolve_tenant(runtime: Runtime, principal: Principal, requested: str | None) -> Any:
     """Picks the tenant an operator acts for: asked for, else their own, else the default."""
-    code = requested or (principal.tenant if principal.tenant != "*" else None) \
+    code = (
+        requested
+        or (principal.tenant if principal.tenant != "*" else None)
         or runtime.settings.default_tenant
+    )
     tenant = runtime.tenant(code)
     if tenant is None:
         from shared.problems import DomainError
 
-        raise DomainError(f"Kecamatan '{code}' tidak dikenal.", status=422, field="tenant",
-                          code="data_tidak_valid")
+        raise DomainError(
+            f"Kecamatan '{code}' tidak dikenal.",
+            status=422,
+            field="tenant",
+            code="data_tidak_valid",
+        )
     authorize(principal, (principal.role,), tenant.code)
     return tenant

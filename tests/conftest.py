@@ -47,7 +47,8 @@ async def _drop_schemas(pg_url: str, prefix: str) -> None:
     conn = await asyncpg.connect(pg_url)
     try:
         rows = await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%")
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
+        )
         for row in rows:
             await conn.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
     finally:

@@ -44,10 +44,26 @@ class RedisServer:
     def start(self) -> None:
         """Starts (or restarts) the server on the same port and data folder."""
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.directory), "--appendonly", "yes", "--save", "",
-             "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait(lambda: _ping_redis(self.port), 15, "redis-server")
 
     def stop(self) -> None:
@@ -84,8 +100,13 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         """Starts the process and waits until /health answers."""
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", self.name],
-                                     env=self.env, cwd=ROOT, stdout=log, stderr=log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.name],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
         _wait(self._healthy, 60, f"{self.name} /health (log: {self.log_path})")
         return self
 
@@ -113,18 +134,41 @@ class ServiceProcess:
                 self.proc.kill()
 
 
-def service_env(*, redis_url: str, data_dir: Path, database_url: str | None = None,
-                schema_prefix: str = "", **extra: str) -> dict[str, str]:
+def service_env(
+    *,
+    redis_url: str,
+    data_dir: Path,
+    database_url: str | None = None,
+    schema_prefix: str = "",
+    **extra: str,
+) -> dict[str, str]:
     """Environment of a service process in tests: fast timings, known admin token."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MENJAMU_", "REGISTRATION_", "CERTIFICATES_", "CONSULTATION_",
-                                "SURVEY_")) and k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update({"REDIS_URL": redis_url, "MENJAMU_DATA_DIR": str(data_dir),
-                "MENJAMU_ADMIN_TOKEN": ADMIN_TOKEN, "MENJAMU_DB_SCHEMA_PREFIX": schema_prefix,
-                "MENJAMU_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("MENJAMU_", "REGISTRATION_", "CERTIFICATES_", "CONSULTATION_", "SURVEY_")
+        )
+        and k not in ("REDIS_URL", "DATABASE_URL")
+    }
+    env.update(
+        {
+            "REDIS_URL": redis_url,
+            "MENJAMU_DATA_DIR": str(data_dir),
+            "MENJAMU_ADMIN_TOKEN": ADMIN_TOKEN,
+            "MENJAMU_DB_SCHEMA_PREFIX": schema_prefix,
+            "MENJAMU_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for prefix in ("REGISTRATION_", "CERTIFICATES_", "CONSULTATION_", "SURVEY_"):
-        env.update({f"{prefix}CLAIM_IDLE_MS": "2000", f"{prefix}POLL_MS": "100",
-                    f"{prefix}RELAY_INTERVAL_MS": "100"})
+        env.update(
+            {
+                f"{prefix}CLAIM_IDLE_MS": "2000",
+                f"{prefix}POLL_MS": "100",
+                f"{prefix}RELAY_INTERVAL_MS": "100",
+            }
+        )
     if database_url:
         env["DATABASE_URL"] = database_url
     env.update(extra)
@@ -133,8 +177,13 @@ def service_env(*, redis_url: str, data_dir: Path, database_url: str | None = No
 
 def migrate(env: dict[str, str], *names: str) -> None:
     """Runs `menjamu migrate` for the named services with the given env."""
-    subprocess.run([sys.executable, "-m", "services.cli", "migrate", *names], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "migrate", *names],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _wait(probe: object, timeout: float, what: str) -> None:

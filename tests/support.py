@@ -48,13 +48,26 @@ def free_port() -> int:
         return port
 
 
-def make_settings(cls: type[S], *, data_dir: Path, redis_url: str, database_url: str | None,
-                  schema_prefix: str = "", **overrides: Any) -> S:
+def make_settings(
+    cls: type[S],
+    *,
+    data_dir: Path,
+    redis_url: str,
+    database_url: str | None,
+    schema_prefix: str = "",
+    **overrides: Any,
+) -> S:
     """Builds service settings for tests: fast polling, short claim idle, known admin token."""
     values: dict[str, Any] = {
-        "data_dir": data_dir, "redis_url": redis_url, "database_url": database_url,
-        "db_schema_prefix": schema_prefix, "admin_token": ADMIN_TOKEN,
-        "claim_idle_ms": 1000, "poll_ms": 100, "relay_interval_ms": 50, "max_deliveries": 3,
+        "data_dir": data_dir,
+        "redis_url": redis_url,
+        "database_url": database_url,
+        "db_schema_prefix": schema_prefix,
+        "admin_token": ADMIN_TOKEN,
+        "claim_idle_ms": 1000,
+        "poll_ms": 100,
+        "relay_interval_ms": 50,
+        "max_deliveries": 3,
         "consumer_name": f"test-{uuid.uuid4().hex[:6]}",
     }
     values.update(overrides)
@@ -62,8 +75,9 @@ def make_settings(cls: type[S], *, data_dir: Path, redis_url: str, database_url:
 
 
 @asynccontextmanager
-async def running_app(create_app: Callable[[S], Any], settings: S,
-                      migrations: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+async def running_app(
+    create_app: Callable[[S], Any], settings: S, migrations: Path
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     """Migrates, starts the app's lifespan (relay, consumers) and yields (app, client)."""
     await asyncio.to_thread(upgrade, settings, migrations)
     app = create_app(settings)
@@ -81,8 +95,13 @@ def auth(token: str = ADMIN_TOKEN) -> dict[str, str]:
 T = TypeVar("T")
 
 
-async def wait_for(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0,
-                   every: float = 0.1, what: str = "condition") -> T:
+async def wait_for(
+    probe: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 20.0,
+    every: float = 0.1,
+    what: str = "condition",
+) -> T:
     """Polls an async probe until it returns a truthy value, or fails after timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

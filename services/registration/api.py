@@ -31,21 +31,25 @@ def _activity_read(runtime: RuntimeDep, activity: Activity) -> ActivityRead:
     return read
 
 
-@router.post("/events", status_code=status.HTTP_201_CREATED, response_model=ActivityRead,
-             tags=["operator"])
-async def create_event(data: ActivityCreate, session: SessionDep, runtime: RuntimeDep,
-                       principal: OperatorDep) -> ActivityRead:
+@router.post(
+    "/events", status_code=status.HTTP_201_CREATED, response_model=ActivityRead, tags=["operator"]
+)
+async def create_event(
+    data: ActivityCreate, session: SessionDep, runtime: RuntimeDep, principal: OperatorDep
+) -> ActivityRead:
     """Creates a socialisation event (operator of the tenant)."""
     tenant = resolve_tenant(runtime, principal, data.tenant)
-    activity = await service.create_activity(session, tenant=tenant, data=data,
-                                             created_by=principal.subject)
+    activity = await service.create_activity(
+        session, tenant=tenant, data=data, created_by=principal.subject
+    )
     log.info("registration.event_created", activity_id=str(activity.id), tenant=tenant.code)
     return _activity_read(runtime, activity)
 
 
 @router.get("/events", response_model=list[ActivityRead], tags=["operator"])
-async def list_events(session: SessionDep, runtime: RuntimeDep,
-                      principal: OperatorDep) -> list[ActivityRead]:
+async def list_events(
+    session: SessionDep, runtime: RuntimeDep, principal: OperatorDep
+) -> list[ActivityRead]:
     """Lists the socialisation events the operator may see."""
     tenant = None if principal.tenant == "*" else principal.tenant
     return [_activity_read(runtime, a) for a in await repository.list_activities(session, tenant)]
@@ -57,33 +61,55 @@ async def get_event(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDe
     return _activity_read(runtime, await service.get_activity(session, event_id))
 
 
-@router.post("/events/{event_id}/registrations", response_model=RegistrationAccepted,
-             status_code=status.HTTP_201_CREATED, tags=["public"])
-async def register(event_id: uuid.UUID, data: RegistrationCreate, session: SessionDep,
-                   runtime: RuntimeDep, correlation_id: CorrelationDep,
-                   response: Response) -> RegistrationAccepted:
+@router.post(
+    "/events/{event_id}/registrations",
+    response_model=RegistrationAccepted,
+    status_code=status.HTTP_201_CREATED,
+    tags=["public"],
+)
+async def register(
+    event_id: uuid.UUID,
+    data: RegistrationCreate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    correlation_id: CorrelationDep,
+    response: Response,
+) -> RegistrationAccepted:
     """Registers a participant for an event (public)."""
     registration, created = await service.register_participant(
-        session, activity_id=event_id, tenant_of=runtime.tenants, data=data,
-        correlation_id=correlation_id)
-    log.info("registration.participant_registered" if created else "registration.duplicate",
-             registration_id=str(registration.id), activity_id=str(event_id),
-             tenant=registration.tenant)
+        session,
+        activity_id=event_id,
+        tenant_of=runtime.tenants,
+        data=data,
+        correlation_id=correlation_id,
+    )
+    log.info(
+        "registration.participant_registered" if created else "registration.duplicate",
+        registration_id=str(registration.id),
+        activity_id=str(event_id),
+        tenant=registration.tenant,
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return RegistrationAccepted(
         registration=RegistrationRead.model_validate(registration),
         already_registered=not created,
-        message=("Pendaftaran berhasil. Sertifikat elektronik dan undangan grup WhatsApp akan "
-                 "dikirim ke nomor HP Anda." if created else
-                 "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap "
-                 "berlaku."))
+        message=(
+            "Pendaftaran berhasil. Sertifikat elektronik dan undangan grup WhatsApp akan "
+            "dikirim ke nomor HP Anda."
+            if created
+            else "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap "
+            "berlaku."
+        ),
+    )
 
 
-@router.get("/events/{event_id}/registrations", response_model=list[RegistrationRead],
-            tags=["operator"])
-async def list_registrations(event_id: uuid.UUID, session: SessionDep,
-                             principal: OperatorDep) -> list[RegistrationRead]:
+@router.get(
+    "/events/{event_id}/registrations", response_model=list[RegistrationRead], tags=["operator"]
+)
+async def list_registrations(
+    event_id: uuid.UUID, session: SessionDep, principal: OperatorDep
+) -> list[RegistrationRead]:
     """Lists an event's registrations (operator of the event's tenant)."""
     activity = await service.get_activity(session, event_id)
     authorize(principal, ("operator",), activity.tenant)
@@ -91,13 +117,19 @@ async def list_registrations(event_id: uuid.UUID, session: SessionDep,
     return [RegistrationRead.model_validate(r) for r in rows]
 
 
-@router.post("/tokens", response_model=TokenRead, status_code=status.HTTP_201_CREATED,
-             tags=["admin"])
+@router.post(
+    "/tokens", response_model=TokenRead, status_code=status.HTTP_201_CREATED, tags=["admin"]
+)
 async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminDep) -> TokenRead:
     """Issues a role token for one kecamatan (admin only); it is shown once."""
     admin = runtime.settings.admin_token
     assert admin is not None  # AdminDep passed, so the admin token is set
-    token = issue_token(admin.get_secret_value(), role=data.role,  # type: ignore[arg-type]
-                        tenant=data.tenant, subject=data.subject, ttl_days=data.ttl_days)
+    token = issue_token(
+        admin.get_secret_value(),
+        role=data.role,  # type: ignore[arg-type]
+        tenant=data.tenant,
+        subject=data.subject,
+        ttl_days=data.ttl_days,
+    )
     log.info("auth.token_issued", role=data.role, tenant=data.tenant, by=principal.subject)
     return TokenRead(token=token, role=data.role, tenant=data.tenant, subject=data.subject)

@@ -14,5 +14,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: HTTP routes only; registration consumes no stream."""
-    return create_service_app(settings or Settings(), title="Menjamu: pendaftaran",
-                              routers=[router, pages_router])
+    return create_service_app(
+        settings or Settings(), title="Menjamu: pendaftaran", routers=[router, pages_router]
+    )

@@ -32,26 +32,39 @@ async def list_activities(session: AsyncSession, tenant: str | None) -> list[Act
 async def count_registrations(session: AsyncSession, activity_id: uuid.UUID) -> int:
     """Counts the registrations of an activity."""
     result = await session.execute(
-        select(func.count()).select_from(Registration)
-        .where(Registration.activity_id == activity_id))
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.activity_id == activity_id)
+    )
     return int(result.scalar_one())
 
 
-async def find_registration(session: AsyncSession, activity_id: uuid.UUID,
-                            phone: str) -> Registration | None:
+async def find_registration(
+    session: AsyncSession, activity_id: uuid.UUID, phone: str
+) -> Registration | None:
     """Finds the registration of a phone number for an activity."""
-    return await session.scalar(select(Registration).where(
-        Registration.activity_id == activity_id, Registration.phone == phone))
+    return await session.scalar(
+        select(Registration).where(
+            Registration.activity_id == activity_id, Registration.phone == phone
+        )
+    )
 
 
 async def list_registrations(session: AsyncSession, activity_id: uuid.UUID) -> list[Registration]:
     """Lists an activity's registrations in the order they came."""
-    return list((await session.scalars(
-        select(Registration).where(Registration.activity_id == activity_id)
-        .order_by(Registration.created_at))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Registration)
+                .where(Registration.activity_id == activity_id)
+                .order_by(Registration.created_at)
+            )
+        ).all()
+    )
 
 
 async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
     """Gets an activity and locks it (PostgreSQL) so capacity checks do not race."""
     return await session.scalar(
-        select(Activity).where(Activity.id == activity_id).with_for_update())
+        select(Activity).where(Activity.id == activity_id).with_for_update()
+    )

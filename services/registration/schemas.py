@@ -59,7 +59,8 @@ class RegistrationCreate(BaseModel):
     def _consent(cls, value: bool) -> bool:
         if not value:
             raise ValueError(
-                "wajib disetujui agar sertifikat dan undangan grup WhatsApp dapat dikirim.")
+                "wajib disetujui agar sertifikat dan undangan grup WhatsApp dapat dikirim."
+            )
         return value
 
 

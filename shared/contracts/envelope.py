@@ -37,7 +37,9 @@ class Event(BaseModel):
     correlation_id: str = Field(
         min_length=1, description="Follows one participant or one request across services."
     )
-    causation_id: str | None = Field(default=None, description="event_id of the event that caused it.")
+    causation_id: str | None = Field(
+        default=None, description="event_id of the event that caused it."
+    )
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

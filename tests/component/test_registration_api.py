@@ -16,10 +16,19 @@ from tests.support import PG_URL, auth, make_settings, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
-PARTICIPANT = {"name": "Ayu Lestari", "school": "SMAN 1 Mojosari", "phone": "0812-3456-7890",
-               "level": "SMA", "desa": "Wonokusumo", "consent": True}
-EVENT = {"title": "Sosialisasi Adminduk untuk Gen-Z", "date": "2026-12-05",
-         "location": "Pendopo Kecamatan Mojosari"}
+PARTICIPANT = {
+    "name": "Ayu Lestari",
+    "school": "SMAN 1 Mojosari",
+    "phone": "0812-3456-7890",
+    "level": "SMA",
+    "desa": "Wonokusumo",
+    "consent": True,
+}
+EVENT = {
+    "title": "Sosialisasi Adminduk untuk Gen-Z",
+    "date": "2026-12-05",
+    "location": "Pendopo Kecamatan Mojosari",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,8 +36,9 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: st
     if request.param == "sqlite":
         return make_settings(Settings, data_dir=tmp_path, redis_url=redis_url, database_url=None)
     prefix = request.getfixturevalue("schema_prefix")
-    return make_settings(Settings, data_dir=tmp_path, redis_url=redis_url,
-                         database_url=PG_URL, schema_prefix=prefix)
+    return make_settings(
+        Settings, data_dir=tmp_path, redis_url=redis_url, database_url=PG_URL, schema_prefix=prefix
+    )
 
 
 async def _create_event(client: Any, **overrides: Any) -> str:
@@ -37,18 +47,23 @@ async def _create_event(client: Any, **overrides: Any) -> str:
     return str(response.json()["id"])
 
 
-async def test_registration_is_stored_and_announced_on_its_stream(settings: Settings,
-                                                                  redis_url: str) -> None:
+async def test_registration_is_stored_and_announced_on_its_stream(
+    settings: Settings, redis_url: str
+) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         event_id = await _create_event(client)
-        response = await client.post(f"/api/v1/events/{event_id}/registrations",
-                                     json=PARTICIPANT, headers={"X-Correlation-ID": "corr-1"})
+        response = await client.post(
+            f"/api/v1/events/{event_id}/registrations",
+            json=PARTICIPANT,
+            headers={"X-Correlation-ID": "corr-1"},
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["registration"]["phone"] == "+6281234567890"
         redis = Redis.from_url(redis_url)
-        entries = await wait_for(lambda: redis.xrange(ParticipantRegisteredV1.STREAM),
-                                 what="the event on its stream")
+        entries = await wait_for(
+            lambda: redis.xrange(ParticipantRegisteredV1.STREAM), what="the event on its stream"
+        )
         assert len(entries) == 1
         listed = await client.get(f"/api/v1/events/{event_id}/registrations", headers=auth())
         assert [r["id"] for r in listed.json()] == [body["registration"]["id"]]
@@ -56,12 +71,15 @@ async def test_registration_is_stored_and_announced_on_its_stream(settings: Sett
 
 
 async def test_second_submission_with_same_phone_returns_the_first_registration(
-        settings: Settings, redis_url: str) -> None:
+    settings: Settings, redis_url: str
+) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         event_id = await _create_event(client)
         first = await client.post(f"/api/v1/events/{event_id}/registrations", json=PARTICIPANT)
-        again = await client.post(f"/api/v1/events/{event_id}/registrations",
-                                  json={**PARTICIPANT, "phone": "+62 812 3456 7890"})
+        again = await client.post(
+            f"/api/v1/events/{event_id}/registrations",
+            json={**PARTICIPANT, "phone": "+62 812 3456 7890"},
+        )
         assert again.status_code == 200
         assert again.json()["already_registered"] is True
         assert again.json()["registration"]["id"] == first.json()["registration"]["id"]
@@ -74,15 +92,23 @@ async def test_second_submission_with_same_phone_returns_the_first_registration(
 async def test_bad_input_names_each_field_in_indonesian(settings: Settings) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         event_id = await _create_event(client)
-        response = await client.post(f"/api/v1/events/{event_id}/registrations", json={
-            "name": "Ayu", "school": "SMAN 1", "phone": "0212345678", "level": "SMA",
-            "consent": False})
+        response = await client.post(
+            f"/api/v1/events/{event_id}/registrations",
+            json={
+                "name": "Ayu",
+                "school": "SMAN 1",
+                "phone": "0212345678",
+                "level": "SMA",
+                "consent": False,
+            },
+        )
         assert response.status_code == 422
         fields = {f["field"]: f["message"] for f in response.json()["fields"]}
         assert fields["phone"].startswith("Nomor HP harus nomor seluler Indonesia")
         assert fields["consent"].startswith("Persetujuan wajib disetujui")
-        wrong_level = await client.post(f"/api/v1/events/{event_id}/registrations",
-                                        json={**PARTICIPANT, "level": "SD"})
+        wrong_level = await client.post(
+            f"/api/v1/events/{event_id}/registrations", json={**PARTICIPANT, "level": "SD"}
+        )
         assert wrong_level.status_code == 422
         assert wrong_level.json()["fields"][0]["field"] == "level"
         assert "SMP, SMA, Mahasiswa" in wrong_level.json()["message"]
@@ -93,8 +119,10 @@ async def test_full_event_refuses_more_participants(settings: Settings) -> None:
         event_id = await _create_event(client, capacity=1)
         ok = await client.post(f"/api/v1/events/{event_id}/registrations", json=PARTICIPANT)
         assert ok.status_code == 201
-        full = await client.post(f"/api/v1/events/{event_id}/registrations",
-                                 json={**PARTICIPANT, "phone": "081299998888"})
+        full = await client.post(
+            f"/api/v1/events/{event_id}/registrations",
+            json={**PARTICIPANT, "phone": "081299998888"},
+        )
         assert full.status_code == 409
         assert full.json()["message"] == "Kuota peserta kegiatan ini sudah penuh."
 
@@ -104,20 +132,36 @@ async def test_operator_endpoints_need_a_token_of_the_right_tenant(settings: Set
         anonymous = await client.post("/api/v1/events", json=EVENT)
         assert anonymous.status_code == 401
         assert "Authorization: Bearer" in anonymous.json()["message"]
-        issued = await client.post("/api/v1/tokens", headers=auth(), json={
-            "role": "operator", "tenant": "kecamatan-lain", "subject": "op@lain"})
+        issued = await client.post(
+            "/api/v1/tokens",
+            headers=auth(),
+            json={"role": "operator", "tenant": "kecamatan-lain", "subject": "op@lain"},
+        )
         other = issued.json()["token"]
-        refused = await client.post("/api/v1/events", json={**EVENT, "tenant": "mojosari"},
-                                    headers=auth(other))
+        refused = await client.post(
+            "/api/v1/events", json={**EVENT, "tenant": "mojosari"}, headers=auth(other)
+        )
         assert refused.status_code == 403
-        mentor = (await client.post("/api/v1/tokens", headers=auth(), json={
-            "role": "mentor", "tenant": "mojosari", "subject": "mentor1"})).json()["token"]
-        assert (await client.post("/api/v1/events", json=EVENT,
-                                  headers=auth(mentor))).status_code == 403
-        operator = (await client.post("/api/v1/tokens", headers=auth(), json={
-            "role": "operator", "tenant": "mojosari", "subject": "op1"})).json()["token"]
-        assert (await client.post("/api/v1/events", json=EVENT,
-                                  headers=auth(operator))).status_code == 201
+        mentor = (
+            await client.post(
+                "/api/v1/tokens",
+                headers=auth(),
+                json={"role": "mentor", "tenant": "mojosari", "subject": "mentor1"},
+            )
+        ).json()["token"]
+        assert (
+            await client.post("/api/v1/events", json=EVENT, headers=auth(mentor))
+        ).status_code == 403
+        operator = (
+            await client.post(
+                "/api/v1/tokens",
+                headers=auth(),
+                json={"role": "operator", "tenant": "mojosari", "subject": "op1"},
+            )
+        ).json()["token"]
+        assert (
+            await client.post("/api/v1/events", json=EVENT, headers=auth(operator))
+        ).status_code == 201
 
 
 async def test_public_form_page_shows_the_event_and_the_tenant_levels(settings: Settings) -> None:

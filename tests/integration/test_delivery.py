@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.consumer import Consumers, Reaction
 from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
-from shared.outbox import INFRA_METADATA, OutboxRelay, add_event, encode_for_stream
+from shared.outbox import INFRA_METADATA, add_event
+from shared.relay import OutboxRelay, encode_for_stream
 from shared.settings import ServiceSettings
 from shared.streams import dlq_stream, list_dead_letters, replay_dead_letters
 from tests.support import PG_URL, make_settings, wait_for
@@ -27,8 +28,9 @@ from tests.support import PG_URL, make_settings, wait_for
 pytestmark = pytest.mark.integration
 STREAM = ResponseSubmittedV1.STREAM
 effects_metadata = MetaData()
-effects = Table("effects", effects_metadata, Column("id", Integer, primary_key=True),
-                Column("unit", String(64)))
+effects = Table(
+    "effects", effects_metadata, Column("id", Integer, primary_key=True), Column("unit", String(64))
+)
 
 
 class DeliverySettings(ServiceSettings):
@@ -36,20 +38,31 @@ class DeliverySettings(ServiceSettings):
 
 
 def event(unit: str = "a") -> ResponseSubmittedV1:
-    return ResponseSubmittedV1(tenant="mojosari", source="test", correlation_id="corr",
-                               response_id=uuid.uuid4(), unit=unit,
-                               submitted_at="2026-12-01T01:00:00Z",
-                               local_date=date(2026, 12, 1), scores={"U1": 4})
+    return ResponseSubmittedV1(
+        tenant="mojosari",
+        source="test",
+        correlation_id="corr",
+        response_id=uuid.uuid4(),
+        unit=unit,
+        submitted_at="2026-12-01T01:00:00Z",
+        local_date=date(2026, 12, 1),
+        scores={"U1": 4},
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> ServiceSettings:
     if request.param == "sqlite":
-        return make_settings(DeliverySettings, data_dir=tmp_path, redis_url=redis_url,
-                             database_url=None)
-    return make_settings(DeliverySettings, data_dir=tmp_path, redis_url=redis_url,
-                         database_url=PG_URL,
-                         schema_prefix=request.getfixturevalue("schema_prefix"))
+        return make_settings(
+            DeliverySettings, data_dir=tmp_path, redis_url=redis_url, database_url=None
+        )
+    return make_settings(
+        DeliverySettings,
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        database_url=PG_URL,
+        schema_prefix=request.getfixturevalue("schema_prefix"),
+    )
 
 
 @asynccontextmanager
@@ -65,8 +78,9 @@ async def database(settings: ServiceSettings) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def consuming(settings: ServiceSettings, db: Database,
-                    reaction: Reaction[Any]) -> AsyncIterator[Consumers]:
+async def consuming(
+    settings: ServiceSettings, db: Database, reaction: Reaction[Any]
+) -> AsyncIterator[Consumers]:
     redis = Redis.from_url(settings.redis_url)
     broker = RedisBroker(settings.redis_url)
     consumers = Consumers(broker, redis, db, settings, [reaction])
@@ -95,10 +109,12 @@ async def publish(redis: Redis, ev: ResponseSubmittedV1, times: int = 1) -> None
 
 
 async def test_events_published_before_the_consumer_first_ran_are_handled(
-        settings: ServiceSettings) -> None:
+    settings: ServiceSettings,
+) -> None:
     async with database(settings) as db:
-        relay = OutboxRelay(db, Redis.from_url(settings.redis_url), batch=100, interval_ms=50,
-                            maxlen=10_000)
+        relay = OutboxRelay(
+            db, Redis.from_url(settings.redis_url), batch=100, interval_ms=50, maxlen=10_000
+        )
         async with db.session() as session:
             for unit in ("a", "b", "c"):
                 await add_event(session, event(unit))
@@ -114,14 +130,17 @@ async def test_redelivered_event_repeats_no_effect(settings: ServiceSettings) ->
         ev = event()
         await publish(redis, ev, times=3)
         async with consuming(settings, db, Reaction("test.record", ResponseSubmittedV1, record)):
-            await wait_for(lambda: _pending_is(redis, "test.record", 0, entries_read=3),
-                           what="all three copies acked")
+            await wait_for(
+                lambda: _pending_is(redis, "test.record", 0, entries_read=3),
+                what="all three copies acked",
+            )
         assert await count_effects(db) == 1
         await redis.aclose()
 
 
 async def test_a_handler_that_fails_once_is_retried_and_applied_once(
-        settings: ServiceSettings) -> None:
+    settings: ServiceSettings,
+) -> None:
     attempts: list[str] = []
 
     async def flaky(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
@@ -142,7 +161,8 @@ async def test_a_handler_that_fails_once_is_retried_and_applied_once(
 
 
 async def test_a_message_that_always_fails_ends_in_the_dead_letter_stream_and_can_be_replayed(
-        settings: ServiceSettings) -> None:
+    settings: ServiceSettings,
+) -> None:
     broken = {"on": True}
 
     async def fragile(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
@@ -156,8 +176,7 @@ async def test_a_message_that_always_fails_ends_in_the_dead_letter_stream_and_ca
         await publish(redis, event("good"))
         reaction = Reaction("test.fragile", ResponseSubmittedV1, fragile)
         async with consuming(settings, db, reaction):
-            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), timeout=30,
-                           what="a dead letter")
+            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), timeout=30, what="a dead letter")
             letters = await list_dead_letters(redis, STREAM)
             assert letters[0]["dlq_group"] == "test.fragile"
             assert int(letters[0]["dlq_deliveries"]) == settings.max_deliveries + 1
@@ -193,10 +212,14 @@ async def test_batch_reaction_isolates_a_poison_message(settings: ServiceSetting
             await publish(redis, event(unit))
         reaction = Reaction("test.batch", ResponseSubmittedV1, strict, batch=True)
         async with consuming(settings, db, reaction):
-            await wait_for(lambda: _equals(count_effects(db), 3), timeout=30,
-                           what="the three good effects")
-            await wait_for(lambda: redis.xlen(dlq_stream(STREAM)), timeout=30,
-                           what="the poison message dead-lettered")
+            await wait_for(
+                lambda: _equals(count_effects(db), 3), timeout=30, what="the three good effects"
+            )
+            await wait_for(
+                lambda: redis.xlen(dlq_stream(STREAM)),
+                timeout=30,
+                what="the poison message dead-lettered",
+            )
         await redis.aclose()
 
 
@@ -204,8 +227,9 @@ async def _equals(awaitable: Any, expected: int) -> bool:
     return bool(await awaitable == expected)
 
 
-async def _pending_is(redis: Redis, group: str, pending: int, entries_read: int | None = None
-                      ) -> bool:
+async def _pending_is(
+    redis: Redis, group: str, pending: int, entries_read: int | None = None
+) -> bool:
     for info in await redis.xinfo_groups(STREAM):
         if info["name"].decode() == group:
             if entries_read is not None and info.get("entries-read") != entries_read:
@@ -218,8 +242,9 @@ async def test_consumers_recover_when_redis_loses_their_groups(settings: Service
     """A Redis restart without persistence drops the groups; the consumer must not idle."""
     async with database(settings) as db:
         redis = Redis.from_url(settings.redis_url)
-        async with consuming(settings, db,
-                             Reaction("test.record", ResponseSubmittedV1, record)) as consumers:
+        async with consuming(
+            settings, db, Reaction("test.record", ResponseSubmittedV1, record)
+        ) as consumers:
             supervisor = asyncio.create_task(consumers.supervise(0.3))
             await publish(redis, event("before"))
             await wait_for(lambda: _equals(count_effects(db), 1), what="first effect")

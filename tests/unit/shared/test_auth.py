@@ -15,8 +15,9 @@ def test_admin_token_acts_for_every_tenant() -> None:
 
 
 def test_operator_token_works_for_its_own_tenant_only() -> None:
-    principal = verify_token(ADMIN, issue_token(ADMIN, role="operator", tenant="mojosari",
-                                                subject="op1"))
+    principal = verify_token(
+        ADMIN, issue_token(ADMIN, role="operator", tenant="mojosari", subject="op1")
+    )
     authorize(principal, ("operator",), "mojosari")
     with pytest.raises(AuthError) as refused:
         authorize(principal, ("operator",), "bangsal")
@@ -24,8 +25,9 @@ def test_operator_token_works_for_its_own_tenant_only() -> None:
 
 
 def test_mentor_cannot_use_operator_endpoints() -> None:
-    principal = verify_token(ADMIN, issue_token(ADMIN, role="mentor", tenant="mojosari",
-                                                subject="m1"))
+    principal = verify_token(
+        ADMIN, issue_token(ADMIN, role="mentor", tenant="mojosari", subject="m1")
+    )
     with pytest.raises(AuthError):
         authorize(principal, ("operator",), "mojosari")
 

@@ -25,7 +25,8 @@ def test_event_schema_matches_its_snapshot(model: type[Event]) -> None:
     assert path.exists(), f"no snapshot for {model.__name__}: run with MENJAMU_UPDATE_SNAPSHOTS=1"
     assert schema == path.read_text(), (
         f"{model.__name__} changed. Additive change: add an optional field and update the "
-        "snapshot. Breaking change: publish a new version on a new stream.")
+        "snapshot. Breaking change: publish a new version on a new stream."
+    )
 
 
 def test_every_event_has_a_versioned_stream_and_unique_name() -> None:
@@ -38,11 +39,20 @@ def test_every_event_has_a_versioned_stream_and_unique_name() -> None:
 
 def _registered(**overrides: object) -> ParticipantRegisteredV1:
     values: dict[str, object] = {
-        "tenant": "mojosari", "source": "registration", "correlation_id": "corr-1",
-        "registration_id": uuid.uuid4(), "activity_id": uuid.uuid4(),
-        "activity_title": "Sosialisasi", "activity_date": "2026-12-05",
-        "activity_location": "Pendopo", "name": "Ayu", "school": "SMAN 1",
-        "phone": "+6281234567890", "level": "SMA", "consent": True}
+        "tenant": "mojosari",
+        "source": "registration",
+        "correlation_id": "corr-1",
+        "registration_id": uuid.uuid4(),
+        "activity_id": uuid.uuid4(),
+        "activity_title": "Sosialisasi",
+        "activity_date": "2026-12-05",
+        "activity_location": "Pendopo",
+        "name": "Ayu",
+        "school": "SMAN 1",
+        "phone": "+6281234567890",
+        "level": "SMA",
+        "consent": True,
+    }
     values.update(overrides)
     return ParticipantRegisteredV1.model_validate(values)
 
@@ -66,9 +76,14 @@ def test_caused_event_keeps_tenant_and_correlation_and_points_at_its_cause() -> 
 
     cause = _registered()
     child = CertificateIssuedV1.caused_by(
-        cause, source="certificates", certificate_id=uuid.uuid4(),
-        registration_id=cause.registration_id, number="0001/X", download_url="u",
-        verify_url="v")
+        cause,
+        source="certificates",
+        certificate_id=uuid.uuid4(),
+        registration_id=cause.registration_id,
+        number="0001/X",
+        download_url="u",
+        verify_url="v",
+    )
     assert (child.tenant, child.correlation_id) == ("mojosari", "corr-1")
     assert child.causation_id == str(cause.event_id)
     assert child.event_id != cause.event_id

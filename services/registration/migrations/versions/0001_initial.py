@@ -31,8 +31,9 @@ def upgrade() -> None:
     op.create_table(
         "registrations",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("activity_id", sa.Uuid(), sa.ForeignKey("activities.id"), nullable=False,
-                  index=True),
+        sa.Column(
+            "activity_id", sa.Uuid(), sa.ForeignKey("activities.id"), nullable=False, index=True
+        ),
         sa.Column("tenant", sa.String(64), nullable=False, index=True),
         sa.Column("name", sa.String(120), nullable=False),
         sa.Column("school", sa.String(160), nullable=False),
