@@ -134,7 +134,9 @@ def _stop(procs: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
 
 def run_all(names: list[str]) -> int:
     """Migrates, starts the services, prints URLs and token; returns on Ctrl-C."""
-    data_dir = Path(os.environ.get("MENJAMU_DATA_DIR") or Path.cwd() / "data").resolve()
+    from shared.settings import ServiceSettings
+
+    data_dir = ServiceSettings().data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     token, generated = admin_token(data_dir)
     env = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +73,12 @@ class ServiceSettings(BaseSettings):
     supervise_interval_s: float = Field(default=5.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Self:
+        if self.environment == "production" and self.admin_token is None:
+            raise ValueError("MENJAMU_ADMIN_TOKEN must be set when MENJAMU_ENV=production")
+        return self
 
     @property
     def schema_name(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ import redis
 
 from tests.support import PG_URL, REDIS_HOST, REDIS_PORT, require_server
 
-TEST_REDIS_DB = 15
+TEST_REDIS_DB = int(os.environ.get("MENJAMU_TEST_REDIS_DB", "15"))
 
 
 @pytest.fixture

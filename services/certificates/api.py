@@ -1,0 +1,140 @@
+"""HTTP routes of the certificates service: list, download, verification, revoke."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.certificates import repository, service
+from services.certificates.models import STATUS_VALID, Certificate
+from services.certificates.numbering import pdf_filename
+from services.certificates.schemas import CertificateRead, CertificateVerification, RevokeRequest
+from shared.auth import authorize
+from shared.dates import as_utc
+from shared.logging import get_logger
+from shared.runtime import Runtime
+from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+
+router = APIRouter(prefix="/api/v1")
+log = get_logger(__name__)
+
+
+def _public_url(runtime: Runtime) -> str:
+    return runtime.settings.effective_public_url
+
+
+def _read(runtime: Runtime, certificate: Certificate) -> CertificateRead:
+    base = _public_url(runtime)
+    return CertificateRead(
+        id=certificate.id,
+        tenant=certificate.tenant,
+        number=certificate.number,
+        registration_id=certificate.registration_id,
+        status=certificate.status,
+        issued_at=as_utc(certificate.issued_at),
+        revoked_at=as_utc(certificate.revoked_at) if certificate.revoked_at else None,
+        revoke_reason=certificate.revoke_reason,
+        download_url=service.download_url(base, certificate.id),
+        verify_url=service.verify_url(base, certificate.id),
+    )
+
+
+def issuer_name(runtime: Runtime, certificate: Certificate) -> str:
+    """The issuing kecamatan's name, or its code when its tenant file is gone."""
+    tenant = runtime.tenant(certificate.tenant)
+    return tenant.name if tenant else certificate.tenant
+
+
+@router.get("/certificates", response_model=list[CertificateRead], tags=["operator"])
+async def list_certificates(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    registration_id: uuid.UUID | None = None,
+    tenant: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CertificateRead]:
+    """Lists certificates of a registration or of a kecamatan, newest first (operator)."""
+    code = None
+    if tenant is not None or registration_id is None or principal.tenant != "*":
+        code = resolve_tenant(runtime, principal, tenant).code
+    rows = await repository.list_certificates(
+        session, tenant=code, registration_id=registration_id, limit=limit, offset=offset
+    )
+    return [_read(runtime, row) for row in rows]
+
+
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    tags=["public"],
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def download_pdf(certificate_id: uuid.UUID, session: SessionDep) -> Response:
+    """Downloads a valid certificate's PDF (public: the id is an unguessable link)."""
+    certificate, pdf = await service.certificate_pdf(session, certificate_id)
+    log.info(
+        "certificate.downloaded", certificate_id=str(certificate.id), tenant=certificate.tenant
+    )
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf_filename(certificate.number)}"',
+            "Cache-Control": "private, no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/certificates/{certificate_id}/verification",
+    response_model=CertificateVerification,
+    tags=["public"],
+)
+async def verification(
+    certificate_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep
+) -> CertificateVerification:
+    """Tells machines whether a certificate is genuine and still valid (public)."""
+    c = await service.get_certificate(session, certificate_id)
+    return CertificateVerification(
+        id=c.id,
+        number=c.number,
+        status=c.status,
+        valid=c.status == STATUS_VALID,
+        participant_name=c.participant_name,
+        school=c.school,
+        activity_title=c.activity_title,
+        activity_date=c.activity_date,
+        activity_location=c.activity_location,
+        issuer=issuer_name(runtime, c),
+        issued_at=as_utc(c.issued_at),
+        revoked_at=as_utc(c.revoked_at) if c.revoked_at else None,
+        revoke_reason=c.revoke_reason,
+        verify_url=service.verify_url(_public_url(runtime), c.id),
+    )
+
+
+@router.post(
+    "/certificates/{certificate_id}/revoke", response_model=CertificateRead, tags=["operator"]
+)
+async def revoke(
+    certificate_id: uuid.UUID,
+    data: RevokeRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+) -> CertificateRead:
+    """Revokes a certificate with a reason (operator of its kecamatan)."""
+    certificate = await service.get_certificate(session, certificate_id)
+    authorize(principal, ("operator",), certificate.tenant)
+    certificate = await service.revoke_certificate(session, certificate_id, reason=data.reason)
+    log.info(
+        "certificate.revoked",
+        certificate_id=str(certificate.id),
+        tenant=certificate.tenant,
+        by=principal.subject,
+    )
+    return _read(runtime, certificate)

@@ -1,0 +1,45 @@
+"""The public survey page a unit's QR code opens (Bahasa Indonesia, phone-sized)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from services.survey import service
+from services.survey.api import TenantQuery, public_tenant
+from services.survey.questionnaire import QUESTIONS
+from services.survey.schemas import EDUCATIONS, OCCUPATIONS
+from shared.web import RuntimeDep, SessionDep
+
+pages = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@pages.get("/survei/{unit}", response_class=HTMLResponse)
+async def survey_form(
+    unit: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    tenant: TenantQuery = None,
+) -> HTMLResponse:
+    """Shows the survey form of a unit (public)."""
+    found = public_tenant(runtime, tenant)
+    unit_row = await service.get_active_unit(session, found, unit)
+    services = found.raw.get("services") or []
+    return templates.TemplateResponse(
+        request,
+        "form.html",
+        {
+            "tenant": found,
+            "unit": unit_row,
+            "questions": QUESTIONS,
+            "services": services,
+            "educations": EDUCATIONS,
+            "occupations": OCCUPATIONS,
+            "post_url": f"/api/v1/units/{unit_row.code}/responses?tenant={found.code}",
+        },
+    )

@@ -1,0 +1,222 @@
+"""Certificates service against a real database and the machine's Redis streams."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from faststream.redis.parser import BinaryMessageFormatV1
+from redis.asyncio import Redis
+
+from services.certificates.app import MIGRATIONS, create_app
+from services.certificates.handlers import ISSUE_GROUP
+from services.certificates.settings import Settings
+from shared.auth import issue_token
+from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1
+from shared.relay import encode_for_stream
+from shared.streams import group_stats
+from tests.support import ADMIN_TOKEN, PG_URL, auth, make_settings, running_app, wait_for
+
+pytestmark = pytest.mark.integration
+PUBLIC_URL = "https://sertifikat.mojosari.example.id"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
+    if request.param == "sqlite":
+        return make_settings(
+            Settings,
+            data_dir=tmp_path,
+            redis_url=redis_url,
+            database_url=None,
+            public_url=PUBLIC_URL,
+        )
+    prefix = request.getfixturevalue("schema_prefix")
+    return make_settings(
+        Settings,
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        database_url=PG_URL,
+        schema_prefix=prefix,
+        public_url=PUBLIC_URL,
+    )
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+def registered(**overrides: Any) -> ParticipantRegisteredV1:
+    """A registration event as the registration service publishes it."""
+    values: dict[str, Any] = {
+        "tenant": "mojosari",
+        "source": "registration",
+        "correlation_id": f"corr-{uuid.uuid4()}",
+        "registration_id": uuid.uuid4(),
+        "activity_id": uuid.uuid4(),
+        "activity_title": "Sosialisasi Adminduk untuk Gen-Z",
+        "activity_date": date(2026, 12, 5),
+        "activity_location": "Pendopo Kecamatan Mojosari",
+        "name": "Ayu Lestari",
+        "school": "SMAN 1 Mojosari",
+        "phone": "+6281234567890",
+        "level": "SMA",
+        "consent": True,
+    }
+    values.update(overrides)
+    return ParticipantRegisteredV1(**values)
+
+
+async def deliver(redis: Redis, event: ParticipantRegisteredV1) -> None:
+    """Puts an event on its stream exactly as the outbox relay does."""
+    fields = await encode_for_stream(event.type, event.correlation_id, event.model_dump_json())
+    await redis.xadd(event.STREAM, fields)
+
+
+async def certificate_of(client: httpx.AsyncClient, registration_id: uuid.UUID) -> dict[str, Any]:
+    """Waits until the registration's certificate is listed and returns it."""
+
+    async def probe() -> list[dict[str, Any]]:
+        response = await client.get(
+            "/api/v1/certificates", headers=auth(), params={"registration_id": str(registration_id)}
+        )
+        assert response.status_code == 200, response.text
+        body: list[dict[str, Any]] = response.json()
+        return body
+
+    listed = await wait_for(probe, what="the certificate in the list")
+    assert len(listed) == 1
+    return listed[0]
+
+
+async def issued_events(redis: Redis) -> list[CertificateIssuedV1]:
+    entries = await redis.xrange(CertificateIssuedV1.STREAM)
+    return [
+        CertificateIssuedV1.model_validate_json(BinaryMessageFormatV1.parse(f[b"__data__"])[0])
+        for _id, f in entries
+    ]
+
+
+def this_year() -> int:
+    return datetime.now(ZoneInfo("Asia/Jakarta")).year
+
+
+async def test_registration_on_the_stream_gives_a_downloadable_certificate_and_announces_it(
+    settings: Settings, redis: Redis
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event = registered()
+        await deliver(redis, event)
+        cert = await certificate_of(client, event.registration_id)
+        assert cert["status"] == "valid"
+        assert cert["number"] == f"0001/SERT-MENJAMU/MOJOSARI/{this_year()}"
+        assert cert["download_url"] == f"{PUBLIC_URL}/api/v1/certificates/{cert['id']}/pdf"
+        assert cert["verify_url"] == f"{PUBLIC_URL}/verify/{cert['id']}"
+
+        pdf = await client.get(f"/api/v1/certificates/{cert['id']}/pdf")
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+        assert pdf.headers["content-disposition"] == (
+            f'attachment; filename="sertifikat-0001-SERT-MENJAMU-MOJOSARI-{this_year()}.pdf"'
+        )
+
+        announced = await wait_for(lambda: issued_events(redis), what="CertificateIssuedV1")
+        assert len(announced) == 1
+        issued = announced[0]
+        assert issued.causation_id == str(event.event_id)
+        assert issued.correlation_id == event.correlation_id
+        assert (issued.certificate_id, issued.number) == (uuid.UUID(cert["id"]), cert["number"])
+        assert issued.download_url == cert["download_url"]
+        assert issued.verify_url == cert["verify_url"]
+
+
+async def test_second_delivery_of_the_same_event_renders_one_certificate(
+    settings: Settings, redis: Redis
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event = registered()
+        await deliver(redis, event)
+        await deliver(redis, event)
+        # A producer re-announcing the same registration under a new event id: natural key.
+        await deliver(redis, registered(registration_id=event.registration_id))
+
+        async def all_handled() -> bool:
+            stats = await group_stats(redis, ParticipantRegisteredV1.STREAM, ISSUE_GROUP)
+            return bool(stats["exists"] and stats["pending"] == 0 and stats["lag"] == 0)
+
+        await wait_for(all_handled, what="the three deliveries acknowledged")
+        await certificate_of(client, event.registration_id)
+        announced = await wait_for(lambda: issued_events(redis), what="CertificateIssuedV1")
+        assert len(announced) == 1
+        listed = await client.get("/api/v1/certificates", headers=auth())
+        assert len(listed.json()) == 1
+
+
+async def test_certificates_of_a_kecamatan_are_numbered_in_sequence(
+    settings: Settings, redis: Redis
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        first, second = registered(), registered(name="Bima Sakti", phone="+6281299998888")
+        await deliver(redis, first)
+        await deliver(redis, second)
+        numbers = [
+            (await certificate_of(client, e.registration_id))["number"] for e in (first, second)
+        ]
+        year = this_year()
+        assert numbers == [
+            f"0001/SERT-MENJAMU/MOJOSARI/{year}",
+            f"0002/SERT-MENJAMU/MOJOSARI/{year}",
+        ]
+
+
+async def test_verify_page_shows_a_genuine_certificate_until_an_operator_revokes_it(
+    settings: Settings, redis: Redis
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        assert (await client.get("/api/v1/certificates")).status_code == 401
+        event = registered()
+        await deliver(redis, event)
+        cert = await certificate_of(client, event.registration_id)
+        page = await client.get(f"/verify/{cert['id']}")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert cert["number"] in page.text
+        assert "ASLI" in page.text and "valid" in page.text
+        assert "Ayu Lestari" in page.text and "Kecamatan Mojosari" in page.text
+
+        revoke_url = f"/api/v1/certificates/{cert['id']}/revoke"
+        reason = {"reason": "Peserta tidak hadir <b>sama sekali</b>"}
+        assert (await client.post(revoke_url, json=reason)).status_code == 401
+        stranger = issue_token(
+            ADMIN_TOKEN, role="operator", tenant="kecamatan-lain", subject="op@lain"
+        )
+        assert (
+            await client.post(revoke_url, json=reason, headers=auth(stranger))
+        ).status_code == 403
+        operator = issue_token(ADMIN_TOKEN, role="operator", tenant="mojosari", subject="op1")
+        revoked = await client.post(revoke_url, json=reason, headers=auth(operator))
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["status"] == "revoked"
+
+        page = await client.get(f"/verify/{cert['id']}")
+        assert "DICABUT" in page.text
+        assert "Peserta tidak hadir &lt;b&gt;sama sekali&lt;/b&gt;" in page.text
+        gone = await client.get(f"/api/v1/certificates/{cert['id']}/pdf")
+        assert gone.status_code == 410
+        assert "dicabut" in gone.json()["message"]
+        machine = (await client.get(f"/api/v1/certificates/{cert['id']}/verification")).json()
+        assert (machine["status"], machine["valid"]) == ("revoked", False)
+
+        unknown = await client.get(f"/verify/{uuid.uuid4()}")
+        assert unknown.status_code == 404
+        assert "Sertifikat tidak ditemukan" in unknown.text

@@ -1,0 +1,101 @@
+"""Certificate numbers, file names, the verify page and unknown kecamatan, without I/O."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from services.certificates import service
+from services.certificates.models import Certificate
+from services.certificates.numbering import format_number, pdf_filename
+from services.certificates.pages import render_verify_page
+from shared.contracts import ParticipantRegisteredV1
+
+
+def test_numbers_are_four_digits_then_code_kecamatan_and_year() -> None:
+    assert format_number(1, code="SERT-MENJAMU", tenant_code="mojosari", year=2026) == (
+        "0001/SERT-MENJAMU/MOJOSARI/2026"
+    )
+    assert format_number(12345, code="SERT", tenant_code="pungging", year=2027) == (
+        "12345/SERT/PUNGGING/2027"
+    )
+    with pytest.raises(ValueError):
+        format_number(0, code="SERT", tenant_code="mojosari", year=2026)
+
+
+def test_download_name_replaces_slashes() -> None:
+    assert pdf_filename("0001/SERT-MENJAMU/MOJOSARI/2026") == (
+        "sertifikat-0001-SERT-MENJAMU-MOJOSARI-2026.pdf"
+    )
+    assert pdf_filename('7/A "B"/X') == "sertifikat-7-A-B-X.pdf"
+
+
+def _certificate(**overrides: Any) -> Certificate:
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "tenant": "mojosari",
+        "registration_id": uuid.uuid4(),
+        "number": "0001/SERT-MENJAMU/MOJOSARI/2026",
+        "participant_name": "<script>x</script>",
+        "school": "SMAN 1",
+        "level": "SMA",
+        "activity_title": "Sosialisasi",
+        "activity_date": date(2026, 12, 5),
+        "activity_location": "Pendopo",
+        "status": "valid",
+        "issued_at": datetime(2026, 12, 1, 3, tzinfo=UTC),
+        "correlation_id": "c",
+    }
+    values.update(overrides)
+    return Certificate(**values)
+
+
+def test_verify_page_escapes_names_and_says_asli_or_dicabut() -> None:
+    valid = render_verify_page(_certificate(), issuer="Kecamatan Mojosari")
+    assert "<script>x</script>" not in valid
+    assert "&lt;script&gt;" in valid
+    assert "Sertifikat ASLI / valid" in valid and "5 Desember 2026" in valid
+    revoked = render_verify_page(
+        _certificate(
+            status="revoked",
+            revoke_reason="Data salah",
+            revoked_at=datetime(2026, 12, 2, 20, tzinfo=UTC),
+        ),
+        issuer="Kecamatan Mojosari",
+    )
+    assert "DICABUT" in revoked and "Data salah" in revoked and "3 Desember 2026" in revoked
+    assert "Sertifikat tidak ditemukan" in render_verify_page(None)
+
+
+async def test_an_event_for_an_unknown_kecamatan_is_refused_loudly() -> None:
+    event = ParticipantRegisteredV1(
+        tenant="atlantis",
+        source="registration",
+        correlation_id="c",
+        registration_id=uuid.uuid4(),
+        activity_id=uuid.uuid4(),
+        activity_title="T",
+        activity_date=date(2026, 12, 5),
+        activity_location="L",
+        name="N",
+        school="S",
+        phone="+6281234567890",
+        level="SMA",
+        consent=True,
+    )
+
+    async def never(_content: Any) -> bytes:
+        raise AssertionError("must not render")
+
+    with pytest.raises(service.UnknownTenant, match="atlantis"):
+        await service.issue_certificate(
+            None,
+            event,
+            tenant=None,  # type: ignore[arg-type]
+            public_url="http://x",
+            number_code="S",
+            render=never,
+        )
