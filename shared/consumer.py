@@ -23,7 +23,9 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -228,18 +230,13 @@ class Consumers:
     async def _apply_once(self, reaction: Reaction[Any], events: list[Event]) -> int:
         applied = 0
         async with self.db.session() as session:
-            seen = await _processed_ids(session, reaction.group, events)
+            fresh = await _claim_event_ids(session, self.db.dialect, reaction.group, events)
             for event in events:
                 key = str(event.event_id)
-                if key in seen:
+                if key not in fresh:
                     continue
-                seen.add(key)
+                fresh.discard(key)  # the same event twice in one batch applies once
                 outcome = await reaction.handle(session, event)
-                await session.execute(
-                    insert(processed_events_table).values(
-                        consumer_group=reaction.group, event_id=key, processed_at=utcnow()
-                    )
-                )
                 for produced in _as_list(outcome):
                     await add_event(session, produced)
                 applied += 1
@@ -284,6 +281,27 @@ async def _processed_ids(session: AsyncSession, group: str, events: list[Event])
         )
     )
     return {row[0] for row in rows}
+
+
+async def _claim_event_ids(
+    session: AsyncSession, dialect: str, group: str, events: list[Event]
+) -> set[str]:
+    """Records the events as processed in one statement; returns the ids not seen before.
+
+    The mark and the effect commit together, so a failed effect rolls the mark back too.
+    """
+    keys = list(dict.fromkeys(str(e.event_id) for e in events))
+    if not keys:
+        return set()
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = (
+        insert_fn(processed_events_table)
+        .values([{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys])
+        .on_conflict_do_nothing()
+        .returning(processed_events_table.c.event_id)
+    )
+    return {row[0] for row in await session.execute(statement)}
 
 
 def _parse(model: type[E], body: Any) -> E:
