@@ -24,10 +24,12 @@ SERVICES = ("registration", "certificates", "consultation", "survey")
 
 
 @pytest.fixture
-def services(tmp_path: Path, redis_url: str, schema_prefix: str) -> Iterator[
-        dict[str, ServiceProcess]]:
-    env = service_env(redis_url=redis_url, data_dir=tmp_path, database_url=PG_URL,
-                      schema_prefix=schema_prefix)
+def services(
+    tmp_path: Path, redis_url: str, schema_prefix: str
+) -> Iterator[dict[str, ServiceProcess]]:
+    env = service_env(
+        redis_url=redis_url, data_dir=tmp_path, database_url=PG_URL, schema_prefix=schema_prefix
+    )
     migrate(env, *SERVICES)
     procs = {name: ServiceProcess(name, env, tmp_path) for name in SERVICES}
     try:
@@ -57,8 +59,11 @@ async def test_journey_on_redis_and_postgres(services: dict[str, ServiceProcess]
     _assert_journey(result, ikm)
     # One participant's journey can be followed across the services' logs by one id.
     for name in ("registration", "certificates", "consultation"):
-        lines = [json.loads(line) for line in services[name].log_path.read_text().splitlines()
-                 if line.startswith("{")]
+        lines = [
+            json.loads(line)
+            for line in services[name].log_path.read_text().splitlines()
+            if line.startswith("{")
+        ]
         mine = [line for line in lines if line.get("correlation_id") == "e2e-journey-1"]
         assert mine, f"{name} logged nothing with the participant's correlation id"
         text = services[name].log_path.read_text()
@@ -67,16 +72,29 @@ async def test_journey_on_redis_and_postgres(services: dict[str, ServiceProcess]
 
 async def test_journey_on_the_embedded_default(tmp_path: Path) -> None:
     """`menjamu run` (what `make run` starts) with no REDIS_URL and no DATABASE_URL."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "MENJAMU_ADMIN_TOKEN")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "MENJAMU_ADMIN_TOKEN")
+    }
     ports = {name: free_port() for name in SERVICES}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    env.update({"MENJAMU_DATA_DIR": str(tmp_path / "data"),
-                "MENJAMU_EMBEDDED_REDIS_PORT": str(free_port()), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "MENJAMU_DATA_DIR": str(tmp_path / "data"),
+            "MENJAMU_EMBEDDED_REDIS_PORT": str(free_port()),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
-        runner = subprocess.Popen([sys.executable, "-m", "services.cli", "run"], env=env,
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         token = _wait_for_token(log_path, runner)
         urls = Urls(*(f"http://127.0.0.1:{ports[name]}" for name in SERVICES))
