@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from faststream.redis import RedisBroker
@@ -50,19 +50,27 @@ class Runtime:
         self.messaging_started = False
         self.state: dict[str, Any] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._messaging: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def tenant(self, code: str) -> Tenant | None:
         """Returns a tenant by code, or None."""
         return self.tenants.get(code)
 
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Runs a background task for the process's lifetime; stop() cancels it."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.append(task)
+        return task
+
     async def start(self) -> None:
         """Starts the relay now and the consumers as soon as Redis answers."""
-        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        self._tasks.append(asyncio.create_task(self._start_messaging(), name="messaging"))
+        self.spawn(self.relay.run(), "outbox-relay")
+        self._messaging = asyncio.create_task(self._start_messaging(), name="messaging")
 
     async def _start_messaging(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopping:
             try:
                 await self.consumers.prepare()
                 if self.consumers.reactions:
@@ -72,6 +80,8 @@ class Runtime:
                 log.warning("messaging.start_failed", error=str(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+        if self._stopping:
+            return
         self.messaging_started = True
         log.info("messaging.started", groups=[r.group for r in self.consumers.reactions])
         if self.consumers.reactions:
@@ -79,8 +89,16 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stops consumers first (in-flight handlers finish), then the relay and connections."""
-        if self.messaging_started and self.consumers.reactions:
-            await self.broker.stop()
+        self._stopping = True
+        if self._messaging is not None:
+            self._messaging.cancel()
+            # faststream may swallow a cancel during broker.start(); never wait forever on it.
+            await asyncio.wait([self._messaging], timeout=5)
+        if self.consumers.reactions:
+            try:
+                await self.broker.stop()
+            except Exception as exc:
+                log.warning("messaging.stop_failed", error=str(exc))
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

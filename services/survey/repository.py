@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,31 +110,33 @@ async def add_to_daily_responses(
     )
 
 
-async def sum_aggregates(
-    session: AsyncSession, *, tenant: str, unit: str | None, start: date, end: date
-) -> dict[str, tuple[int, int]]:
-    """Sums (score_sum, answered) per unsur over a period (local dates, inclusive)."""
-    query = (
-        select(Aggregate.unsur, func.sum(Aggregate.score_sum), func.sum(Aggregate.answered))
-        .where(
-            Aggregate.tenant == tenant, Aggregate.local_date >= start, Aggregate.local_date <= end
-        )
-        .group_by(Aggregate.unsur)
-    )
-    if unit is not None:
-        query = query.where(Aggregate.unit == unit)
-    return {row[0]: (int(row[1]), int(row[2])) for row in await session.execute(query)}
+RESPONSES_KEY = "_responses"
 
 
-async def sum_responses(
+async def sum_period(
     session: AsyncSession, *, tenant: str, unit: str | None, start: date, end: date
-) -> int:
-    """Counts the responses of a period from the per-day counts."""
-    query = select(func.coalesce(func.sum(DailyResponses.responses), 0)).where(
+) -> tuple[dict[str, tuple[int, int]], int]:
+    """Sums (score_sum, answered) per unsur and the response count over a period (local dates,
+    inclusive) in ONE statement, so both come from the same snapshot even while the aggregator
+    commits (two SELECTs could see the count of a batch but not its scores)."""
+    per_unsur = select(
+        Aggregate.unsur.label("key"),
+        func.sum(Aggregate.score_sum).label("a"),
+        func.sum(Aggregate.answered).label("b"),
+    ).where(Aggregate.tenant == tenant, Aggregate.local_date >= start, Aggregate.local_date <= end)
+    count = select(
+        literal(RESPONSES_KEY).label("key"),
+        func.coalesce(func.sum(DailyResponses.responses), 0).label("a"),
+        literal(0).label("b"),
+    ).where(
         DailyResponses.tenant == tenant,
         DailyResponses.local_date >= start,
         DailyResponses.local_date <= end,
     )
     if unit is not None:
-        query = query.where(DailyResponses.unit == unit)
-    return int((await session.execute(query)).scalar_one())
+        per_unsur = per_unsur.where(Aggregate.unit == unit)
+        count = count.where(DailyResponses.unit == unit)
+    rows = (await session.execute(union_all(per_unsur.group_by(Aggregate.unsur), count))).all()
+    responses = next((int(r.a) for r in rows if r.key == RESPONSES_KEY), 0)
+    sums = {r.key: (int(r.a), int(r.b)) for r in rows if r.key != RESPONSES_KEY}
+    return sums, responses

@@ -149,10 +149,7 @@ async def ikm_report(
         unit = await repository.get_unit(session, tenant.code, unit_code)
         if unit is None:
             raise NotFound(f"Unit layanan '{unit_code}' tidak ditemukan.", field="unit")
-    sums = await repository.sum_aggregates(
-        session, tenant=tenant.code, unit=unit_code, start=start, end=end
-    )
-    responses = await repository.sum_responses(
+    sums, responses = await repository.sum_period(
         session, tenant=tenant.code, unit=unit_code, start=start, end=end
     )
     # Codes outside the questionnaire (none are accepted today) cannot enter the index.

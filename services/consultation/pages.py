@@ -1,0 +1,50 @@
+"""HTML pages of the consultation service (Jinja2, autoescaped, Bahasa Indonesia)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.consultation.models import DevMessage
+from shared.dates import as_utc
+from shared.privacy import mask_phone
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+_WIB = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass(frozen=True)
+class _DevMessageView:
+    to: str
+    sent_at: str
+    provider_message_id: str
+    body: str
+
+
+def dev_messages_page(rows: list[DevMessage]) -> str:
+    """Renders the recorded outbound messages, phone numbers masked, times in WIB."""
+    views = [
+        _DevMessageView(
+            to=mask_phone(r.to),
+            sent_at=as_utc(r.sent_at).astimezone(_WIB).strftime("%d-%m-%Y %H:%M:%S WIB"),
+            provider_message_id=r.provider_message_id,
+            body=r.body,
+        )
+        for r in rows
+    ]
+    return _env.get_template("dev_whatsapp.html").render(
+        title="Pesan WhatsApp (mode pengembangan)", messages=views
+    )
+
+
+def invitation_not_found_page(message: str) -> str:
+    """Renders the page shown for an unknown or unusable invitation link."""
+    return _env.get_template("invitation_not_found.html").render(
+        title="Tautan undangan tidak ditemukan", message=message
+    )

@@ -1,0 +1,281 @@
+"""Consultation rules: groups and their links, invitations, the outbound queue's outcomes."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.consultation import messages, repository
+from services.consultation.models import Invitation, OutboundMessage, WhatsAppGroup
+from shared.contracts import InvitationSentV1, ParticipantRegisteredV1, utcnow
+from shared.db import mark_after_commit
+from shared.logging import get_logger
+from shared.privacy import mask_text
+from shared.problems import DomainError, NotFound
+from shared.tenants import Tenant
+
+SOURCE = "consultation"
+KIND_GROUP_INVITATION = "group_invitation"
+log = get_logger(__name__)
+
+
+def check_invite_link(link: str) -> str:
+    """Returns a cleaned WhatsApp invite link or raises DomainError naming invite_link."""
+    cleaned = link.strip()
+    if not messages.is_invite_link(cleaned):
+        raise DomainError(
+            "Tautan undangan (invite_link) harus diawali https://chat.whatsapp.com/ — salin "
+            "dari grup WhatsApp: Info grup > Undang lewat tautan.",
+            status=422,
+            field="invite_link",
+            code="data_tidak_valid",
+        )
+    return cleaned
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+async def seed_groups(session: AsyncSession, tenants: dict[str, Tenant]) -> int:
+    """Adds the groups listed in the tenant files (idempotent); returns how many it saw."""
+    seen = 0
+    for tenant in tenants.values():
+        for seed in tenant.whatsapp_groups:
+            link = seed.invite_link.strip()
+            if not messages.is_invite_link(link):
+                log.warning(
+                    "consultation.group_seed_skipped",
+                    tenant=tenant.code,
+                    reason="invite_link is not https://chat.whatsapp.com/...",
+                )
+                continue
+            await repository.seed_group(
+                session, tenant=tenant.code, name=seed.name, invite_link=link, now=utcnow()
+            )
+            seen += 1
+    return seen
+
+
+async def create_group(
+    session: AsyncSession, *, tenant: Tenant, name: str, invite_link: str
+) -> WhatsAppGroup:
+    """Adds an active group with its invite link (a mentor created the group on a phone)."""
+    link = check_invite_link(invite_link)
+    if await repository.find_group_by_link(session, tenant.code, link) is not None:
+        raise DomainError(
+            "Tautan undangan ini sudah dipakai grup lain.",
+            status=409,
+            field="invite_link",
+            code="sudah_ada",
+        )
+    group = WhatsAppGroup(
+        id=uuid.uuid4(),
+        tenant=tenant.code,
+        name=name,
+        invite_link=link,
+        seed_link=None,
+        active=True,
+        created_at=utcnow(),
+    )
+    await repository.add(session, group)
+    return group
+
+
+async def get_group(session: AsyncSession, group_id: uuid.UUID) -> WhatsAppGroup:
+    """Gets a group or raises NotFound."""
+    group = await repository.get_group(session, group_id)
+    if group is None:
+        raise NotFound("Grup WhatsApp tidak ditemukan.")
+    return group
+
+
+async def rotate_link(
+    session: AsyncSession, group: WhatsAppGroup, invite_link: str
+) -> WhatsAppGroup:
+    """Replaces a group's invite link; invitations already sent then lead to the new one."""
+    link = check_invite_link(invite_link)
+    if link == group.invite_link:
+        return group
+    other = await repository.find_group_by_link(session, group.tenant, link)
+    if other is not None:
+        raise DomainError(
+            "Tautan undangan ini sudah dipakai grup lain.",
+            status=409,
+            field="invite_link",
+            code="sudah_ada",
+        )
+    group.invite_link = link
+    group.rotated_at = utcnow()
+    await session.flush()
+    return group
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def click_url(public_url: str, click_token: str) -> str:
+    """The service's own redirect link that records the click before sending to WhatsApp."""
+    return f"{public_url.rstrip('/')}/i/{click_token}"
+
+
+async def invite_participant(
+    session: AsyncSession, event: ParticipantRegisteredV1, *, tenant: Tenant | None, public_url: str
+) -> Invitation | None:
+    """Queues the group invitation of a consenting participant, once per registration.
+
+    The invitation and its outbound message are written in the caller's transaction; the
+    dispatcher sends the message and announces InvitationSentV1 when the gateway accepts it.
+    """
+    if not event.consent:
+        log.info(
+            "consultation.invitation_skipped",
+            registration_id=str(event.registration_id),
+            reason="no_consent",
+        )
+        return None
+    existing = await repository.find_invitation_by_registration(session, event.registration_id)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    group = await repository.newest_active_group(session, event.tenant)
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        tenant=event.tenant,
+        registration_id=event.registration_id,
+        group_id=group.id if group else None,
+        phone=event.phone,
+        status="queued" if group else "no_group",
+        click_token=secrets.token_urlsafe(16),
+        created_at=now,
+        correlation_id=event.correlation_id,
+        source_event_id=str(event.event_id),
+    )
+    if group is None:
+        await repository.add(session, invitation)
+        log.warning(
+            "consultation.invitation_no_group",
+            invitation_id=str(invitation.id),
+            registration_id=str(event.registration_id),
+            tenant=event.tenant,
+        )
+        return invitation
+    body = messages.invitation_body(
+        name=event.name,
+        activity_title=event.activity_title,
+        link=click_url(public_url, invitation.click_token),
+        rules=tenant.consultation_rules if tenant else (),
+        tenant_name=tenant.name if tenant else "",
+    )
+    message = OutboundMessage(
+        id=uuid.uuid4(),
+        tenant=event.tenant,
+        to_phone=event.phone,
+        body=body,
+        kind=KIND_GROUP_INVITATION,
+        invitation_id=invitation.id,
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    await repository.add(session, invitation)
+    await repository.add(session, message)
+    mark_after_commit(session)  # wakes the dispatcher right after the commit
+    log.info(
+        "consultation.invitation_queued",
+        invitation_id=str(invitation.id),
+        message_id=str(message.id),
+        registration_id=str(event.registration_id),
+        group_id=str(group.id),
+    )
+    return invitation
+
+
+async def record_click(session: AsyncSession, click_token: str, *, user_agent: str = "") -> str:
+    """Records the first click of an invitation link; returns the group's current link.
+
+    A link-preview fetch opens the same link but is not counted as the participant's click.
+    """
+    if not messages.is_link_preview(user_agent):
+        await repository.record_first_click(session, click_token, utcnow())
+    target = await repository.click_target(session, click_token)
+    if target is None:
+        raise NotFound("Tautan undangan tidak dikenal.")
+    invitation, group = target
+    if group is None:
+        raise NotFound("Grup untuk undangan ini belum tersedia.")
+    log.info(
+        "consultation.invitation_clicked", invitation_id=str(invitation.id), group_id=str(group.id)
+    )
+    return group.invite_link
+
+
+# --- outbound queue outcomes ------------------------------------------------------------------
+
+
+async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> list[OutboundMessage]:
+    """Claims up to `limit` due messages for one send attempt each."""
+    now = utcnow()
+    return await repository.claim_due_messages(
+        session, now=now, limit=limit, lease_until=now + timedelta(seconds=lease_s)
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: uuid.UUID, *, provider_message_id: str, gateway: str
+) -> InvitationSentV1 | None:
+    """Marks a message and its invitation sent; returns the event to announce (or None)."""
+    message = await repository.get_message(session, message_id)
+    if message is None or message.status != "queued":
+        return None
+    now = utcnow()
+    message.status, message.sent_at = "sent", now
+    message.provider_message_id, message.last_error = provider_message_id, None
+    invitation = (
+        await repository.get_invitation(session, message.invitation_id)
+        if message.invitation_id
+        else None
+    )
+    if invitation is None or invitation.group_id is None:
+        return None
+    invitation.status, invitation.sent_at = "sent", now
+    return InvitationSentV1(
+        tenant=invitation.tenant,
+        source=SOURCE,
+        correlation_id=invitation.correlation_id,
+        causation_id=invitation.source_event_id,
+        invitation_id=invitation.id,
+        registration_id=invitation.registration_id,
+        group_id=invitation.group_id,
+        gateway=gateway,
+    )
+
+
+async def mark_failed_attempt(
+    session: AsyncSession,
+    message_id: uuid.UUID,
+    *,
+    error: str,
+    retryable: bool,
+    max_attempts: int,
+    backoff_base_s: float,
+    backoff_max_s: float,
+) -> OutboundMessage | None:
+    """Schedules a retry with back-off, or fails the message (and its invitation) for good."""
+    message = await repository.get_message(session, message_id)
+    if message is None or message.status != "queued":
+        return None
+    message.last_error = mask_text(error)[:500]
+    if retryable and message.attempts < max_attempts:
+        delay = messages.backoff_s(message.attempts, base_s=backoff_base_s, max_s=backoff_max_s)
+        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        return message
+    message.status = "failed"
+    if message.invitation_id:
+        invitation = await repository.get_invitation(session, message.invitation_id)
+        if invitation is not None:
+            invitation.status = "failed"
+    return message
