@@ -31,7 +31,7 @@ def markdown_table(results: Sequence[Result]) -> str:
     """Renders results as a markdown table, ratios against their baselines, footnotes after."""
     by_path = {r.path: r for r in results}
     lines = [
-        "| path | events | seconds | events/s | ratio vs raw |",
+        "| path | events | seconds | events/s | ratio vs baseline |",
         "|---|---:|---:|---:|---:|",
     ]
     for r in results:

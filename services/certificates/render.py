@@ -29,6 +29,8 @@ import jinja2
 import segno
 from markupsafe import Markup
 
+from shared.dates import format_date_id
+
 __all__ = [
     "HARFBUZZ_SUBSET_HINT",
     "CertificateContent",
@@ -45,25 +47,6 @@ STYLESHEET_NAME = "certificates.css"
 HARFBUZZ_SUBSET_HINT = "apt-get install libharfbuzz-subset0"
 
 # Bahasa Indonesia month names; no dependency on the system's locales.
-_BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-
-def format_date_id(value: date) -> str:
-    """Format a date the Indonesian way: ``date(2026, 11, 28)`` -> ``"28 November 2026"``."""
-    return f"{value.day} {_BULAN[value.month - 1]} {value.year}"
 
 
 @dataclass(frozen=True)
