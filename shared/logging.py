@@ -51,7 +51,8 @@ def configure_logging(service: str, *, fmt: str = "console", level: str = "INFO"
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "sqlalchemy.engine", "aiosqlite", "asyncio"):
+    # faststream logs every message and every task callback at INFO; its warnings still show.
+    for noisy in ("uvicorn.access", "sqlalchemy.engine", "aiosqlite", "asyncio", "faststream"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []

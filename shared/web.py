@@ -178,4 +178,5 @@ def resolve_tenant(runtime: Runtime, principal: Principal, requested: str | None
             code="data_tidak_valid",
         )
     authorize(principal, (principal.role,), tenant.code)
+    bind_context(tenant=tenant.code)
     return tenant

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 import redis
 
-from tests.support import PG_URL, REDIS_HOST, REDIS_PORT, require_server
+from shared.settings import ServiceSettings
+from tests.support import PG_URL, REDIS_HOST, REDIS_PORT, make_settings, require_server
 
 TEST_REDIS_DB = int(os.environ.get("MENJAMU_TEST_REDIS_DB", "15"))
 
@@ -54,3 +57,25 @@ async def _drop_schemas(pg_url: str, prefix: str) -> None:
             await conn.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
     finally:
         await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings_for(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
+) -> Callable[..., Any]:
+    """Builds a service's test settings: once on SQLite, once on a PostgreSQL schema of its own."""
+    database_url, prefix = None, ""
+    if request.param == "postgres":
+        database_url, prefix = PG_URL, request.getfixturevalue("schema_prefix")
+
+    def build(cls: type[ServiceSettings], **overrides: Any) -> Any:
+        return make_settings(
+            cls,
+            data_dir=tmp_path,
+            redis_url=redis_url,
+            database_url=database_url,
+            schema_prefix=prefix,
+            **overrides,
+        )
+
+    return build

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.certificates import repository
 from services.certificates.api import issuer_name
 from services.certificates.models import STATUS_VALID, Certificate
 from shared.dates import as_utc, format_date_id, local_date
+from shared.pages import page_templates
 from shared.web import RuntimeDep, SessionDep
 
 router = APIRouter()
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+_templates = page_templates(__file__)
 
 
 @router.get("/verify/{certificate_id}", response_class=HTMLResponse, tags=["public"])

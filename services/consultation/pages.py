@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.consultation.models import DevMessage
 from shared.dates import as_utc
+from shared.pages import page_templates
 from shared.privacy import mask_phone
 
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+_env = page_templates(__file__)
 _WIB = ZoneInfo("Asia/Jakarta")
 
 

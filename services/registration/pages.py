@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.registration import service
 from shared.dates import format_date_id
+from shared.pages import page_templates
 from shared.web import RuntimeDep, SessionDep
 
 router = APIRouter()
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+_templates = page_templates(__file__)
 
 
 @router.get("/daftar/{event_id}", response_class=HTMLResponse, tags=["public"])

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,31 +20,15 @@ from shared.auth import issue_token
 from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1
 from shared.relay import encode_for_stream
 from shared.streams import group_stats
-from tests.support import ADMIN_TOKEN, PG_URL, auth, make_settings, running_app, wait_for
+from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 PUBLIC_URL = "https://sertifikat.mojosari.example.id"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
-    if request.param == "sqlite":
-        return make_settings(
-            Settings,
-            data_dir=tmp_path,
-            redis_url=redis_url,
-            database_url=None,
-            public_url=PUBLIC_URL,
-        )
-    prefix = request.getfixturevalue("schema_prefix")
-    return make_settings(
-        Settings,
-        data_dir=tmp_path,
-        redis_url=redis_url,
-        database_url=PG_URL,
-        schema_prefix=prefix,
-        public_url=PUBLIC_URL,
-    )
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(Settings, public_url=PUBLIC_URL)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,7 @@ from services.consultation.models import DevMessage
 from services.consultation.settings import Settings
 from shared.contracts import InvitationSentV1, ParticipantRegisteredV1
 from shared.relay import encode_for_stream
-from tests.support import PG_URL, auth, make_settings, running_app, wait_for
+from tests.support import auth, make_settings, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,26 +31,14 @@ SEEDED_LINK = "https://chat.whatsapp.com/MENJAMU-DEV-MOJOSARI"
 TOKEN_RE = re.compile(re.escape(PUBLIC_URL) + r"/i/([A-Za-z0-9_-]+)")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
-    fast = {
-        "public_url": PUBLIC_URL,
-        "send_backoff_base_s": 0.05,
-        "send_backoff_max_s": 0.2,
-        "dispatch_interval_ms": 50,
-    }
-    if request.param == "sqlite":
-        return make_settings(
-            Settings, data_dir=tmp_path, redis_url=redis_url, database_url=None, **fast
-        )
-    prefix = request.getfixturevalue("schema_prefix")
-    return make_settings(
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(
         Settings,
-        data_dir=tmp_path,
-        redis_url=redis_url,
-        database_url=PG_URL,
-        schema_prefix=prefix,
-        **fast,
+        public_url=PUBLIC_URL,
+        send_backoff_base_s=0.05,
+        send_backoff_max_s=0.2,
+        dispatch_interval_ms=50,
     )
 
 

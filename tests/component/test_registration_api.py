@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.settings import Settings
 from shared.contracts import ParticipantRegisteredV1
-from tests.support import PG_URL, auth, make_settings, running_app, wait_for
+from tests.support import auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +31,9 @@ EVENT = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
-    if request.param == "sqlite":
-        return make_settings(Settings, data_dir=tmp_path, redis_url=redis_url, database_url=None)
-    prefix = request.getfixturevalue("schema_prefix")
-    return make_settings(
-        Settings, data_dir=tmp_path, redis_url=redis_url, database_url=PG_URL, schema_prefix=prefix
-    )
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(Settings)
 
 
 async def _create_event(client: Any, **overrides: Any) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from services.survey.settings import Settings
 from shared.auth import issue_token
 from shared.contracts import ResponseSubmittedV1
 from shared.relay import encode_for_stream
-from tests.support import ADMIN_TOKEN, PG_URL, auth, make_settings, running_app, wait_for
+from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,14 +23,9 @@ EXAMPLE = dict(zip([f"U{i}" for i in range(1, 10)], [4, 3, 3, 4, 3, 3, 4, 4, 3],
 ALL_FOUR = {f"U{i}": 4 for i in range(1, 10)}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
-    if request.param == "sqlite":
-        return make_settings(Settings, data_dir=tmp_path, redis_url=redis_url, database_url=None)
-    prefix = request.getfixturevalue("schema_prefix")
-    return make_settings(
-        Settings, data_dir=tmp_path, redis_url=redis_url, database_url=PG_URL, schema_prefix=prefix
-    )
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(Settings)
 
 
 def submitted(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from shared.outbox import INFRA_METADATA, add_event
 from shared.relay import OutboxRelay, encode_for_stream
 from shared.settings import ServiceSettings
 from shared.streams import dlq_stream, list_dead_letters, replay_dead_letters
-from tests.support import PG_URL, make_settings, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 STREAM = ResponseSubmittedV1.STREAM
@@ -50,19 +49,9 @@ def event(unit: str = "a") -> ResponseSubmittedV1:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> ServiceSettings:
-    if request.param == "sqlite":
-        return make_settings(
-            DeliverySettings, data_dir=tmp_path, redis_url=redis_url, database_url=None
-        )
-    return make_settings(
-        DeliverySettings,
-        data_dir=tmp_path,
-        redis_url=redis_url,
-        database_url=PG_URL,
-        schema_prefix=request.getfixturevalue("schema_prefix"),
-    )
+@pytest.fixture
+def settings(settings_for: Callable[..., ServiceSettings]) -> ServiceSettings:
+    return settings_for(DeliverySettings)
 
 
 @asynccontextmanager
