@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy.exc import IntegrityError
 
 from services.registration import repository, service
 from services.registration.models import Activity
@@ -76,13 +77,19 @@ async def register(
     response: Response,
 ) -> RegistrationAccepted:
     """Registers a participant for an event (public)."""
-    registration, created = await service.register_participant(
-        session,
-        activity_id=event_id,
-        tenant_of=runtime.tenants,
-        data=data,
-        correlation_id=correlation_id,
-    )
+    try:
+        registration, created = await service.register_participant(
+            session,
+            activity_id=event_id,
+            tenant_of=runtime.tenants,
+            data=data,
+            correlation_id=correlation_id,
+        )
+    except IntegrityError:
+        # A simultaneous submission with the same phone committed first (SQLite has no row
+        # lock to make them wait): answer with that registration, as for any repeat.
+        await session.rollback()
+        registration, created = await service.existing_registration(session, event_id, data), False
     log.info(
         "registration.participant_registered" if created else "registration.duplicate",
         registration_id=str(registration.id),

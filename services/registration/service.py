@@ -63,6 +63,18 @@ def check_participant(tenant: Tenant, data: RegistrationCreate) -> None:
         )
 
 
+async def existing_registration(
+    session: AsyncSession, activity_id: uuid.UUID, data: RegistrationCreate
+) -> Registration:
+    """Returns the registration a phone already has for an activity (after a lost race)."""
+    existing = await repository.find_registration(session, activity_id, data.phone)
+    if existing is None:
+        raise DomainError(
+            "Pendaftaran belum dapat disimpan; silakan kirim ulang.", status=409, code="bentrok"
+        )
+    return existing
+
+
 async def register_participant(
     session: AsyncSession,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -170,3 +171,12 @@ async def test_public_form_page_shows_the_event_and_the_tenant_levels(settings: 
         missing = await client.get(f"/daftar/{uuid.uuid4()}")
         assert missing.status_code == 404
         assert "Kegiatan tidak ditemukan" in missing.json()["message"]
+
+
+async def test_simultaneous_double_submissions_register_once(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await _create_event(client)
+        url = f"/api/v1/events/{event_id}/registrations"
+        answers = await asyncio.gather(*(client.post(url, json=PARTICIPANT) for _ in range(6)))
+        assert sorted(r.status_code for r in answers) == [200] * 5 + [201]
+        assert len({r.json()["registration"]["id"] for r in answers}) == 1
