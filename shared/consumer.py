@@ -23,16 +23,14 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import Event, utcnow
+from shared.contracts import Event
 from shared.db import Database
+from shared.idempotency import claim_event_ids, processed_ids
 from shared.logging import bound_context, get_logger
-from shared.outbox import add_event, processed_events_table
+from shared.outbox import add_event
 from shared.settings import ServiceSettings
 from shared.streams import dead_letter, ensure_group, group_exists
 
@@ -230,7 +228,7 @@ class Consumers:
     async def _apply_once(self, reaction: Reaction[Any], events: list[Event]) -> int:
         applied = 0
         async with self.db.session() as session:
-            fresh = await _claim_event_ids(session, self.db.dialect, reaction.group, events)
+            fresh = await claim_event_ids(session, self.db.dialect, reaction.group, events)
             for event in events:
                 key = str(event.event_id)
                 if key not in fresh:
@@ -244,7 +242,7 @@ class Consumers:
 
     async def _all_processed(self, reaction: Reaction[Any], events: list[Event]) -> bool:
         async with self.db.session() as session:
-            seen = await _processed_ids(session, reaction.group, events)
+            seen = await processed_ids(session, reaction.group, events)
         return all(str(e.event_id) in seen for e in events)
 
     async def _dead_letter(
@@ -268,40 +266,6 @@ class Consumers:
             deliveries=deliveries,
             reason=reason,
         )
-
-
-async def _processed_ids(session: AsyncSession, group: str, events: list[Event]) -> set[str]:
-    keys = [str(e.event_id) for e in events]
-    if not keys:
-        return set()
-    rows = await session.execute(
-        select(processed_events_table.c.event_id).where(
-            processed_events_table.c.consumer_group == group,
-            processed_events_table.c.event_id.in_(keys),
-        )
-    )
-    return {row[0] for row in rows}
-
-
-async def _claim_event_ids(
-    session: AsyncSession, dialect: str, group: str, events: list[Event]
-) -> set[str]:
-    """Records the events as processed in one statement; returns the ids not seen before.
-
-    The mark and the effect commit together, so a failed effect rolls the mark back too.
-    """
-    keys = list(dict.fromkeys(str(e.event_id) for e in events))
-    if not keys:
-        return set()
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
-    statement = (
-        insert_fn(processed_events_table)
-        .values([{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys])
-        .on_conflict_do_nothing()
-        .returning(processed_events_table.c.event_id)
-    )
-    return {row[0] for row in await session.execute(statement)}
 
 
 def _parse(model: type[E], body: Any) -> E:
