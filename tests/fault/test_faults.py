@@ -193,3 +193,30 @@ async def test_registrations_made_before_the_certificates_service_first_ran_get_
 
 async def _at_least(awaitable: object, minimum: int) -> bool:
     return bool(await awaitable >= minimum)  # type: ignore[misc]
+
+
+async def test_a_service_started_while_redis_is_down_catches_up_when_it_comes_back(
+    env: dict[str, str],
+    tmp_path: Path,
+    processes: list[ServiceProcess],
+    schema_prefix: str,
+    redis_server: RedisServer,
+) -> None:
+    redis_server.stop()
+    registration = start("registration", env, tmp_path, processes)
+    certificates = start("certificates", env, tmp_path, processes)
+    async with httpx.AsyncClient(timeout=10) as client:
+        ready = await client.get(f"{certificates.url}/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["redis"].startswith("error")
+    event_id = await create_event(registration)
+    accepted = await register_many(registration, event_id, 3)
+    redis_server.start()
+    await wait_for(
+        lambda: _at_least(count_certificates(schema_prefix), 3),
+        timeout=90,
+        what="certificates once Redis is reachable",
+    )
+    assert sorted(await certificate_rows(schema_prefix)) == sorted(accepted)
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert (await client.get(f"{certificates.url}/ready")).status_code == 200
