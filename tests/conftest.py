@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 from shared.settings import ServiceSettings
 from tests.support import PG_URL, REDIS_HOST, REDIS_PORT, make_settings, require_server
@@ -79,3 +80,11 @@ def settings_for(
         )
 
     return build
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[AsyncRedis]:
+    """An async client of the test Redis database."""
+    client = AsyncRedis.from_url(redis_url)
+    yield client
+    await client.aclose()

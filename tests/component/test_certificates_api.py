@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,8 @@ from services.certificates.handlers import ISSUE_GROUP
 from services.certificates.settings import Settings
 from shared.auth import issue_token
 from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1
-from shared.relay import encode_for_stream
 from shared.streams import group_stats
+from tests.factories import participant_registered, publish
 from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
@@ -29,40 +29,6 @@ PUBLIC_URL = "https://sertifikat.mojosari.example.id"
 @pytest.fixture
 def settings(settings_for: Callable[..., Settings]) -> Settings:
     return settings_for(Settings, public_url=PUBLIC_URL)
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-def registered(**overrides: Any) -> ParticipantRegisteredV1:
-    """A registration event as the registration service publishes it."""
-    values: dict[str, Any] = {
-        "tenant": "mojosari",
-        "source": "registration",
-        "correlation_id": f"corr-{uuid.uuid4()}",
-        "registration_id": uuid.uuid4(),
-        "activity_id": uuid.uuid4(),
-        "activity_title": "Sosialisasi Adminduk untuk Gen-Z",
-        "activity_date": date(2026, 12, 5),
-        "activity_location": "Pendopo Kecamatan Mojosari",
-        "name": "Ayu Lestari",
-        "school": "SMAN 1 Mojosari",
-        "phone": "+6281234567890",
-        "level": "SMA",
-        "consent": True,
-    }
-    values.update(overrides)
-    return ParticipantRegisteredV1(**values)
-
-
-async def deliver(redis: Redis, event: ParticipantRegisteredV1) -> None:
-    """Puts an event on its stream exactly as the outbox relay does."""
-    fields = await encode_for_stream(event.type, event.correlation_id, event.model_dump_json())
-    await redis.xadd(event.STREAM, fields)
 
 
 async def certificate_of(client: httpx.AsyncClient, registration_id: uuid.UUID) -> dict[str, Any]:
@@ -81,8 +47,8 @@ async def certificate_of(client: httpx.AsyncClient, registration_id: uuid.UUID) 
     return listed[0]
 
 
-async def issued_events(redis: Redis) -> list[CertificateIssuedV1]:
-    entries = await redis.xrange(CertificateIssuedV1.STREAM)
+async def issued_events(redis_client: Redis) -> list[CertificateIssuedV1]:
+    entries = await redis_client.xrange(CertificateIssuedV1.STREAM)
     return [
         CertificateIssuedV1.model_validate_json(BinaryMessageFormatV1.parse(f[b"__data__"])[0])
         for _id, f in entries
@@ -94,11 +60,11 @@ def this_year() -> int:
 
 
 async def test_registration_on_the_stream_gives_a_downloadable_certificate_and_announces_it(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
-        event = registered()
-        await deliver(redis, event)
+        event = participant_registered()
+        await publish(redis_client, event)
         cert = await certificate_of(client, event.registration_id)
         assert cert["status"] == "valid"
         assert cert["number"] == f"0001/SERT-MENJAMU/MOJOSARI/{this_year()}"
@@ -113,7 +79,7 @@ async def test_registration_on_the_stream_gives_a_downloadable_certificate_and_a
             f'attachment; filename="sertifikat-0001-SERT-MENJAMU-MOJOSARI-{this_year()}.pdf"'
         )
 
-        announced = await wait_for(lambda: issued_events(redis), what="CertificateIssuedV1")
+        announced = await wait_for(lambda: issued_events(redis_client), what="CertificateIssuedV1")
         assert len(announced) == 1
         issued = announced[0]
         assert issued.causation_id == str(event.event_id)
@@ -124,34 +90,37 @@ async def test_registration_on_the_stream_gives_a_downloadable_certificate_and_a
 
 
 async def test_second_delivery_of_the_same_event_renders_one_certificate(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
-        event = registered()
-        await deliver(redis, event)
-        await deliver(redis, event)
+        event = participant_registered()
+        await publish(redis_client, event)
+        await publish(redis_client, event)
         # A producer re-announcing the same registration under a new event id: natural key.
-        await deliver(redis, registered(registration_id=event.registration_id))
+        await publish(redis_client, participant_registered(registration_id=event.registration_id))
 
         async def all_handled() -> bool:
-            stats = await group_stats(redis, ParticipantRegisteredV1.STREAM, ISSUE_GROUP)
+            stats = await group_stats(redis_client, ParticipantRegisteredV1.STREAM, ISSUE_GROUP)
             return bool(stats["exists"] and stats["pending"] == 0 and stats["lag"] == 0)
 
         await wait_for(all_handled, what="the three deliveries acknowledged")
         await certificate_of(client, event.registration_id)
-        announced = await wait_for(lambda: issued_events(redis), what="CertificateIssuedV1")
+        announced = await wait_for(lambda: issued_events(redis_client), what="CertificateIssuedV1")
         assert len(announced) == 1
         listed = await client.get("/api/v1/certificates", headers=auth())
         assert len(listed.json()) == 1
 
 
 async def test_certificates_of_a_kecamatan_are_numbered_in_sequence(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
-        first, second = registered(), registered(name="Bima Sakti", phone="+6281299998888")
-        await deliver(redis, first)
-        await deliver(redis, second)
+        first, second = (
+            participant_registered(),
+            participant_registered(name="Bima Sakti", phone="+6281299998888"),
+        )
+        await publish(redis_client, first)
+        await publish(redis_client, second)
         numbers = [
             (await certificate_of(client, e.registration_id))["number"] for e in (first, second)
         ]
@@ -163,12 +132,12 @@ async def test_certificates_of_a_kecamatan_are_numbered_in_sequence(
 
 
 async def test_verify_page_shows_a_genuine_certificate_until_an_operator_revokes_it(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         assert (await client.get("/api/v1/certificates")).status_code == 401
-        event = registered()
-        await deliver(redis, event)
+        event = participant_registered()
+        await publish(redis_client, event)
         cert = await certificate_of(client, event.registration_id)
         page = await client.get(f"/verify/{cert['id']}")
         assert page.status_code == 200

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from services.consultation.gateway import GatewayError, SendResult, WhatsAppGate
 from services.consultation.models import DevMessage
 from services.consultation.settings import Settings
 from shared.contracts import InvitationSentV1, ParticipantRegisteredV1
-from shared.relay import encode_for_stream
+from tests.factories import participant_registered, publish
 from tests.support import auth, make_settings, running_app, wait_for
 
 pytestmark = pytest.mark.integration
@@ -59,44 +57,6 @@ async def consultation_app(settings: Settings) -> AsyncIterator[tuple[Any, Any]]
         yield app, client
 
 
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-def a_phone() -> str:
-    """A number of its own per test: other suites may share this Redis database and stream."""
-    return f"+62812{random.randint(10_000_000, 99_999_999)}"
-
-
-def registered(**overrides: Any) -> ParticipantRegisteredV1:
-    values: dict[str, Any] = {
-        "tenant": "mojosari",
-        "source": "registration",
-        "correlation_id": f"corr-{uuid.uuid4()}",
-        "registration_id": uuid.uuid4(),
-        "activity_id": uuid.uuid4(),
-        "activity_title": "Sosialisasi Adminduk untuk Gen-Z",
-        "activity_date": date(2026, 12, 5),
-        "activity_location": "Pendopo Kecamatan Mojosari",
-        "name": "Ayu Lestari",
-        "school": "SMAN 1 Mojosari",
-        "phone": a_phone(),
-        "level": "SMA",
-        "consent": True,
-    }
-    values.update(overrides)
-    return ParticipantRegisteredV1(**values)
-
-
-async def publish(redis: Redis, event: ParticipantRegisteredV1) -> None:
-    """Puts an event on its stream the way the registration service's outbox relay does."""
-    fields = await encode_for_stream(event.type, event.correlation_id, event.model_dump_json())
-    await redis.xadd(event.STREAM, fields)
-
-
 async def invitations(client: Any, registration_id: uuid.UUID) -> list[dict[str, Any]]:
     response = await client.get(
         "/api/v1/invitations", headers=auth(), params={"registration_id": str(registration_id)}
@@ -114,11 +74,11 @@ async def wait_sent(client: Any, registration_id: uuid.UUID) -> dict[str, Any]:
     return await wait_for(probe, what="the invitation to be sent")
 
 
-async def wait_all_handled(redis: Redis) -> None:
+async def wait_all_handled(redis_client: Redis) -> None:
     """Waits until consultation.invite has read and acknowledged every entry of the stream."""
 
     async def probe() -> bool:
-        for group in await redis.xinfo_groups(ParticipantRegisteredV1.STREAM):
+        for group in await redis_client.xinfo_groups(ParticipantRegisteredV1.STREAM):
             if group["name"] in (b"consultation.invite", "consultation.invite"):
                 return bool(group["lag"] == 0 and group["pending"] == 0)
         return False
@@ -131,9 +91,9 @@ async def dev_messages(app: Any, to: str) -> list[DevMessage]:
         return [m for m in await repository.list_dev_messages(session) if m.to == to]
 
 
-async def sent_events(redis: Redis, registration_id: uuid.UUID) -> list[InvitationSentV1]:
+async def sent_events(redis_client: Redis, registration_id: uuid.UUID) -> list[InvitationSentV1]:
     events = []
-    for _id, fields in await redis.xrange(InvitationSentV1.STREAM):
+    for _id, fields in await redis_client.xrange(InvitationSentV1.STREAM):
         body, _headers = BinaryMessageFormatV1.parse(fields[b"__data__"])
         event = InvitationSentV1.model_validate_json(body)
         if event.registration_id == registration_id:
@@ -142,11 +102,11 @@ async def sent_events(redis: Redis, registration_id: uuid.UUID) -> list[Invitati
 
 
 async def test_registered_participant_gets_one_whatsapp_invitation_with_a_tracked_link(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
-    event = registered()
+    event = participant_registered()
     async with consultation_app(settings) as (app, client):
-        await publish(redis, event)
+        await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["group_name"] == "Konsultasi Adminduk SI GEN-Z MENJAMU Mojosari"
         assert invitation["message"]["status"] == "sent"
@@ -161,7 +121,7 @@ async def test_registered_participant_gets_one_whatsapp_invitation_with_a_tracke
         assert invitation["message"]["provider_message_id"] == recorded[0].provider_message_id
 
         announced = await wait_for(
-            lambda: sent_events(redis, event.registration_id), what="InvitationSentV1"
+            lambda: sent_events(redis_client, event.registration_id), what="InvitationSentV1"
         )
         assert len(announced) == 1
         assert announced[0].correlation_id == event.correlation_id
@@ -178,43 +138,45 @@ async def test_registered_participant_gets_one_whatsapp_invitation_with_a_tracke
 
 
 async def test_second_delivery_of_the_same_registration_sends_one_invitation(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
-    event = registered()
+    event = participant_registered()
     async with consultation_app(settings) as (app, client):
-        await publish(redis, event)
-        await publish(redis, event)
+        await publish(redis_client, event)
+        await publish(redis_client, event)
         # A copy with a new event id (e.g. a replay by hand) is still the same registration.
-        await publish(redis, event.model_copy(update={"event_id": uuid.uuid4()}))
+        await publish(redis_client, event.model_copy(update={"event_id": uuid.uuid4()}))
         await wait_sent(client, event.registration_id)
-        await wait_all_handled(redis)
+        await wait_all_handled(redis_client)
         assert len(await invitations(client, event.registration_id)) == 1
         assert len(await dev_messages(app, event.phone)) == 1
-        await wait_for(lambda: sent_events(redis, event.registration_id), what="InvitationSentV1")
-        assert len(await sent_events(redis, event.registration_id)) == 1
+        await wait_for(
+            lambda: sent_events(redis_client, event.registration_id), what="InvitationSentV1"
+        )
+        assert len(await sent_events(redis_client, event.registration_id)) == 1
 
 
 async def test_participant_without_consent_gets_no_invitation(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
-    refused = registered(consent=False)
-    agreed = registered()
+    refused = participant_registered(consent=False)
+    agreed = participant_registered()
     async with consultation_app(settings) as (app, client):
-        await publish(redis, refused)
-        await publish(redis, agreed)
+        await publish(redis_client, refused)
+        await publish(redis_client, agreed)
         await wait_sent(client, agreed.registration_id)
-        await wait_all_handled(redis)
+        await wait_all_handled(redis_client)
         assert await invitations(client, refused.registration_id) == []
         assert await dev_messages(app, refused.phone) == []
         assert len(await dev_messages(app, agreed.phone)) == 1
 
 
 async def test_invitation_link_opens_the_group_and_records_the_first_click(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
-    event = registered()
+    event = participant_registered()
     async with consultation_app(settings) as (app, client):
-        await publish(redis, event)
+        await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["clicked_at"] is None
         match = TOKEN_RE.search((await dev_messages(app, event.phone))[0].body)
@@ -266,25 +228,27 @@ class FlakyGateway:
 
 
 async def test_message_survives_two_gateway_failures_and_is_sent_once(
-    settings: Settings, redis: Redis
+    settings: Settings, redis_client: Redis
 ) -> None:
-    event = registered()
+    event = participant_registered()
     async with consultation_app(settings) as (app, client):
         state = app.state.runtime.state
         flaky = FlakyGateway(state["gateway"], failures=2)
         state["gateway"] = flaky
-        await publish(redis, event)
+        await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["message"]["attempts"] == 3
         assert invitation["message"]["last_error"] is None
         assert flaky.calls == 3
         assert len(await dev_messages(app, event.phone)) == 1
-        await wait_for(lambda: sent_events(redis, event.registration_id), what="InvitationSentV1")
-        assert len(await sent_events(redis, event.registration_id)) == 1
+        await wait_for(
+            lambda: sent_events(redis_client, event.registration_id), what="InvitationSentV1"
+        )
+        assert len(await sent_events(redis_client, event.registration_id)) == 1
 
 
 async def test_message_fails_for_good_after_the_last_attempt(
-    tmp_path: Path, redis_url: str, redis: Redis
+    tmp_path: Path, redis_url: str, redis_client: Redis
 ) -> None:
     settings = make_settings(
         Settings,
@@ -296,11 +260,11 @@ async def test_message_fails_for_good_after_the_last_attempt(
         dispatch_interval_ms=50,
         send_max_attempts=3,
     )
-    event = registered()
+    event = participant_registered()
     async with consultation_app(settings) as (app, client):
         state = app.state.runtime.state
         state["gateway"] = FlakyGateway(state["gateway"], failures=100)
-        await publish(redis, event)
+        await publish(redis_client, event)
 
         async def failed() -> dict[str, Any] | None:
             found = await invitations(client, event.registration_id)
@@ -311,7 +275,7 @@ async def test_message_fails_for_good_after_the_last_attempt(
         assert invitation["message"]["attempts"] == 3
         assert "503" in invitation["message"]["last_error"]
         assert await dev_messages(app, event.phone) == []
-        assert await sent_events(redis, event.registration_id) == []
+        assert await sent_events(redis_client, event.registration_id) == []
 
 
 async def test_group_link_must_be_a_whatsapp_invite_link(settings: Settings) -> None:
@@ -358,7 +322,7 @@ async def test_tenant_file_groups_are_seeded_once_and_a_rotation_survives_restar
 
 
 async def test_without_any_group_the_invitation_is_recorded_as_no_group(
-    settings: Settings, redis: Redis, tmp_path: Path
+    settings: Settings, redis_client: Redis, tmp_path: Path
 ) -> None:
     tenants = tmp_path / "tenants"
     tenants.mkdir()
@@ -366,10 +330,10 @@ async def test_without_any_group_the_invitation_is_recorded_as_no_group(
         "tenant:\n  code: mojosari\n  name: Kecamatan Mojosari\n", encoding="utf-8"
     )
     settings = settings.model_copy(update={"tenants_dir": tenants})
-    early, later = registered(), registered()
+    early, later = participant_registered(), participant_registered()
     async with consultation_app(settings) as (app, client):
         assert (await client.get("/api/v1/groups", headers=auth())).json() == []
-        await publish(redis, early)
+        await publish(redis_client, early)
 
         async def recorded() -> list[dict[str, Any]]:
             return await invitations(client, early.registration_id)
@@ -385,6 +349,6 @@ async def test_without_any_group_the_invitation_is_recorded_as_no_group(
             json={"name": "Grup Mentor Baru", "invite_link": "https://chat.whatsapp.com/BARU"},
         )
         assert created.status_code == 201, created.text
-        await publish(redis, later)
+        await publish(redis_client, later)
         sent = await wait_sent(client, later.registration_id)
         assert sent["group_id"] == created.json()["id"]

@@ -14,7 +14,7 @@ from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
 from shared.auth import issue_token
 from shared.contracts import ResponseSubmittedV1
-from shared.relay import encode_for_stream
+from tests.factories import publish
 from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
@@ -42,12 +42,6 @@ def submitted(
         scores=scores,
         submitted_at=datetime(local_date.year, local_date.month, local_date.day, 3, tzinfo=UTC),
     )
-
-
-async def publish(redis: Redis, event: ResponseSubmittedV1, times: int = 1) -> list[str]:
-    """Puts an event on its stream the way the outbox relay does (possibly more than once)."""
-    fields = await encode_for_stream(event.type, event.correlation_id, event.model_dump_json())
-    return [(await redis.xadd(event.STREAM, fields)).decode() for _ in range(times)]
 
 
 async def ikm(client: Any, **params: Any) -> dict[str, Any]:

@@ -19,9 +19,10 @@ from shared.consumer import Consumers, Reaction
 from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
 from shared.outbox import INFRA_METADATA, add_event
-from shared.relay import OutboxRelay, encode_for_stream
+from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.streams import dlq_stream, list_dead_letters, replay_dead_letters
+from tests.factories import publish
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -89,12 +90,6 @@ async def record(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
 async def count_effects(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(select(func.count()).select_from(effects))).scalar_one())
-
-
-async def publish(redis: Redis, ev: ResponseSubmittedV1, times: int = 1) -> None:
-    fields = await encode_for_stream(ev.type, ev.correlation_id, ev.model_dump_json())
-    for _ in range(times):
-        await redis.xadd(STREAM, fields)
 
 
 async def test_events_published_before_the_consumer_first_ran_are_handled(
