@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.contracts import ALL_EVENTS, Event, ParticipantRegisteredV1
+from tests.factories import participant_registered
 
 SNAPSHOTS = Path(__file__).parent / "contract_snapshots"
 
@@ -38,23 +39,7 @@ def test_every_event_has_a_versioned_stream_and_unique_name() -> None:
 
 
 def _registered(**overrides: object) -> ParticipantRegisteredV1:
-    values: dict[str, object] = {
-        "tenant": "mojosari",
-        "source": "registration",
-        "correlation_id": "corr-1",
-        "registration_id": uuid.uuid4(),
-        "activity_id": uuid.uuid4(),
-        "activity_title": "Sosialisasi",
-        "activity_date": "2026-12-05",
-        "activity_location": "Pendopo",
-        "name": "Ayu",
-        "school": "SMAN 1",
-        "phone": "+6281234567890",
-        "level": "SMA",
-        "consent": True,
-    }
-    values.update(overrides)
-    return ParticipantRegisteredV1.model_validate(values)
+    return participant_registered(correlation_id="corr-1", **overrides)
 
 
 def test_a_newer_producer_adding_a_field_does_not_break_old_consumers() -> None:
