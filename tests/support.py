@@ -78,10 +78,16 @@ def make_settings(
 async def running_app(
     create_app: Callable[[S], Any], settings: S, migrations: Path
 ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """Migrates, starts the app's lifespan (relay, consumers) and yields (app, client)."""
+    """Migrates, starts the app (relay, consumers ready) and yields (app, client)."""
     await asyncio.to_thread(upgrade, settings, migrations)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+
+        async def messaging_started() -> bool:
+            return bool(app.state.runtime.messaging_started)
+
+        # Consumer groups exist from here on, as in a deployed service that reports ready.
+        await wait_for(messaging_started, what="the service's consumers")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield app, client

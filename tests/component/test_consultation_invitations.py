@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +37,6 @@ def settings(settings_for: Callable[..., Settings]) -> Settings:
         send_backoff_max_s=0.2,
         dispatch_interval_ms=50,
     )
-
-
-@asynccontextmanager
-async def consultation_app(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
-    """Runs the app until its consumers read the stream.
-
-    Waiting for the consumers also keeps a very short test from stopping the app while the
-    broker is still starting (shared Runtime.stop does not handle that race yet).
-    """
-    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
-        runtime = app.state.runtime
-
-        async def started() -> bool:
-            return bool(runtime.messaging_started)
-
-        await wait_for(started, what="the consumers to start")
-        yield app, client
 
 
 async def invitations(client: Any, registration_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -105,7 +87,7 @@ async def test_registered_participant_gets_one_whatsapp_invitation_with_a_tracke
     settings: Settings, redis_client: Redis
 ) -> None:
     event = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["group_name"] == "Konsultasi Adminduk SI GEN-Z MENJAMU Mojosari"
@@ -141,7 +123,7 @@ async def test_second_delivery_of_the_same_registration_sends_one_invitation(
     settings: Settings, redis_client: Redis
 ) -> None:
     event = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         await publish(redis_client, event)
         await publish(redis_client, event)
         # A copy with a new event id (e.g. a replay by hand) is still the same registration.
@@ -161,7 +143,7 @@ async def test_participant_without_consent_gets_no_invitation(
 ) -> None:
     refused = participant_registered(consent=False)
     agreed = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         await publish(redis_client, refused)
         await publish(redis_client, agreed)
         await wait_sent(client, agreed.registration_id)
@@ -175,7 +157,7 @@ async def test_invitation_link_opens_the_group_and_records_the_first_click(
     settings: Settings, redis_client: Redis
 ) -> None:
     event = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["clicked_at"] is None
@@ -231,7 +213,7 @@ async def test_message_survives_two_gateway_failures_and_is_sent_once(
     settings: Settings, redis_client: Redis
 ) -> None:
     event = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         state = app.state.runtime.state
         flaky = FlakyGateway(state["gateway"], failures=2)
         state["gateway"] = flaky
@@ -261,7 +243,7 @@ async def test_message_fails_for_good_after_the_last_attempt(
         send_max_attempts=3,
     )
     event = participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         state = app.state.runtime.state
         state["gateway"] = FlakyGateway(state["gateway"], failures=100)
         await publish(redis_client, event)
@@ -279,7 +261,7 @@ async def test_message_fails_for_good_after_the_last_attempt(
 
 
 async def test_group_link_must_be_a_whatsapp_invite_link(settings: Settings) -> None:
-    async with consultation_app(settings) as (_app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         bad = await client.post(
             "/api/v1/groups",
             headers=auth(),
@@ -307,7 +289,7 @@ async def test_group_link_must_be_a_whatsapp_invite_link(settings: Settings) -> 
 async def test_tenant_file_groups_are_seeded_once_and_a_rotation_survives_restarts(
     settings: Settings,
 ) -> None:
-    async with consultation_app(settings) as (_app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         groups = (await client.get("/api/v1/groups", headers=auth())).json()
         assert [g["invite_link"] for g in groups] == [SEEDED_LINK]
         rotated = await client.post(
@@ -316,7 +298,7 @@ async def test_tenant_file_groups_are_seeded_once_and_a_rotation_survives_restar
             json={"invite_link": "https://chat.whatsapp.com/ROTASI"},
         )
         assert rotated.status_code == 200
-    async with consultation_app(settings) as (_app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         groups = (await client.get("/api/v1/groups", headers=auth())).json()
         assert [g["invite_link"] for g in groups] == ["https://chat.whatsapp.com/ROTASI"]
 
@@ -331,7 +313,7 @@ async def test_without_any_group_the_invitation_is_recorded_as_no_group(
     )
     settings = settings.model_copy(update={"tenants_dir": tenants})
     early, later = participant_registered(), participant_registered()
-    async with consultation_app(settings) as (app, client):
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         assert (await client.get("/api/v1/groups", headers=auth())).json() == []
         await publish(redis_client, early)
 
