@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.aio import within
 from shared.contracts import Event
 from shared.db import Database
 from shared.idempotency import claim_event_ids, processed_ids
@@ -171,9 +172,7 @@ class Consumers:
                 )
                 return
             try:
-                done = await asyncio.wait_for(
-                    self._apply(reaction, [event]), timeout=reaction.timeout_s
-                )
+                done = await within(self._apply(reaction, [event]), reaction.timeout_s)
             except Exception as exc:
                 # Left pending on purpose: the claimer retries it after claim_idle_ms.
                 log.warning(
@@ -201,7 +200,7 @@ class Consumers:
             except PoisonMessage as exc:
                 await self._dead_letter(reaction, message_id, data, 1, str(exc))
         try:
-            done = await asyncio.wait_for(self._apply(reaction, events), timeout=reaction.timeout_s)
+            done = await within(self._apply(reaction, events), reaction.timeout_s)
         except Exception as exc:
             # The whole batch stays pending; the claimer retries message by message, so one
             # bad message ends in the dead-letter stream without holding back the others.

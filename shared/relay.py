@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from faststream.redis.parser import BinaryMessageFormatV1
@@ -11,6 +10,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
+from shared.aio import wait_for_event
 from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
@@ -114,5 +114,4 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            await wait_for_event(self._wake, self.interval)

@@ -101,7 +101,10 @@ class Runtime:
                 log.warning("messaging.stop_failed", error=str(exc))
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:  # a shutdown must end even if a task ignores its cancel
+                log.error("service.task_did_not_stop", task=task.get_name())
         await self.redis.aclose()
         await self.db.dispose()
 

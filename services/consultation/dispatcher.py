@@ -10,13 +10,13 @@ the stable idempotency key (the message id) lets the gateway drop that repeat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 from services.consultation import service
 from services.consultation.gateway import GatewayError, WhatsAppGateway
 from services.consultation.ratelimit import SenderLimits
 from services.consultation.settings import Settings
+from shared.aio import wait_for_event, within
 from shared.db import Database
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -67,8 +67,7 @@ class Dispatcher:
                 continue
             if handled:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            await wait_for_event(self._wake, self.interval)
 
     async def dispatch_once(self) -> int:
         """Claims and sends one batch within the sender's rate limit; returns how many."""
@@ -92,9 +91,9 @@ class Dispatcher:
         self, gateway: WhatsAppGateway, message_id: uuid.UUID, to: str, body: str
     ) -> None:
         try:
-            result = await asyncio.wait_for(
+            result = await within(
                 gateway.send_text(to, body, idempotency_key=str(message_id)),
-                timeout=self.settings.send_timeout_s,
+                self.settings.send_timeout_s,
             )
         except GatewayError as exc:
             await self._failed(message_id, f"{gateway.name}: {exc}", retryable=exc.retryable)
