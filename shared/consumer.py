@@ -33,7 +33,7 @@ from shared.idempotency import claim_event_ids, processed_ids
 from shared.logging import bound_context, get_logger
 from shared.outbox import add_event
 from shared.settings import ServiceSettings
-from shared.streams import dead_letter, ensure_group, group_exists
+from shared.streams import as_str, dead_letter, ensure_group, group_exists
 
 E = TypeVar("E", bound=Event)
 Outcome = Event | Sequence[Event] | None
@@ -155,7 +155,7 @@ class Consumers:
 
     async def _handle_one(self, reaction: Reaction[Any], message: Any, *, claimed: bool) -> None:
         raw = message.raw_message
-        message_id = _s(raw["message_ids"][0])
+        message_id = as_str(raw["message_ids"][0])
         stream = reaction.event.STREAM
         deliveries = await message.get_delivery_count() if claimed else 1
         try:
@@ -189,7 +189,7 @@ class Consumers:
 
     async def _handle_batch(self, reaction: Reaction[Any], message: Any) -> None:
         raw = message.raw_message
-        ids = [_s(i) for i in raw["message_ids"]]
+        ids = [as_str(i) for i in raw["message_ids"]]
         bodies = message.body
         if isinstance(bodies, bytes | str):
             bodies = json.loads(bodies)
@@ -282,7 +282,3 @@ def _as_list(outcome: Outcome) -> Sequence[Event]:
     if isinstance(outcome, Event):
         return (outcome,)
     return outcome
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

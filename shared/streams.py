@@ -38,7 +38,7 @@ async def group_exists(redis: Redis, stream: str, group: str) -> bool:
         groups = await redis.xinfo_groups(stream)
     except ResponseError:
         return False
-    return any(_s(g["name"]) == group for g in groups)
+    return any(as_str(g["name"]) == group for g in groups)
 
 
 async def dead_letter(
@@ -66,7 +66,7 @@ async def dead_letter(
     pipe.xadd(dlq_stream(stream), fields, maxlen=maxlen, approximate=True)
     pipe.xack(stream, group, message_id)
     new_id, _ = await pipe.execute()
-    return _s(new_id)
+    return as_str(new_id)
 
 
 async def list_dead_letters(redis: Redis, stream: str, count: int = 100) -> list[dict[str, Any]]:
@@ -74,8 +74,8 @@ async def list_dead_letters(redis: Redis, stream: str, count: int = 100) -> list
     entries: list[Any] = await redis.xrange(dlq_stream(stream), count=count) or []
     result = []
     for entry_id, fields in entries:
-        info = {_s(k): _s(v) for k, v in fields.items() if _s(k).startswith("dlq_")}
-        result.append({"id": _s(entry_id), **info})
+        info = {as_str(k): as_str(v) for k, v in fields.items() if as_str(k).startswith("dlq_")}
+        result.append({"id": as_str(entry_id), **info})
     return result
 
 
@@ -88,9 +88,9 @@ async def replay_dead_letters(
     entries: list[Any] = await redis.xrange(dlq) or []
     replayed = 0
     for entry_id, fields in entries:
-        if ids and _s(entry_id) not in ids:
+        if ids and as_str(entry_id) not in ids:
             continue
-        original = {k: v for k, v in fields.items() if not _s(k).startswith("dlq_")}
+        original = {k: v for k, v in fields.items() if not as_str(k).startswith("dlq_")}
         pipe = redis.pipeline(transaction=True)
         pipe.xadd(stream, original, maxlen=maxlen, approximate=True)
         pipe.xdel(dlq, entry_id)
@@ -104,7 +104,7 @@ async def group_stats(redis: Redis, stream: str, group: str) -> dict[str, Any]:
     stats: dict[str, Any] = {"stream": stream, "group": group, "exists": False}
     try:
         for info in await redis.xinfo_groups(stream):
-            if _s(info["name"]) == group:
+            if as_str(info["name"]) == group:
                 stats.update(exists=True, pending=info.get("pending"), lag=info.get("lag"))
     except ResponseError:
         pass
@@ -112,5 +112,6 @@ async def group_stats(redis: Redis, stream: str, group: str) -> dict[str, Any]:
     return stats
 
 
-def _s(value: Any) -> str:
+def as_str(value: Any) -> str:
+    """Decodes a Redis reply field (bytes) to str."""
     return value.decode() if isinstance(value, bytes) else str(value)
