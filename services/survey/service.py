@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +22,7 @@ from services.survey.ikm import (
 from services.survey.models import Response, Unit
 from services.survey.schemas import ResponseCreate
 from shared.contracts import ResponseSubmittedV1, utcnow
+from shared.dates import local_date
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
@@ -65,14 +65,14 @@ async def submit_response(
     """Stores a citizen's answers and queues ResponseSubmittedV1 (no personal data) with it."""
     unit = await get_active_unit(session, tenant, unit_code)
     submitted_at = utcnow()
-    local_date = submitted_at.astimezone(ZoneInfo(tenant.timezone)).date()
+    local_day = local_date(submitted_at, tenant.timezone)
     scores = data.scores.model_dump()
     response = Response(
         id=uuid.uuid4(),
         tenant=tenant.code,
         unit=unit.code,
         submitted_at=submitted_at,
-        local_date=local_date,
+        local_date=local_day,
         scores=scores,
         service_type=data.service_type,
         gender=data.gender,
@@ -93,7 +93,7 @@ async def submit_response(
             response_id=response.id,
             unit=unit.code,
             submitted_at=submitted_at,
-            local_date=local_date,
+            local_date=local_day,
             scores=scores,
             service_type=data.service_type,
         ),
@@ -134,7 +134,7 @@ async def ikm_report(
             field="scheme",
             code="data_tidak_valid",
         )
-    this_year = utcnow().astimezone(ZoneInfo(tenant.timezone)).year
+    this_year = local_date(utcnow(), tenant.timezone).year
     start = start or date(this_year, 1, 1)
     end = end or date(this_year, 12, 31)
     if start > end:
