@@ -46,8 +46,11 @@ def render_verify_page(
     """The verification page's HTML (every value escaped by the template)."""
     context: dict[str, Any] = {"found": certificate is not None, "c": certificate, "issuer": issuer}
     if certificate is not None:
-        revoked_at = certificate.revoked_at
+        revoked_at, reissued_at = certificate.revoked_at, certificate.reissued_at
         context.update(
+            reissued_on=format_date_id(local_date(as_utc(reissued_at), timezone))
+            if reissued_at
+            else "",
             valid=certificate.status == STATUS_VALID,
             activity_date=format_date_id(certificate.activity_date),
             issued_on=format_date_id(local_date(as_utc(certificate.issued_at), timezone)),

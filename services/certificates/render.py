@@ -197,6 +197,12 @@ class CertificateRenderer:
         assert isinstance(pdf, bytes)
         return pdf
 
+    def render_job(self, kind: str, payload: Any) -> bytes:
+        """Render one job sent by the render pool (see renderpool.py)."""
+        if kind == "certificate":
+            return self.render(payload)
+        raise ValueError(f"unknown render job {kind!r}")
+
 
 def _name_size_class(name: str) -> str:
     """Shrink very long names so they stay on one or two lines of the page."""
