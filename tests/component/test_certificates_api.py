@@ -28,7 +28,7 @@ PUBLIC_URL = "https://sertifikat.mojosari.example.id"
 
 @pytest.fixture
 def settings(settings_for: Callable[..., Settings]) -> Settings:
-    return settings_for(Settings, public_url=PUBLIC_URL)
+    return settings_for(Settings, public_url=PUBLIC_URL, render_workers=1)
 
 
 async def certificate_of(client: httpx.AsyncClient, registration_id: uuid.UUID) -> dict[str, Any]:
