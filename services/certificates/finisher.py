@@ -63,8 +63,14 @@ class Finisher:
                 task.cancel()
             await self.pool.stop()
 
+    @property
+    def capacity(self) -> int:
+        """Certificates in hand at once: twice the workers, so a worker never waits for the
+        database work (claim, store, finish) around the render before it."""
+        return self.pool.size * 2
+
     async def _fill(self) -> None:
-        free = self.pool.size - len(self._in_flight)
+        free = self.capacity - len(self._in_flight)
         if free <= 0:
             return
         try:
@@ -82,7 +88,7 @@ class Finisher:
         self._wake.set()
 
     async def _idle(self) -> None:
-        if len(self._in_flight) >= self.pool.size:
+        if len(self._in_flight) >= self.capacity:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return
         try:

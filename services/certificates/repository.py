@@ -134,14 +134,25 @@ async def release_lease(
     )
 
 
-async def participant(
-    session: AsyncSession, registration_id: uuid.UUID, *, lock: bool = True
-) -> Participant | None:
-    """Gets what the service knows of a registration."""
-    query = select(Participant).where(Participant.registration_id == registration_id)
-    if lock:
-        query = query.with_for_update()
-    return await session.scalar(query)
+async def lock_participant(
+    session: AsyncSession, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
+) -> Participant:
+    """Gets what the service knows of a registration, creating it first; the row is locked."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Participant)
+        .values(registration_id=registration_id, tenant=tenant, activity_id=activity_id)
+        .on_conflict_do_nothing()
+    )
+    query = (
+        select(Participant)
+        .where(Participant.registration_id == registration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = await session.scalar(query)
+    assert found is not None
+    return found
 
 
 async def mark_for_reissue(

@@ -97,11 +97,11 @@ def _require_tenant(tenant: Tenant | None, code: str, ids: dict[str, str]) -> Te
 async def _participant(
     session: AsyncSession, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
 ) -> Participant:
-    found = await repository.participant(session, registration_id)
-    if found is None:
-        found = Participant(registration_id=registration_id, tenant=tenant, activity_id=activity_id)
-        await repository.add(session, found)
-    return found
+    # Insert-if-absent, then lock: a registration, its check-in and its cancellation handled
+    # at once by different consumers take turns on this row instead of racing.
+    return await repository.lock_participant(
+        session, registration_id=registration_id, tenant=tenant, activity_id=activity_id
+    )
 
 
 async def on_registered(
@@ -116,8 +116,9 @@ async def on_registered(
     found = _require_tenant(tenant, event.tenant, ids)
     participant = await _participant(session, event.registration_id, found.code, event.activity_id)
     participant.policy = event.certificate_policy
-    # Kept without the phone: only what the certificate prints is needed later.
-    participant.registered_event = event.model_dump_json(exclude={"phone"})
+    if event.certificate_policy == POLICY_ON_CHECK_IN:
+        # Kept for the check-in, without the phone: only what the certificate prints.
+        participant.registered_event = event.model_dump_json(exclude={"phone"})
     await session.flush()
     return await _issue_if_due(session, participant, event, found, number_code)
 
