@@ -38,15 +38,15 @@ NOTE = (
 )
 
 
-def _baseline() -> float:
+def _baseline() -> tuple[float, float]:
     from services.certificates.render import CertificateRenderer
 
     renderer = CertificateRenderer()
     renderer.render(_content(0))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     for i in range(1, N + 1):
         renderer.render(_content(i))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.thread_time() - cpu
 
 
 def _env(tmp: Path, prefix: str, workers: int, port: int) -> dict[str, str]:
@@ -76,6 +76,15 @@ def _peak_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process has used, seconds; 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -120,8 +129,11 @@ async def _count(schema: str) -> int:
     return done if unsent == 0 else 0
 
 
-async def _pipeline(processes: int, workers: int) -> tuple[float, list[int]]:
-    """Runs N registrations through `processes` service processes; (seconds, peak KiB each)."""
+async def _pipeline(processes: int, workers: int) -> tuple[float, list[int], list[float]]:
+    """Runs N registrations through `processes` service processes.
+
+    Returns the seconds, then peak KiB and CPU seconds of each process (service, then its
+    children: the multiprocessing resource tracker and the render workers)."""
     await flush_redis()
     prefix = f"bench{uuid.uuid4().hex[:8]}_"
     schema = f"{prefix}certificates"
@@ -139,15 +151,18 @@ async def _pipeline(processes: int, workers: int) -> tuple[float, list[int]]:
                                         stdout=log, stderr=log)  # fmt: skip
                 procs.append(proc)
                 await _started(port, proc, workers)
+            cpu_before = {p: _cpu_s(p) for proc in procs for p in [proc.pid, *_children(proc.pid)]}
             seconds = await _publish_and_wait(schema)
-            peaks = [_peak_kib(p) for proc in procs for p in [proc.pid, *_children(proc.pid)]]
+            pids = [p for proc in procs for p in [proc.pid, *_children(proc.pid)]]
+            peaks = [_peak_kib(p) for p in pids]
+            cpu = [_cpu_s(p) - cpu_before.get(p, 0.0) for p in pids]
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
                 proc.wait(30)
             await _drop(schema)
-    return seconds, peaks
+    return seconds, peaks, cpu
 
 
 async def _publish_and_wait(schema: str) -> float:
@@ -186,18 +201,24 @@ async def run() -> list[Result]:
     """Baseline loop, then 1 process x 1 worker, 2 processes x 1, 1 process x 2."""
     if not pg_reachable():
         raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
-    baseline_s = await asyncio.to_thread(_baseline)
-    results = [Result(BASELINE, N, baseline_s, baseline=BASELINE, detail=_load())]
+    baseline_s, baseline_cpu = await asyncio.to_thread(_baseline)
+    detail = f"CPU {baseline_cpu / N * 1000:.0f} ms per certificate; {_load()}"
+    results = [Result(BASELINE, N, baseline_s, baseline=BASELINE, detail=detail)]
     for processes, workers in ((1, 1), (2, 1), (1, 2)):
-        seconds, peaks = await _pipeline(processes, workers)
+        seconds, peaks, cpu = await _pipeline(processes, workers)
         memory = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
+        per_cert = ", ".join(f"{c / N * 1000:.0f}" for c in cpu)
         results.append(
             Result(
                 f"pipeline: {processes} certificates process(es) x {workers} render worker(s)",
                 N,
                 seconds,
                 baseline=BASELINE,
-                detail=f"peak RSS MiB per process (service, its workers...): {memory}; {_load()}",
+                detail=(
+                    f"per process (service, resource tracker, render workers; then the next "
+                    f"service): peak RSS MiB {memory}; CPU ms per certificate {per_cert}; "
+                    f"{_load()}"
+                ),
             )
         )
     return results

@@ -72,6 +72,24 @@ class CertificateContent:
     issued_place: str | None = None
 
 
+SAMPLE_CONTENT = CertificateContent(
+    number="0001/SERT-MENJAMU/CONTOH/2026",
+    participant_name="Ayu Lestari Wulandari",
+    school="SMA Negeri 1 Contoh",
+    level="SMA",
+    event_title="Sosialisasi Administrasi Kependudukan",
+    event_date=date(2026, 12, 5),
+    event_location="Pendopo Kecamatan",
+    tenant_name="Kecamatan Contoh",
+    kabupaten="Kabupaten Contoh",
+    programme="SI GEN-Z MENJAMU",
+    signer_name="Nama Camat",
+    signer_title="Camat Contoh",
+    verify_url="https://sertifikat.example.id/verify/contoh",
+    issued_on=date(2026, 12, 5),
+)
+
+
 class _Logger(Protocol):
     def warning(self, event: str, /, **kw: Any) -> Any: ...
 

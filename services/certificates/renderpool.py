@@ -41,9 +41,10 @@ def _worker_main(conn: Connection, templates_dir: str | None) -> None:
     import logging
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    from services.certificates.render import CertificateRenderer
+    from services.certificates.render import SAMPLE_CONTENT, CertificateRenderer
 
     renderer = CertificateRenderer(templates_dir)
+    renderer.render(SAMPLE_CONTENT)  # warm-up: fonts loaded before the first participant's
     conn.send(("ready", None, 0))
     while True:
         try:
