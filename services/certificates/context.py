@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +21,8 @@ class CertificatesContext:
     pool: RenderPool
     store: PdfStore
     finisher: Finisher
+    # Brochure and sticker PDFs by (kind, tenant): rendered once per process.
+    documents: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
 
 def get_context(request: Request) -> CertificatesContext:

@@ -181,6 +181,7 @@ class CertificateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._env = env
         self._template = env.get_template(TEMPLATE_NAME)
         self.stylesheet = weasyprint.CSS(
             string=(folder / STYLESHEET_NAME).read_text(encoding="utf-8"),
@@ -215,10 +216,27 @@ class CertificateRenderer:
         assert isinstance(pdf, bytes)
         return pdf
 
+    def render_document(self, template_name: str, **context: Any) -> bytes:
+        """Render another document of the folder (brochure, sticker): its own inline CSS."""
+        html = self._weasyprint.HTML(
+            string=self._env.get_template(template_name).render(**context),
+            base_url=None,
+            url_fetcher=self.url_fetcher,
+        )
+        pdf = html.write_pdf(font_config=self.font_config)
+        assert isinstance(pdf, bytes)
+        return pdf
+
     def render_job(self, kind: str, payload: Any) -> bytes:
         """Render one job sent by the render pool (see renderpool.py)."""
         if kind == "certificate":
             return self.render(payload)
+        if kind == "brochure":
+            return self.render_document("brochure.html", b=payload)
+        if kind == "sticker":
+            return self.render_document(
+                "sticker.html", s=payload, qr_svg=_qr_svg(payload["qr_url"])
+            )
         raise ValueError(f"unknown render job {kind!r}")
 
 
