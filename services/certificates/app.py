@@ -14,6 +14,8 @@ from services.certificates.render import warn_if_slow_fonts
 from services.certificates.renderpool import RenderPool
 from services.certificates.settings import Settings
 from services.certificates.storage import build_store
+from services.certificates.template_api import router as template_router
+from services.certificates.tenant_templates import folder_templates
 from shared.logging import get_logger
 from shared.runtime import Runtime
 from shared.web import create_service_app
@@ -26,7 +28,8 @@ def build_context(settings: Settings, runtime: Runtime) -> CertificatesContext:
     """The render pool, the PDF store and the finisher (woken after each numbering commit)."""
     pool = RenderPool(settings.render_workers, settings.render_timeout_s)
     store = build_store(settings)
-    finisher = Finisher(runtime.db, pool, store, settings, runtime.tenants)
+    folder = folder_templates(settings.tenants_dir, sorted(runtime.tenants))
+    finisher = Finisher(runtime.db, pool, store, settings, runtime.tenants, folder)
     runtime.db.after_commit.append(finisher.wake)
     return CertificatesContext(settings=settings, pool=pool, store=store, finisher=finisher)
 
@@ -52,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Menjamu: sertifikat",
-        routers=[router, pages_router],
+        routers=[template_router, router, pages_router],
         reactions=reactions,
         on_startup=on_startup,
     )

@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 
 from services.certificates import repository, service
-from services.certificates.models import Certificate
+from services.certificates.models import Certificate, CertificateTemplate
 from services.certificates.renderpool import RenderPool
 from services.certificates.settings import Settings
 from services.certificates.storage import PdfStore, pdf_key
+from services.certificates.tenant_templates import ChosenTemplate, choose
 from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import bound_context, get_logger
@@ -37,12 +38,14 @@ class Finisher:
         store: PdfStore,
         settings: Settings,
         tenants: dict[str, Tenant],
+        folder_templates: dict[str, ChosenTemplate] | None = None,
     ) -> None:
         self.db = db
         self.pool = pool
         self.store = store
         self.settings = settings
         self.tenants = tenants
+        self.folder_templates = folder_templates or {}
         self.owner = f"{settings.consumer_name}-render"
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -74,12 +77,13 @@ class Finisher:
         if free <= 0:
             return
         try:
-            rows = await self._claim(free)
+            rows, templates = await self._claim(free)
         except Exception as exc:
             log.warning("certificate.claim_failed", error=f"{type(exc).__name__}: {exc}")
             return
         for row in rows:
-            task = asyncio.create_task(self._finish(row), name=f"render-{row.id}")
+            chosen = choose(templates.get(row.tenant), self.folder_templates, row.tenant)
+            task = asyncio.create_task(self._finish(row, chosen), name=f"render-{row.id}")
             self._in_flight.add(task)
             task.add_done_callback(self._done)
 
@@ -98,25 +102,27 @@ class Finisher:
             pass
         self._wake.clear()
 
-    async def _claim(self, limit: int) -> list[Certificate]:
+    async def _claim(self, limit: int) -> tuple[list[Certificate], dict[str, CertificateTemplate]]:
         async with self.db.session() as session:
-            return await repository.claim_renders(
+            rows = await repository.claim_renders(
                 session,
                 owner=self.owner,
                 limit=limit,
                 now=utcnow(),
                 lease_s=self.settings.render_lease_s,
             )
+            templates = await repository.templates_of(session, {row.tenant for row in rows})
+        return rows, templates
 
-    async def _finish(self, row: Certificate) -> None:
+    async def _finish(self, row: Certificate, chosen: ChosenTemplate) -> None:
         context = {"certificate_id": str(row.id), "tenant": row.tenant}
         with bound_context(correlation_id=row.correlation_id, **context):
             try:
-                await self._render_store_announce(row)
+                await self._render_store_announce(row, chosen)
             except Exception as exc:
                 await self._failed(row, exc)
 
-    async def _render_store_announce(self, row: Certificate) -> None:
+    async def _render_store_announce(self, row: Certificate, chosen: ChosenTemplate) -> None:
         tenant = self.tenants.get(row.tenant)
         if tenant is None:
             raise service.UnknownTenant(f"no tenant file for kecamatan {row.tenant!r}")
@@ -124,7 +130,7 @@ class Finisher:
             row, tenant, public_url=self.settings.effective_public_url
         )
         started = asyncio.get_running_loop().time()
-        pdf = await self.pool.render(content)
+        pdf = await self.pool.render(content, chosen.html, chosen.logo)
         key = pdf_key(row.tenant, row.issued_at, row.id)
         await asyncio.to_thread(self.store.put, key, pdf)
         async with self.db.session() as session:
@@ -143,6 +149,7 @@ class Finisher:
             pdf_bytes=len(pdf),
             render_ms=round((asyncio.get_running_loop().time() - started) * 1000, 1),
             generation=row.generation,
+            template=chosen.origin,
         )
 
     async def _failed(self, row: Certificate, exc: Exception) -> None:

@@ -206,6 +206,7 @@ class CertificateRenderer:
             lstrip_blocks=True,
         )
         self._env = env
+        self._tenant_templates: dict[str, jinja2.Template] = {}
         self._template = env.get_template(TEMPLATE_NAME)
         self.fonts = weasyprint.CSS(
             string=bundled_fonts_css(),
@@ -218,23 +219,41 @@ class CertificateRenderer:
             url_fetcher=self.url_fetcher,
         )
 
-    def render_html(self, content: CertificateContent) -> str:
-        """The certificate as HTML (every user-supplied text escaped)."""
+    def render_html(
+        self, content: CertificateContent, template: str | None = None, logo: str | None = None
+    ) -> str:
+        """The certificate as HTML (every user-supplied text escaped); `template` is a
+        tenant's Jinja2 source (sandboxed, checked at upload), else the bundled one."""
         fields = asdict(content)
         place = content.issued_place or _default_place(content.tenant_name)
-        return self._template.render(
+        chosen = self._template if template is None else self._tenant_template(template)
+        return chosen.render(
             c=fields,
             event_date=format_date_id(content.event_date),
             issued_on=format_date_id(content.issued_on),
             issued_place=place,
             qr_svg=_qr_svg(content.verify_url),
             name_size=_name_size_class(content.participant_name),
+            logo=logo,
         )
 
-    def render(self, content: CertificateContent) -> bytes:
+    def _tenant_template(self, source: str) -> jinja2.Template:
+        compiled = self._tenant_templates.get(source)
+        if compiled is None:
+            from services.certificates.templating import sandboxed_environment
+
+            if len(self._tenant_templates) >= 16:  # a few tenants per process at most
+                self._tenant_templates.clear()
+            compiled = sandboxed_environment().from_string(source)
+            self._tenant_templates[source] = compiled
+        return compiled
+
+    def render(
+        self, content: CertificateContent, template: str | None = None, logo: str | None = None
+    ) -> bytes:
         """Render one certificate and return the PDF bytes (A4 landscape, one page)."""
         html = self._weasyprint.HTML(
-            string=self.render_html(content),
+            string=self.render_html(content, template, logo),
             base_url=None,
             url_fetcher=self.url_fetcher,
         )
@@ -259,7 +278,10 @@ class CertificateRenderer:
     def render_job(self, kind: str, payload: Any) -> bytes:
         """Render one job sent by the render pool (see renderpool.py)."""
         if kind == "certificate":
-            return self.render(payload)
+            if isinstance(payload, CertificateContent):
+                return self.render(payload)
+            content, template, logo = payload
+            return self.render(content, template, logo)
         if kind == "brochure":
             return self.render_document("brochure.html", b=payload)
         if kind == "sticker":

@@ -150,9 +150,11 @@ class RenderPool:
         """Each worker's peak resident memory so far (KiB, as its last render reported)."""
         return [w.peak_kib for w in self._workers]
 
-    async def render(self, content: CertificateContent) -> bytes:
-        """Renders one certificate in a worker process."""
-        pdf: bytes = await self.run(RenderJob("certificate", content))
+    async def render(
+        self, content: CertificateContent, template: str | None = None, logo: str | None = None
+    ) -> bytes:
+        """Renders one certificate in a worker process (tenant template and logo optional)."""
+        pdf: bytes = await self.run(RenderJob("certificate", (content, template, logo)))
         return pdf
 
     async def run(self, job: RenderJob) -> Any:

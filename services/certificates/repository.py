@@ -15,6 +15,7 @@ from services.certificates.models import (
     STATUS_VALID,
     Certificate,
     CertificateCounter,
+    CertificateTemplate,
     Participant,
 )
 
@@ -201,7 +202,25 @@ async def render_progress(
     return {"total": total, "waiting": waiting, "revoked": revoked, "reissued": reissued}
 
 
-async def all_with_pdf_key(session: AsyncSession) -> list[Certificate]:
-    """Every certificate whose PDF is stored (storage maintenance)."""
-    query = select(Certificate).where(Certificate.pdf_key.is_not(None))
-    return list((await session.scalars(query)).all())
+async def template(session: AsyncSession, tenant: str) -> CertificateTemplate | None:
+    """A kecamatan's uploaded template, if any."""
+    return await session.get(CertificateTemplate, tenant)
+
+
+async def templates_of(session: AsyncSession, tenants: set[str]) -> dict[str, CertificateTemplate]:
+    """The uploaded templates of several kecamatan, by code."""
+    if not tenants:
+        return {}
+    rows = await session.scalars(
+        select(CertificateTemplate).where(CertificateTemplate.tenant.in_(tenants))
+    )
+    return {row.tenant: row for row in rows}
+
+
+async def delete_template(session: AsyncSession, tenant: str) -> bool:
+    """Removes a kecamatan's uploaded template; tells whether there was one."""
+    found = await session.get(CertificateTemplate, tenant)
+    if found is None:
+        return False
+    await session.delete(found)
+    return True

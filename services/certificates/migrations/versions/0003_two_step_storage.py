@@ -1,4 +1,5 @@
-"""Two-step issuing, PDFs out of the database, participants (policy, check-in, cancel).
+"""Two-step issuing, PDFs out of the database, participants (policy, check-in, cancel),
+tenant certificate templates.
 
 Adds the render bookkeeping columns, moves every stored PDF into the configured storage
 (local folder under the data folder, or the S3 bucket: the same settings the service uses,
@@ -73,6 +74,14 @@ def upgrade() -> None:
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_table(
+        "certificate_templates",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("logo", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(200), nullable=False),
+    )
 
 
 def _move_pdfs_to_storage() -> None:
@@ -99,6 +108,7 @@ def _move_pdfs_to_storage() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("certificate_templates")
     op.drop_table("participants")
     with op.batch_alter_table("certificates") as batch:
         batch.add_column(sa.Column("pdf", sa.LargeBinary(), nullable=True))
