@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.certificates import service
+from services.certificates import policy
 from services.certificates.models import Certificate
 from services.certificates.settings import Settings
 from shared.consumer import Reaction
@@ -39,7 +39,7 @@ def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reacti
         session: AsyncSession, event: ParticipantRegisteredV1
     ) -> None:
         """Numbers the participant's e-certificate once per registration (unless on check-in)."""
-        certificate = await service.on_registered(
+        certificate = await policy.on_registered(
             session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
         )
         _numbered(session, certificate)
@@ -48,7 +48,7 @@ def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reacti
         session: AsyncSession, event: ParticipantCheckedInV1
     ) -> None:
         """Numbers the certificate of an event that issues on attendance."""
-        certificate = await service.on_checked_in(
+        certificate = await policy.on_checked_in(
             session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
         )
         _numbered(session, certificate)
@@ -57,7 +57,7 @@ def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reacti
         session: AsyncSession, event: ParticipantCancelledV1
     ) -> CertificateRevokedV1 | None:
         """A cancelled registration gets no certificate; one issued is revoked."""
-        return await service.on_cancelled(session, event)
+        return await policy.on_cancelled(session, event)
 
     timeout = settings.handler_timeout_s
     return [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.certificates import service
+from services.certificates import policy, service
 from services.certificates.models import Certificate
 from services.certificates.numbering import format_number, pdf_filename
 from services.certificates.pages import render_verify_page
@@ -88,7 +88,7 @@ async def test_an_event_for_an_unknown_kecamatan_is_refused_loudly() -> None:
     )
 
     with pytest.raises(service.UnknownTenant, match="atlantis"):
-        await service.on_registered(
+        await policy.on_registered(
             None,  # type: ignore[arg-type]
             event,
             tenant=None,
