@@ -58,6 +58,7 @@ class Finisher:
         """Runs until cancelled; then stops the render workers."""
         try:
             await self.pool.start()
+            await self._release_own_leases()
             while True:
                 await self._fill()
                 await self._idle()
@@ -71,6 +72,18 @@ class Finisher:
         """Certificates in hand at once: twice the workers, so a worker never waits for the
         database work (claim, store, finish) around the render before it."""
         return self.pool.size * 2
+
+    async def _release_own_leases(self) -> None:
+        # With a stable consumer name, a restarted replica takes back at once the rows it had
+        # in hand when it died, instead of waiting for their leases to run out.
+        try:
+            async with self.db.session() as session:
+                freed = await repository.release_leases_of(session, self.owner)
+        except Exception as exc:
+            log.warning("certificate.release_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if freed:
+            log.info("certificate.leases_taken_back", count=freed)
 
     async def _fill(self) -> None:
         free = self.capacity - len(self._in_flight)

@@ -123,6 +123,17 @@ async def claim_renders(
     return list((await session.scalars(claim)).all())
 
 
+async def release_leases_of(session: AsyncSession, owner: str) -> int:
+    """Frees the leases an earlier run of this replica (same name) held when it stopped."""
+    result = await session.execute(
+        update(Certificate)
+        .where(Certificate.render_owner == owner, Certificate.needs_render.is_(True))
+        .values(render_lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def release_lease(
     session: AsyncSession, certificate_id: uuid.UUID, *, owner: str, retry_at: datetime
 ) -> None:

@@ -30,7 +30,7 @@ class Settings(ServiceSettings):
         description="Renderer processes of this service process (default: one per core).",
     )
     render_timeout_s: float = Field(
-        default=60.0, gt=0, description="A render that takes longer is killed and retried."
+        default=20.0, gt=0, description="A render that takes longer is killed and retried."
     )
     sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often rows left between the two steps are looked for."
