@@ -215,3 +215,52 @@ async def test_a_cancelled_registration_gets_no_certificate_and_an_issued_one_is
             params={"registration_id": str(never.registration_id)},
         )
         assert none.json() == []
+
+
+async def test_a_restarted_replica_takes_back_at_once_the_rows_it_had_in_hand(
+    settings_for: Callable[..., Settings], redis_client: Redis
+) -> None:
+    """A replica that died mid-render and restarts under its stable name does not wait for
+    its own leases to run out; a row leased by another live replica is left alone."""
+    import asyncio
+    from datetime import date, timedelta
+
+    from services.certificates.models import Certificate
+    from shared.contracts import utcnow
+    from shared.db import Database
+    from shared.migrations import upgrade
+
+    settings = settings_for(Settings, render_workers=1, consumer_name="replica-a")
+    await asyncio.to_thread(upgrade, settings, MIGRATIONS)
+    far = utcnow() + timedelta(hours=1)
+    rows = {"replica-a-render": uuid.uuid4(), "replica-b-render": uuid.uuid4()}
+    db = Database(settings)
+    try:
+        async with db.session() as session:
+            for number, (owner, certificate_id) in enumerate(rows.items(), start=1):
+                session.add(
+                    Certificate(
+                        id=certificate_id, tenant="mojosari", registration_id=uuid.uuid4(),
+                        activity_id=uuid.uuid4(), number=f"{number:04d}/SERT-MENJAMU/MOJOSARI/2026",
+                        participant_name="Ayu", school="SMAN 1", level="SMA",
+                        activity_title="Sosialisasi", activity_date=date(2026, 12, 5),
+                        activity_location="Pendopo", needs_render=True, generation=1,
+                        render_attempts=1, render_owner=owner, render_lease_until=far,
+                        status="valid", issued_at=utcnow(), correlation_id="corr-restart",
+                    )
+                )  # fmt: skip
+    finally:
+        await db.dispose()
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+
+        async def pdf_of(certificate_id: uuid.UUID) -> int:
+            return (await client.get(f"/api/v1/certificates/{certificate_id}/pdf")).status_code
+
+        await wait_for(
+            lambda: _equals(pdf_of(rows["replica-a-render"]), 200), what="its own row finished"
+        )
+        assert await pdf_of(rows["replica-b-render"]) == 409  # still another replica's
+
+
+async def _equals(value: Any, expected: Any) -> bool:
+    return bool(await value == expected)
