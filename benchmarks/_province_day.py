@@ -41,12 +41,13 @@ QUIET = {"MENJAMU_LOG_LEVEL": "WARNING"}
 def make_tenants(folder: Path, count: int) -> list[str]:
     """Writes `count` tenant files modelled on Mojosari's; returns their codes."""
     folder.mkdir(parents=True, exist_ok=True)
-    model = yaml.safe_load((ROOT / "deploy" / "tenants" / "mojosari.yaml").read_text())
+    model = yaml.load((ROOT / "deploy/tenants/mojosari.yaml").read_text(), Loader=yaml.CSafeLoader)
     codes = []
     for i in range(1, count + 1):
         code = f"kec{i:03d}"
         data = {**model, "tenant": {**model["tenant"], "code": code, "name": f"Kecamatan {i}"}}
-        (folder / f"{code}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+        text = yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True)
+        (folder / f"{code}.yaml").write_text(text)
         codes.append(code)
     return codes
 

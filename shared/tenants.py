@@ -10,6 +10,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class WhatsAppGroupSeed(BaseModel):
     """A mentors' WhatsApp group known at deployment (the mentor created it on a phone)."""
 
@@ -43,7 +46,8 @@ class Tenant(BaseModel):
 
 def load_tenant_file(path: Path) -> Tenant:
     """Reads one tenant file: `tenant:` facts plus the top-level lists."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # libyaml's loader: a province deployment loads 666 tenant files at every start (~10x faster).
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     facts = dict(data.get("tenant") or {})
     facts.setdefault("participant_levels", data.get("participant_levels") or [])
     facts.setdefault("consultation_rules", data.get("consultation_rules") or [])
