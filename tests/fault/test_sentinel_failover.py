@@ -123,9 +123,10 @@ async def test_killing_the_redis_master_mid_burst_loses_and_repeats_nothing(
         certs, invites = f"{schema_prefix}certificates", f"{schema_prefix}consultation"
 
         async def all_handled() -> bool:
-            return set(await _rows(certs, "certificates")) >= accepted and set(
-                await _rows(invites, "invitations")
-            ) >= accepted
+            return (
+                set(await _rows(certs, "certificates")) >= accepted
+                and set(await _rows(invites, "invitations")) >= accepted
+            )
 
         await wait_for(all_handled, timeout=180, every=1, what="every certificate and invitation")
         for table, schema in (("certificates", certs), ("invitations", invites)):

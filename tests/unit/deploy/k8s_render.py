@@ -42,9 +42,9 @@ def render(folder: Path) -> list[Doc]:
             docs += render(path)
         else:
             docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
-    if not spec.get("generatorOptions", {}).get("disableNameSuffixHash"):
-        if spec.get("secretGenerator"):
-            raise ValueError("this renderer generates names without a hash suffix only")
+    hashed = not spec.get("generatorOptions", {}).get("disableNameSuffixHash")
+    if hashed and spec.get("secretGenerator"):
+        raise ValueError("this renderer generates names without a hash suffix only")
     docs += [_secret(folder, gen) for gen in spec.get("secretGenerator", [])]
     for patch in spec.get("patches", []):
         _apply_patch(folder, docs, patch)

@@ -159,9 +159,8 @@ def test_network_policies_deny_by_default_and_only_consultation_reaches_out(
     policies = by_kind(docs, "NetworkPolicy")
     deny = policies["default-deny"]["spec"]
     assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny
-    pods = [
-        d["spec"]["template"]["metadata"]["labels"] for d in docs if d["kind"] in ("Deployment", "Job")
-    ]
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "Job")]
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in workloads]
     assert all(deny["podSelector"]["matchLabels"].items() <= labels.items() for labels in pods)
     public = [
         name
