@@ -28,7 +28,12 @@ from redis.asyncio import Redis
 
 from benchmarks._infra import PG_URL
 from benchmarks._procs import ProcessSampler, drop_schemas
-from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
+from shared.contracts import (
+    CertificateIssuedV1,
+    InvitationSentV1,
+    ParticipantRegisteredV1,
+    ResponseSubmittedV1,
+)
 from tests.processes import RedisServer, ServiceProcess, migrate, service_env
 from tests.support import ADMIN_TOKEN
 
@@ -36,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GROUPS = {"certificates": "certificates.issue", "consultation": "consultation.invite"}
 QUIET = {"MENJAMU_LOG_LEVEL": "WARNING"}
+BOOT_S = 600  # every process loads all tenant files at start; the host may be busy
 
 
 def make_tenants(folder: Path, count: int) -> list[str]:
@@ -116,7 +122,7 @@ async def drain(
     migrate(env, *GROUPS)
     procs = [ServiceProcess(name, env, tmp) for _ in range(replicas) for name in GROUPS]
     boot = time.perf_counter()
-    await asyncio.gather(*(asyncio.to_thread(p.start) for p in procs))
+    await asyncio.gather(*(asyncio.to_thread(p.start, BOOT_S) for p in procs))
     ready_s = time.perf_counter() - boot
     for group in GROUPS.values():  # the whole backlog appears to every replica at once
         await redis.xgroup_setid(stream, group, "0", entries_read=0)
@@ -183,15 +189,18 @@ async def main(signups: int, replica_counts: list[int], tenants: int) -> dict[st
         front: list[ServiceProcess] = []
         try:
             migrate(base, "registration", "survey")
-            front = [ServiceProcess(n, base, tmp).start() for n in ("registration", "survey")]
+            boot = time.perf_counter()
+            front = [ServiceProcess(n, base, tmp).start(BOOT_S) for n in ("registration", "survey")]
+            boot_s = time.perf_counter() - boot
             figures: dict[str, Any] = await intake(front[0].url, front[1].url, codes, signups)
+            figures["front_boot_s"] = boot_s
             figures["intake_processes"] = await _wait_published(redis, signups, front)
-            figures["redis"] = await _stream_memory(redis)
             runs = []
             for n in replica_counts:
                 env = {**base, "MENJAMU_DB_SCHEMA_PREFIX": f"{prefix}r{n}_"}
                 print(f"draining with {n} replica(s) ...", file=sys.stderr, flush=True)
                 runs.append(await drain(env, tmp, redis, n, signups))
+            figures["redis"] = await _stream_memory(redis)
         finally:
             for proc in front:
                 proc.stop()
@@ -216,7 +225,12 @@ async def _wait_published(
 async def _stream_memory(redis: Redis) -> dict[str, Any]:
     """Bytes per stream entry as Redis stores them (MEMORY USAGE of the whole stream)."""
     out: dict[str, Any] = {}
-    for stream in (ParticipantRegisteredV1.STREAM, ResponseSubmittedV1.STREAM):
+    for stream in (
+        ParticipantRegisteredV1.STREAM,
+        ResponseSubmittedV1.STREAM,
+        CertificateIssuedV1.STREAM,
+        InvitationSentV1.STREAM,
+    ):
         length = await redis.xlen(stream)
         usage = await redis.memory_usage(stream, samples=0) or 0
         out[stream] = {"entries": length, "bytes": usage, "per_entry": usage / max(length, 1)}

@@ -3,17 +3,16 @@
 `REDIS_URL=redis+sentinel://[user:password@]host:port,host:port/<master>/<db>` (or
 `REDIS_SENTINELS=host:port,host:port` with `REDIS_SENTINEL_MASTER`) makes every client ask the
 sentinels for the current master on each (re)connect, so a failover costs a reconnect, not a
-restart. redis-py's SentinelConnectionPool does the asking; faststream's RedisSentinelBroker
-builds its client the same way.
+restart. redis-py's SentinelConnectionPool does the asking; shared/redis_broker.py gives
+faststream's RedisSentinelBroker the same target. No faststream import here: settings use this.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from faststream.redis import RedisBroker, RedisSentinelBroker
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
 
@@ -96,7 +95,7 @@ def parse_redis_url(url: str, sentinels: str = "", master: str = "") -> RedisTar
     )
 
 
-def _sentinel_kwargs(target: RedisTarget, options: dict[str, Any]) -> dict[str, Any]:
+def sentinel_kwargs(target: RedisTarget, options: dict[str, Any]) -> dict[str, Any]:
     """Options for the sentinels themselves: the timeouts, and their own password if any."""
     kwargs = {k: v for k, v in options.items() if k.startswith("socket_")}
     if target.sentinel_password:
@@ -110,7 +109,7 @@ def redis_client(target: RedisTarget, **options: Any) -> Redis:
         return Redis.from_url(target.url, **options)
     sentinel = Sentinel(
         list(target.sentinels),
-        sentinel_kwargs=_sentinel_kwargs(target, options),
+        sentinel_kwargs=sentinel_kwargs(target, options),
         username=target.username,
         password=target.password,
         db=target.db,
@@ -118,20 +117,3 @@ def redis_client(target: RedisTarget, **options: Any) -> Redis:
     )
     client: Redis = sentinel.master_for(target.master)
     return client
-
-
-def redis_broker(target: RedisTarget, **options: Any) -> RedisBroker:
-    """A faststream broker on the (current) master: plain, or faststream's Sentinel broker."""
-    if not target.is_sentinel:
-        return RedisBroker(target.url, **options)
-    # faststream reads the master's credentials and database from the URL; the host is unused.
-    credentials = ""
-    if target.password:
-        credentials = f"{quote(target.username or '', safe='')}:{quote(target.password, safe='')}@"
-    return RedisSentinelBroker(
-        f"redis://{credentials}localhost/{target.db}",
-        sentinels=list(target.sentinels),
-        sentinel_master_name=target.master,
-        sentinel_kwargs=_sentinel_kwargs(target, options) or None,
-        **options,
-    )

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
-from shared.redis_conn import redis_broker, redis_client
+from shared.redis_broker import redis_broker
+from shared.redis_conn import redis_client
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tenants import Tenant, load_tenants
