@@ -121,6 +121,17 @@ async def drain(
         await redis.xgroup_create(stream, group, id="$")
     migrate(env, *GROUPS)
     procs = [ServiceProcess(name, env, tmp) for _ in range(replicas) for name in GROUPS]
+    try:
+        return await _drain_with(procs, redis, replicas, total)
+    finally:
+        for proc in procs:
+            proc.stop()
+
+
+async def _drain_with(
+    procs: list[ServiceProcess], redis: Redis, replicas: int, total: int
+) -> dict[str, Any]:
+    stream = ParticipantRegisteredV1.STREAM
     boot = time.perf_counter()
     await asyncio.gather(*(asyncio.to_thread(p.start, BOOT_S) for p in procs))
     ready_s = time.perf_counter() - boot
@@ -129,17 +140,13 @@ async def drain(
     started = time.perf_counter()
     sampler = ProcessSampler({f"{p.name}-{i}": p.proc for i, p in enumerate(procs)})
     timeline: list[dict[str, Any]] = []
-    try:
-        while True:
-            depth = await depths(redis)
-            timeline.append({"t": time.perf_counter() - started, **depth})
-            sampler.sample()
-            if all(v == 0 for v in depth.values()):
-                break
-            await asyncio.sleep(1)
-    finally:
-        for proc in procs:
-            proc.stop()
+    while True:
+        depth = await depths(redis)
+        timeline.append({"t": time.perf_counter() - started, **depth})
+        sampler.sample()
+        if all(v == 0 for v in depth.values()):
+            break
+        await asyncio.sleep(1)
     drained = {g: next(s["t"] for s in timeline if s[g] == 0) for g in GROUPS.values()}
     return {
         "replicas": replicas,
@@ -190,7 +197,9 @@ async def main(signups: int, replica_counts: list[int], tenants: int) -> dict[st
         try:
             migrate(base, "registration", "survey")
             boot = time.perf_counter()
-            front = [ServiceProcess(n, base, tmp).start(BOOT_S) for n in ("registration", "survey")]
+            front = [ServiceProcess(n, base, tmp) for n in ("registration", "survey")]
+            for proc in front:  # in the list first: a start that fails is still stopped
+                proc.start(BOOT_S)
             boot_s = time.perf_counter() - boot
             figures: dict[str, Any] = await intake(front[0].url, front[1].url, codes, signups)
             figures["front_boot_s"] = boot_s
