@@ -21,7 +21,10 @@ def rss_and_cpu(pid: int) -> tuple[float, float]:
 
 
 class ProcessSampler:
-    """Samples processes' RSS (keeps the first and the peak) and their CPU time (the last)."""
+    """Samples processes' RSS (the first and the peak) and CPU time (the first and the last).
+
+    The first sample is taken once the process is up, so last minus first CPU is the work's.
+    """
 
     def __init__(self, procs: dict[str, subprocess.Popen[bytes] | None]) -> None:
         self.procs = {name: p for name, p in procs.items() if p is not None}
@@ -36,7 +39,9 @@ class ProcessSampler:
                 rss, cpu = rss_and_cpu(proc.pid)
             except (OSError, StopIteration):
                 continue
-            entry = self.stats.setdefault(name, {"first_rss_mib": rss, "peak_rss_mib": rss})
+            entry = self.stats.setdefault(
+                name, {"first_rss_mib": rss, "peak_rss_mib": rss, "first_cpu_s": cpu}
+            )
             entry["peak_rss_mib"] = max(entry["peak_rss_mib"], rss)
             entry["cpu_s"] = cpu
 

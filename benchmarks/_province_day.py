@@ -201,9 +201,11 @@ async def main(signups: int, replica_counts: list[int], tenants: int) -> dict[st
             for proc in front:  # in the list first: a start that fails is still stopped
                 proc.start(BOOT_S)
             boot_s = time.perf_counter() - boot
+            sampler = ProcessSampler({p.name: p.proc for p in front})
+            sampler.sample()
             figures: dict[str, Any] = await intake(front[0].url, front[1].url, codes, signups)
             figures["front_boot_s"] = boot_s
-            figures["intake_processes"] = await _wait_published(redis, signups, front)
+            figures["intake_processes"] = await _wait_published(redis, signups, sampler)
             runs = []
             for n in replica_counts:
                 env = {**base, "MENJAMU_DB_SCHEMA_PREFIX": f"{prefix}r{n}_"}
@@ -220,10 +222,7 @@ async def main(signups: int, replica_counts: list[int], tenants: int) -> dict[st
     return figures
 
 
-async def _wait_published(
-    redis: Redis, signups: int, front: list[ServiceProcess]
-) -> dict[str, Any]:
-    sampler = ProcessSampler({p.name: p.proc for p in front})
+async def _wait_published(redis: Redis, signups: int, sampler: ProcessSampler) -> dict[str, Any]:
     while await redis.xlen(ParticipantRegisteredV1.STREAM) < signups:
         sampler.sample()
         await asyncio.sleep(0.5)
@@ -264,10 +263,21 @@ def report(figures: dict[str, Any]) -> str:
             f"{inv:.1f} | {inv / first['consultation.invite']:.2f} | "
             f"{max(run['drain_s'].values()):.0f} |"
         )
-    lines += ["", "| process | peak RSS MiB | CPU s |", "|---|---:|---:|"]
-    for run in [{"processes": figures["intake_processes"]}, *figures["runs"][:1]]:
-        for name, stats in run["processes"].items():
-            lines.append(f"| {name} | {stats['peak_rss_mib']:.0f} | {stats['cpu_s']:.1f} |")
+    lines += [
+        "",
+        "| run | process | RSS at start MiB | peak RSS MiB | CPU s of the work |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for label, run in [
+        ("intake", {"processes": figures["intake_processes"]}),
+        *((f"{r['replicas']} replica(s)", r) for r in figures["runs"]),
+    ]:
+        for name, st in run["processes"].items():
+            work = st["cpu_s"] - st["first_cpu_s"]
+            lines.append(
+                f"| {label} | {name} | {st['first_rss_mib']:.0f} | {st['peak_rss_mib']:.0f} | "
+                f"{work:.1f} |"
+            )
     for stream, mem in figures["redis"].items():
         lines.append(f"\n{stream}: {mem['entries']} entries, {mem['per_entry']:.0f} bytes each")
     return "\n".join(lines)
