@@ -158,7 +158,7 @@ async def _drain_with(
     }
 
 
-def plot(runs: list[dict[str, Any]], path: Path, signups: int) -> None:
+def plot(runs: list[dict[str, Any]], path: Path, signups: int, tenants: int) -> None:
     """Queue depth over time, one line per replica count, one panel per consumer group."""
     import matplotlib
 
@@ -175,7 +175,7 @@ def plot(runs: list[dict[str, Any]], path: Path, signups: int) -> None:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("queue depth (lag + pending)")
     axes[0].legend()
-    fig.suptitle(f"Province day: {signups} sign-ups over 666 kecamatan, PostgreSQL, 2-core host")
+    fig.suptitle(f"Province day: {signups} sign-ups, {tenants} kecamatan, PostgreSQL, 2-core host")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -294,7 +294,7 @@ def cli(argv: list[str]) -> int:
     figures = asyncio.run(main(args.signups, counts, args.tenants))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "province_day.json").write_text(json.dumps(figures, indent=1))
-    plot(figures["runs"], RESULTS / "province_day.png", args.signups)
+    plot(figures["runs"], RESULTS / "province_day.png", args.signups, args.tenants)
     print(report(figures))
     print(f"\nplot: {RESULTS / 'province_day.png'}")
     return 0
