@@ -17,7 +17,7 @@ from shared.logging import get_logger
 from shared.outbox import outbox_table
 
 log = get_logger(__name__)
-REPLICA_WAIT_MS = 5_000
+REPLICA_WAIT_MS = 5_000  # below the clients' socket_timeout (10 s in Runtime), or WAIT times out
 
 
 async def encode_for_stream(event_type: str, correlation_id: str, payload: str) -> dict[Any, Any]:

@@ -54,3 +54,17 @@ def test_settings_refuse_a_sentinel_url_without_a_master_at_start(
         ServiceSettings()
     monkeypatch.setenv("REDIS_URL", "redis+sentinel://s1:26379,s2:26379/menjamu/0")
     assert ServiceSettings().redis_target.master == "menjamu"
+
+
+def test_the_broker_of_a_sentinel_target_asks_the_sentinels_for_the_master() -> None:
+    from faststream.redis import RedisSentinelBroker
+
+    from shared.redis_broker import redis_broker
+
+    target = parse_redis_url("redis+sentinel://:p%40ss@s1:26379,s2:26380/menjamu/4")
+    broker = redis_broker(target)
+    assert isinstance(broker, RedisSentinelBroker)
+    state = broker.config.broker_config.connection
+    assert state._sentinels == [("s1", 26379), ("s2", 26380)]
+    assert state._master_name == "menjamu"
+    assert state._options["db"] == 4 and state._options["password"] == "p@ss"
