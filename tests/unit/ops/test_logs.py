@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
-import select
 from pathlib import Path
 
 from services.ops.logs import format_record

@@ -113,7 +113,8 @@ def test_tenant_init_from_flags_writes_a_file_every_service_can_load(tmp_path: P
     result = menjamu(
         "tenant", "init", "pungging", "--no-input", "--output", str(output),
         "--name", "Kecamatan Pungging", "--kabupaten", "Kabupaten Mojokerto",
-        "--provinsi", "Jawa Timur", "--camat", "Drs. Budi Santoso", "--call-center", "0812-1111-2222",
+        "--provinsi", "Jawa Timur", "--camat", "Drs. Budi Santoso",
+        "--call-center", "0812-1111-2222",
         "--desa", "Pungging, Tunggalpager",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
