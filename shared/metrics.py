@@ -42,8 +42,9 @@ CONSUMER_SECONDS = Histogram(
     ["service", "group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-# Scrape-time probes: async functions returning metric families (lag, backlog, business totals).
-Probe = Callable[[], Awaitable[list[Metric]]]
+# Scrape-time probes: async functions of the service's runtime returning metric families (lag,
+# backlog, business totals); an app adds its own in `app.state.metrics_probes`.
+Probe = Callable[[Any], Awaitable[list[Metric]]]
 
 
 def consumer_done(
@@ -94,13 +95,13 @@ class _Snapshot(Collector):
         return iter(self.metrics)
 
 
-async def render(probes: list[Probe]) -> bytes:
+async def render(probes: list[Probe], runtime: Any) -> bytes:
     """Renders the process's metrics plus every probe's fresh values (exposition format)."""
     extra: list[Metric] = []
     failed = 0
     for probe in probes:
         try:
-            extra += await probe()
+            extra += await probe(runtime)
         except Exception:  # a probe whose server is down must not hide the other metrics
             failed += 1
     extra.append(_gauge("menjamu_metrics_probes_failed", "Scrape probes that failed.", failed))
@@ -127,7 +128,7 @@ def install_metrics(app: Any, settings: ServiceSettings) -> None:
     """Adds the request metrics middleware and GET /metrics to a FastAPI app."""
     from starlette.responses import Response
 
-    from shared.metrics_probes import runtime_probes
+    from shared.metrics_probes import RUNTIME_PROBES
 
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
 
@@ -135,8 +136,8 @@ def install_metrics(app: Any, settings: ServiceSettings) -> None:
         if not metrics_allowed(settings, request.headers.get("authorization", "")):
             return Response("metrics need a bearer token\n", status_code=401)
         runtime = request.app.state.runtime
-        probes = runtime_probes(runtime) + list(getattr(request.app.state, "metrics_probes", []))
-        return Response(await render(probes), media_type=CONTENT_TYPE_LATEST)
+        probes = [*RUNTIME_PROBES, *getattr(request.app.state, "metrics_probes", [])]
+        return Response(await render(probes, runtime), media_type=CONTENT_TYPE_LATEST)
 
     # A plain Starlette route: no dependency injection, not in the OpenAPI document.
     app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

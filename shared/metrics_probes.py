@@ -10,18 +10,6 @@ from shared.outbox import pending_count
 from shared.streams import as_str, dlq_stream
 
 
-def runtime_probes(runtime: Any) -> list[Any]:
-    """The probes every service has: its consumer groups and its outbox."""
-
-    async def consumers() -> list[Metric]:
-        return await consumer_group_metrics(runtime)
-
-    async def outbox() -> list[Metric]:
-        return await outbox_metrics(runtime)
-
-    return [consumers, outbox]
-
-
 async def consumer_group_metrics(runtime: Any) -> list[Metric]:
     """Lag, pending and dead letters of each consumer group of this service."""
     service = runtime.settings.service_name
@@ -68,3 +56,7 @@ async def outbox_metrics(runtime: Any) -> list[Metric]:
     )
     failing.add_metric([service], 1.0 if runtime.relay.last_error else 0.0)
     return [backlog, relayed, failing]
+
+
+# The probes every service has: its consumer groups and its outbox.
+RUNTIME_PROBES = (consumer_group_metrics, outbox_metrics)

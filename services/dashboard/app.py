@@ -44,26 +44,20 @@ class HealthCache:
         return self.value
 
 
-def business_probe(runtime: Runtime) -> Any:
+async def business_metrics(runtime: Runtime) -> list[Metric]:
     """Business counters by tenant (registrations, certificates, ...) from the read model."""
-
-    async def probe() -> list[Metric]:
-        async with runtime.db.session() as session:
-            rows = await service.business_totals(session)
-        found = {(t, m): n for t, m, n in rows}
-        families: list[Metric] = []
-        for metric in BUSINESS_METRICS:
-            family = CounterMetricFamily(
-                f"menjamu_{metric}",
-                f"{metric} seen by the dashboard, by tenant.",
-                labels=["tenant"],
-            )
-            for tenant in sorted(runtime.tenants):
-                family.add_metric([tenant], float(found.get((tenant, metric), 0)))
-            families.append(family)
-        return families
-
-    return probe
+    async with runtime.db.session() as session:
+        rows = await service.business_totals(session)
+    found = {(t, m): n for t, m, n in rows}
+    families: list[Metric] = []
+    for metric in BUSINESS_METRICS:
+        family = CounterMetricFamily(
+            f"menjamu_{metric}", f"{metric} seen by the dashboard, by tenant.", labels=["tenant"]
+        )
+        for tenant in sorted(runtime.tenants):
+            family.add_metric([tenant], float(found.get((tenant, metric), 0)))
+        families.append(family)
+    return families
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.changes = Changes()
         runtime.db.after_commit.append(app.state.changes.notify)
         app.state.health = HealthCache(runtime, settings.service_urls, settings.refresh_s)
-        app.state.metrics_probes = [business_probe(runtime)]
+        app.state.metrics_probes = [business_metrics]
 
     app = create_service_app(
         settings,
