@@ -20,11 +20,12 @@ def _insert(session: AsyncSession) -> Any:
 
 async def add_journal_entry(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Journals one event; False when it was already there (a redelivery)."""
+    table = JournalEntry.__table__
     statement = (
-        _insert(session)(JournalEntry)
+        _insert(session)(table)
         .values(**values)
         .on_conflict_do_nothing()
-        .returning(JournalEntry.event_id)
+        .returning(table.c.event_id)
     )
     return (await session.execute(statement)).first() is not None
 
@@ -32,16 +33,25 @@ async def add_journal_entry(session: AsyncSession, values: dict[str, Any]) -> bo
 async def add_counts(
     session: AsyncSession, tenant: str, day: date, counts: Sequence[tuple[str, str, int]]
 ) -> None:
-    """Adds amounts to a tenant's daily counters (row created on first use)."""
+    """Adds amounts to a tenant's daily counters in one statement (rows created on first use)."""
+    amounts: dict[tuple[str, str], int] = {}
     for metric, dimension, amount in counts:
-        statement = _insert(session)(DailyCount).values(
-            tenant=tenant, day=day, metric=metric, dimension=dimension[:160], count=amount
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant", "day", "metric", "dimension"],
-            set_={"count": DailyCount.count + statement.excluded.count},
-        )
-        await session.execute(statement)
+        key = (metric, dimension[:160])
+        amounts[key] = amounts.get(key, 0) + amount  # one row may appear once per statement
+    if not amounts:
+        return
+    table = DailyCount.__table__
+    statement = _insert(session)(table).values(
+        [
+            {"tenant": tenant, "day": day, "metric": m, "dimension": d, "count": n}
+            for (m, d), n in amounts.items()
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant", "day", "metric", "dimension"],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+    await session.execute(statement)
 
 
 async def upsert_open_item(
