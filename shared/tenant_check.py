@@ -19,6 +19,8 @@ from shared.phone import normalize_phone
 ADMINDUK_TOPICS = ("KK", "KTP", "KIA", "Akta Kelahiran", "Akta Kematian", "Pindah")
 CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 INVITE_RE = re.compile(r"^https://chat\.whatsapp\.com/\S+$")
+# libyaml's loader where PyYAML has it: a province loads hundreds of tenant files at start-up.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class TenantFileError(ValueError):
@@ -32,12 +34,16 @@ class TenantFileError(ValueError):
 
 
 def read_tenant_yaml(text: str) -> dict[str, Any]:
-    """Parses a tenant file; duplicate keys (which YAML silently overwrites) are an error."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    duplicates = _duplicate_keys(node, "") if node is not None else []
-    if duplicates:
-        raise DuplicateKeys(duplicates)
-    data = yaml.safe_load(text) or {}
+    """Parses a tenant file once; duplicate keys (which YAML silently overwrites) are an error."""
+    loader = SAFE_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(node, "") if node is not None else []
+        if duplicates:
+            raise DuplicateKeys(duplicates)
+        data = loader.construct_document(node) if node is not None else {}
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise DuplicateKeys(["isi berkas harus berupa pemetaan (kunci: nilai), bukan daftar."])
     return data

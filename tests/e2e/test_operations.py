@@ -57,7 +57,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
             proc.stop()
 
 
-async def register(registration_url: str, *, phone: str, desa: str = "Sooko") -> str:
+async def register(registration_url: str, *, phone: str, desa: str = "Kauman") -> str:
     """Creates a socialisation event and registers one participant; returns the id."""
     async with httpx.AsyncClient(timeout=30) as client:
         event = await client.post(
@@ -202,7 +202,7 @@ async def test_menjamu_trace_shows_the_whole_journey_and_masks_the_phone(
     assert lines[0].startswith(f"registration {registration_id}  tenant mojosari")
     assert "phone +6281****03" in lines[0] and "5555" not in by_id and "Ayu" not in by_id
     steps = [re.sub(r"^\s+\S+\s+\S+\s+", "", line) for line in lines[1:]]
-    assert steps[0] == "terdaftar (SMA, Sooko, Sosialisasi Adminduk)"
+    assert steps[0] == "terdaftar (SMA, Kauman, Sosialisasi Adminduk)"
     assert any(
         re.fullmatch(r"sertifikat terbit nomor \d{4}/SERT-MENJAMU/MOJOSARI/\d{4}", s) for s in steps
     )
