@@ -57,18 +57,19 @@ async def add_counts(
 async def upsert_open_item(
     session: AsyncSession, tenant: str, kind: str, item_id: str, **values: Any
 ) -> None:
-    """Records an item's opening or closing (in either order)."""
-    statement = _insert(session)(OpenItem).values(
-        tenant=tenant, kind=kind, item_id=item_id, **values
+    """Records an item's opening or closing (in either order); a reassignment keeps the first
+    opening time."""
+    table = OpenItem.__table__
+    statement = _insert(session)(table).values(tenant=tenant, kind=kind, item_id=item_id, **values)
+    updates = {
+        k: func.coalesce(table.c[k], statement.excluded[k])
+        if k == "opened_at"
+        else statement.excluded[k]
+        for k in values
+    }
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["kind", "item_id"], set_=updates)
     )
-    updates = {k: statement.excluded[k] for k in values}
-    if updates:
-        statement = statement.on_conflict_do_update(
-            index_elements=["kind", "item_id"], set_=updates
-        )
-    else:
-        statement = statement.on_conflict_do_nothing()
-    await session.execute(statement)
 
 
 async def daily_counts(

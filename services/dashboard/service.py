@@ -152,6 +152,9 @@ async def _queue(
         "consultations_open": len([i for i in items if i.kind == "consultation"]),
         "complaints_open": len([i for i in items if i.kind == "complaint"]),
         "oldest_complaint_hours": round(ages["complaint"][0], 1) if ages["complaint"] else None,
+        "oldest_consultation_hours": (
+            round(ages["consultation"][0], 1) if ages["consultation"] else None
+        ),
         "complaint_ages_hours": [round(a, 1) for a in ages["complaint"][:20]],
         "first_response_avg_s": round(sum(times) / len(times)) if times else None,
     }

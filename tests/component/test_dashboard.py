@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from redis.asyncio import Redis
 
+from services.dashboard import service
 from services.dashboard.app import MIGRATIONS, create_app
 from services.dashboard.settings import Settings
 from shared.auth import issue_token
-from shared.contracts import CertificateIssuedV1, InvitationSentV1, ResponseSubmittedV1
+from shared.contracts import CertificateIssuedV1, Event, InvitationSentV1, ResponseSubmittedV1
+from shared.db import Database
+from shared.migrations import upgrade
 from shared.settings import PROJECT_ROOT
 from shared.streams import dead_letter
 from tests.factories import participant_registered, publish
@@ -261,3 +265,50 @@ async def test_business_counters_by_tenant_are_exported_and_metrics_need_the_tok
         'service="dashboard",status="404"}' in text
     )
     assert refused.status_code == 401 and wrong.status_code == 401
+
+
+class ConversationAssignedV1(Event):
+    """The consultation service's assignment event (its contract lands with that service)."""
+
+    type: Literal["consultation.conversation_assigned"] = "consultation.conversation_assigned"
+    version: Literal[1] = 1
+    conversation_id: uuid.UUID
+
+
+class ConversationClosedV1(Event):
+    """The consultation service's closing event, with the first-response time."""
+
+    type: Literal["consultation.conversation_closed"] = "consultation.conversation_closed"
+    version: Literal[1] = 1
+    conversation_id: uuid.UUID
+    first_response_s: float | None = None
+
+
+async def test_the_consultation_queue_counts_open_conversations_and_first_response_times(
+    settings: Settings,
+) -> None:
+    await asyncio.to_thread(upgrade, settings, MIGRATIONS)
+    db = Database(settings)
+    now = datetime.now(UTC)
+    envelope = {"tenant": "mojosari", "source": "consultation", "correlation_id": "c"}
+    first, second = uuid.uuid4(), uuid.uuid4()
+    hours = [3.0, 1.0, 5 / 60]  # the third is a reassignment (after the SLA) of the first
+    events: list[Event] = [
+        ConversationAssignedV1(
+            **envelope, conversation_id=item, occurred_at=now - timedelta(hours=h)
+        )
+        for item, h in zip((first, second, first), hours, strict=True)
+    ]
+    events.append(ConversationClosedV1(**envelope, conversation_id=second, first_response_s=120.0))
+    try:
+        for event in events:
+            async with db.session() as session:
+                await service.record_event(session, event, "Asia/Jakarta")
+        async with db.session() as session:
+            queue = (await service.snapshot(session, "mojosari", now, "Asia/Jakarta"))["queue"]
+    finally:
+        await db.dispose()
+    assert queue["consultations_open"] == 1
+    assert queue["oldest_consultation_hours"] == 3.0
+    assert queue["first_response_avg_s"] == 120
+    assert queue["complaints_open"] == 0

@@ -39,6 +39,7 @@
     const q = s.queue;
     setText("consultations-open", fmt(q.consultations_open));
     setText("complaints-open", fmt(q.complaints_open));
+    setText("oldest-consultation", q.oldest_consultation_hours === null ? "-" : q.oldest_consultation_hours + " jam");
     setText("oldest-complaint", q.oldest_complaint_hours === null ? "-" : q.oldest_complaint_hours + " jam");
     setText("first-response", q.first_response_avg_s === null ? "-" : Math.round(q.first_response_avg_s / 60) + " menit");
     setText("ikm-period", s.ikm.period === null ? "-" : s.ikm.period.toLocaleString("id-ID"));
