@@ -10,10 +10,11 @@ from services.dashboard import deadletters, service
 from services.dashboard.access import DashboardOperator, tenant_codes
 from services.dashboard.health import known_stream
 from services.dashboard.schemas import DeadLetterReplay, JourneyList, JourneyRead, ReplayResult
-from shared.contracts import utcnow
+from shared.contracts import ALL_EVENTS, utcnow
 from shared.logging import get_logger
 from shared.phone import normalize_phone
 from shared.problems import DomainError, NotFound
+from shared.runtime import Runtime
 from shared.web import RuntimeDep, SessionDep, resolve_tenant
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
@@ -29,7 +30,7 @@ async def get_journey(
     if journey is None or journey["tenant"] not in tenant_codes(runtime, principal):
         raise NotFound("Pendaftaran tidak ditemukan.", field="registration_id")
     log.info("dashboard.journey_read", registration_id=registration_id)
-    return journey
+    return await _with_dead_letters(runtime, journey)
 
 
 @router.get("/journeys", response_model=JourneyList)
@@ -49,7 +50,16 @@ async def find_journeys(
     journeys = await service.journeys_by_phone(
         session, tenant_codes(runtime, principal), normalized
     )
-    return {"journeys": journeys}
+    return {"journeys": [await _with_dead_letters(runtime, j) for j in journeys]}
+
+
+async def _with_dead_letters(runtime: Runtime, journey: dict[str, Any]) -> dict[str, Any]:
+    """Adds the registration's dead letters: the answer to "why did this step not happen?"."""
+    streams = [event.STREAM for event in ALL_EVENTS]
+    journey["dead_letters"] = await deadletters.for_journey(
+        runtime.redis, streams, journey["registration_id"], journey["correlation_id"]
+    )
+    return journey
 
 
 @router.get("/summary")

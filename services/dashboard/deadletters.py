@@ -54,3 +54,30 @@ async def replay_for(redis: Redis, stream: str, ids: list[str], tenants: list[st
     if not chosen:
         return 0
     return await replay_dead_letters(redis, stream, chosen)
+
+
+async def for_journey(
+    redis: Redis, streams: list[str], registration_id: str, correlation_id: str
+) -> list[dict[str, Any]]:
+    """Dead letters that belong to one registration (why a step never happened)."""
+    found = []
+    for stream in streams:
+        entries: list[Any] = await redis.xrange(dlq_stream(stream), count=1000) or []
+        for entry_id, fields in entries:
+            event = _event_of(fields)
+            if str(event.get("registration_id")) != registration_id and (
+                event.get("correlation_id") != correlation_id
+            ):
+                continue
+            info = {as_str(k): as_str(v) for k, v in fields.items() if as_str(k).startswith("dlq_")}
+            found.append(
+                {
+                    "stream": stream,
+                    "id": as_str(entry_id),
+                    "event_type": event.get("type"),
+                    "group": info.get("dlq_group"),
+                    "reason": info.get("dlq_reason", "")[:300],
+                    "at": info.get("dlq_at"),
+                }
+            )
+    return found

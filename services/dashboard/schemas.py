@@ -27,6 +27,9 @@ class JourneyRead(BaseModel):
     phone_masked: str | None
     steps: list[JourneyStep]
     missing: list[str] = Field(description="Expected steps that have not happened yet.")
+    dead_letters: list[dict[str, Any]] = Field(
+        default_factory=list, description="Messages of this registration a consumer gave up on."
+    )
 
 
 class JourneyList(BaseModel):

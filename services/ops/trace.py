@@ -92,7 +92,13 @@ def format_journey(journey: dict[str, Any]) -> str:
     lines = [head]
     for step in journey["steps"]:
         lines.append(f"  {step['occurred_at'][:19]}  {step['source']:<13} {step['label']}")
+    for dead in journey.get("dead_letters") or []:
+        lines.append(
+            f"  {str(dead.get('at') or '')[:19]}  {dead.get('group') or '?':<13} "
+            f"gagal, masuk dead letter: {dead.get('reason')} "
+            f"(menjamu dlq replay {dead.get('stream')} --id {dead.get('id')})"
+        )
     missing = journey.get("missing") or []
     if missing:
-        lines.append(f"  not yet: {', '.join(missing)}")
+        lines.append(f"  belum terjadi: {', '.join(missing)}")
     return "\n".join(lines)

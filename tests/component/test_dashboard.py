@@ -173,6 +173,15 @@ async def test_a_journey_lists_every_step_in_time_order_for_its_own_kecamatan_on
             "/api/v1/journeys", params={"phone": "12ab"}, headers=operator("mojosari")
         )
         unknown = await client.get(f"/api/v1/journeys/{uuid.uuid4()}", headers=auth())
+        # The invitation reaction gave up on this registration: the journey says so.
+        stream = registration.STREAM
+        message_id = (await redis_client.xrange(stream, count=1))[0][0].decode()
+        fields = (await redis_client.xrange(stream, message_id, message_id))[0][1]
+        await dead_letter(
+            redis_client, stream=stream, group="consultation.invite", message_id=message_id,
+            data=fields, deliveries=5, reason="gateway down", maxlen=1000,
+        )  # fmt: skip
+        with_dead = (await client.get(url, headers=operator("mojosari"))).json()
 
     assert [s["type"] for s in journey["steps"]] == [
         "registration.participant_registered",
@@ -181,6 +190,9 @@ async def test_a_journey_lists_every_step_in_time_order_for_its_own_kecamatan_on
     assert journey["phone_masked"] == "+6281****01"
     assert "+6281234567001" not in str(journey) and "Ayu" not in str(journey)
     assert journey["missing"] == ["undangan WhatsApp terkirim"]
+    assert [(d["group"], d["reason"]) for d in with_dead["dead_letters"]] == [
+        ("consultation.invite", "gateway down")
+    ]
     assert other.status_code == 404 and unknown.status_code == 404
     assert anonymous.status_code == 401 and forged.status_code == 401
     assert [j["registration_id"] for j in by_phone.json()["journeys"]] == [
