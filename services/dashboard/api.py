@@ -10,6 +10,7 @@ from services.dashboard import deadletters, service
 from services.dashboard.access import DashboardOperator, tenant_codes
 from services.dashboard.health import known_stream
 from services.dashboard.schemas import DeadLetterReplay, JourneyList, JourneyRead, ReplayResult
+from shared.auth import ALL_TENANTS
 from shared.contracts import ALL_EVENTS, utcnow
 from shared.logging import get_logger
 from shared.phone import normalize_phone
@@ -80,7 +81,12 @@ async def list_dead_letters(
 ) -> list[dict[str, Any]]:
     """Dead letters of one stream, of the caller's kecamatan."""
     _check_stream(stream)
-    return await deadletters.list_for(runtime.redis, stream, tenant_codes(runtime, principal))
+    return await deadletters.list_for(
+        runtime.redis,
+        stream,
+        tenant_codes(runtime, principal),
+        every_tenant=principal.tenant == ALL_TENANTS,
+    )
 
 
 @router.post("/dead-letters/replay", response_model=ReplayResult)
@@ -90,7 +96,11 @@ async def replay(
     """Puts dead letters back on their stream; consumers that handled them skip them."""
     _check_stream(body.stream)
     count = await deadletters.replay_for(
-        runtime.redis, body.stream, body.ids, tenant_codes(runtime, principal)
+        runtime.redis,
+        body.stream,
+        body.ids,
+        tenant_codes(runtime, principal),
+        every_tenant=principal.tenant == ALL_TENANTS,
     )
     log.warning("dashboard.dead_letters_replayed", stream=body.stream, ids=body.ids, count=count)
     return {"replayed": count}

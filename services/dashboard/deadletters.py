@@ -21,15 +21,17 @@ def _event_of(fields: dict[Any, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def list_for(redis: Redis, stream: str, tenants: list[str]) -> list[dict[str, Any]]:
-    """Dead letters of a stream whose event belongs to one of the tenants (or is unreadable
-    and the caller may see every tenant)."""
+async def list_for(
+    redis: Redis, stream: str, tenants: list[str], *, every_tenant: bool = False
+) -> list[dict[str, Any]]:
+    """Dead letters of a stream whose event belongs to one of the tenants; unreadable ones
+    (no tenant to tell) only for a caller of every tenant (an admin)."""
     entries: list[Any] = await redis.xrange(dlq_stream(stream), count=1000) or []
     rows = []
     for entry_id, fields in entries:
         event = _event_of(fields)
         tenant = event.get("tenant")
-        if tenant not in tenants and not (tenant is None and len(tenants) > 1):
+        if tenant not in tenants and not (tenant is None and every_tenant):
             continue
         info = {as_str(k): as_str(v) for k, v in fields.items() if as_str(k).startswith("dlq_")}
         rows.append(
@@ -47,9 +49,12 @@ async def list_for(redis: Redis, stream: str, tenants: list[str]) -> list[dict[s
     return rows
 
 
-async def replay_for(redis: Redis, stream: str, ids: list[str], tenants: list[str]) -> int:
+async def replay_for(
+    redis: Redis, stream: str, ids: list[str], tenants: list[str], *, every_tenant: bool = False
+) -> int:
     """Replays the given dead letters that belong to the caller's tenants."""
-    allowed = {row["id"] for row in await list_for(redis, stream, tenants)}
+    rows = await list_for(redis, stream, tenants, every_tenant=every_tenant)
+    allowed = {row["id"] for row in rows}
     chosen = [i for i in ids if i in allowed]
     if not chosen:
         return 0
