@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     wanted = Filter(args.service, args.level, args.correlation)
-    files = _files(folder, args.service)
+    files = _files(folder, args.service, rotated=True)
     lines = [rec for path in files for rec in _records(path.read_text(errors="replace"))]
     for record in sorted(lines, key=lambda r: str(r.get("timestamp", ""))):
         if wanted.match(record):
@@ -71,9 +71,10 @@ class Filter:
         return not self.correlation or record.get("correlation_id") == self.correlation
 
 
-def _files(folder: Path, services: list[str] | None) -> list[Path]:
-    names = sorted(folder.glob("*.log"))
-    return [p for p in names if not services or p.stem in services]
+def _files(folder: Path, services: list[str] | None, *, rotated: bool = False) -> list[Path]:
+    """The services' log files; with `rotated`, their rotated copies (<service>.log.N) too."""
+    names = sorted(folder.glob("*.log")) + (sorted(folder.glob("*.log.*")) if rotated else [])
+    return [p for p in names if not services or p.name.split(".log")[0] in services]
 
 
 def _records(text: str) -> Iterator[dict[str, Any]]:

@@ -64,6 +64,9 @@ def test_menjamu_logs_merges_services_in_time_order_and_filters(tmp_path: Path) 
     warnings = menjamu_logs(tmp_path, "--level", "warning", "--service", "registration")
     assert len(warnings) == 1 and "outbox.redis_unavailable" in warnings[0]
     assert 'error="connection refused"' in warnings[0]
+    # A rotated file (registration.log.1) is read too, in time order.
+    (tmp_path / "registration.log").rename(tmp_path / "registration.log.1")
+    assert len(menjamu_logs(tmp_path, "--service", "registration")) == 2
     coloured = menjamu_logs(tmp_path, "--color", "always", "--level", "warning")
     assert all("\033[33mwarning" in line for line in coloured)
 
