@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
@@ -18,19 +19,19 @@ async def service_health(redis: Redis, urls: dict[str, str]) -> list[dict[str, A
     groups = await _group_stats(redis)
     dead = await _dead_letters_by_service(redis)
     async with httpx.AsyncClient(timeout=2.0) as client:
-        rows = []
-        for name, url in urls.items():
-            rows.append(
-                {
-                    "service": name,
-                    "ready": await _ready(client, url),
-                    "lag": groups[name]["lag"],
-                    "pending": groups[name]["pending"],
-                    "dead_letters": sum(dead.get(name, {}).values()),
-                    "dead_letter_streams": sorted(dead.get(name, {})),
-                }
-            )
-    return rows
+        # Asked together: one service that hangs costs the strip 2 s, not 2 s per service.
+        ready = await asyncio.gather(*(_ready(client, url) for url in urls.values()))
+    return [
+        {
+            "service": name,
+            "ready": is_ready,
+            "lag": groups[name]["lag"],
+            "pending": groups[name]["pending"],
+            "dead_letters": sum(dead.get(name, {}).values()),
+            "dead_letter_streams": sorted(dead.get(name, {})),
+        }
+        for name, is_ready in zip(urls, ready, strict=True)
+    ]
 
 
 async def _ready(client: httpx.AsyncClient, url: str) -> bool:
