@@ -37,7 +37,9 @@ class HealthCache:
         async with self.lock:
             if time.monotonic() - self.at >= self.refresh_s:
                 try:
-                    self.value = await health.service_health(self.runtime.redis, self.urls)
+                    me = self.runtime.settings.service_name
+                    own = (me, bool((await self.runtime.readiness())["ready"]))
+                    self.value = await health.service_health(self.runtime.redis, self.urls, own)
                 except Exception:  # Redis down: show every service as unknown, keep serving
                     self.value = [{"service": n, "ready": False} for n in self.urls]
                 self.at = time.monotonic()

@@ -14,13 +14,20 @@ from shared.contracts import ALL_EVENTS
 from shared.streams import as_str, dlq_stream, list_dead_letters
 
 
-async def service_health(redis: Redis, urls: dict[str, str]) -> list[dict[str, Any]]:
-    """Ready or not, total lag and pending of its groups, dead letters per service."""
+async def service_health(
+    redis: Redis, urls: dict[str, str], own: tuple[str, bool] | None = None
+) -> list[dict[str, Any]]:
+    """Ready or not, total lag and pending of its groups, dead letters per service (`own`:
+    this service's name and readiness, which it knows without asking itself)."""
     groups = await _group_stats(redis)
     dead = await _dead_letters_by_service(redis)
     async with httpx.AsyncClient(timeout=2.0) as client:
         # Asked together: one service that hangs costs the strip 2 s, not 2 s per service.
-        ready = await asyncio.gather(*(_ready(client, url) for url in urls.values()))
+        ready = list(await asyncio.gather(*(_ready(client, url) for url in urls.values())))
+    names = list(urls)
+    if own is not None:
+        names.append(own[0])
+        ready.append(own[1])
     return [
         {
             "service": name,
@@ -30,7 +37,7 @@ async def service_health(redis: Redis, urls: dict[str, str]) -> list[dict[str, A
             "dead_letters": sum(dead.get(name, {}).values()),
             "dead_letter_streams": sorted(dead.get(name, {})),
         }
-        for name, is_ready in zip(urls, ready, strict=True)
+        for name, is_ready in zip(names, ready, strict=True)
     ]
 
 

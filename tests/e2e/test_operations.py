@@ -173,14 +173,28 @@ async def test_the_live_stream_shows_a_registration_within_two_seconds(
     assert any(row["name"] == "Modopuro" for row in snapshot["by_desa"])
 
 
-async def _sse(lines: Any) -> Any:
-    """Yields the data of each `snapshot` event of a server-sent event stream."""
+async def _sse(lines: Any, wanted: str = "snapshot") -> Any:
+    """Yields the data of each `wanted` event of a server-sent event stream."""
     name = ""
     async for line in lines:
         if line.startswith("event: "):
             name = line[7:]
-        elif line.startswith("data: ") and name == "snapshot":
+        elif line.startswith("data: ") and name == wanted:
             yield json.loads(line[6:])
+
+
+async def test_the_health_strip_shows_every_service_ready(
+    running: dict[str, ServiceProcess],
+) -> None:
+    url = f"{running['dashboard'].url}/dashboard/stream"
+    async with (
+        httpx.AsyncClient(timeout=30) as client,
+        client.stream("GET", url, headers=auth()) as stream,
+    ):
+        rows = await asyncio.wait_for(anext(_sse(stream.aiter_lines(), "health")), timeout=20)
+    assert {row["service"] for row in rows} == set(SERVICES)
+    assert all(row["ready"] for row in rows), rows
+    assert all(row["dead_letters"] == 0 for row in rows)
 
 
 async def test_menjamu_trace_shows_the_whole_journey_and_masks_the_phone(
