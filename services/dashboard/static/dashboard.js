@@ -67,11 +67,11 @@
       const title = document.createElement("strong");
       title.textContent = r.service + (r.ready ? " · siap" : " · tidak siap");
       const info = document.createElement("small");
-      info.textContent = "antrean " + fmt(r.lag) + " · tertunda " + fmt(r.pending) + " · surat mati " + fmt(r.dead_letters);
+      info.textContent = "antrean " + fmt(r.lag) + " · tertunda " + fmt(r.pending) + " · pesan gagal " + fmt(r.dead_letters);
       div.append(title, info);
       (r.dead_letter_streams || []).forEach((stream) => {
         const button = document.createElement("button");
-        button.textContent = "Lihat surat mati";
+        button.textContent = "Lihat pesan gagal";
         button.onclick = () => showDeadLetters(stream);
         div.appendChild(button);
       });
@@ -85,7 +85,7 @@
     const rows = res.ok ? await res.json() : [];
     box.hidden = false;
     const title = document.createElement("h3");
-    title.textContent = "Surat mati: " + stream;
+    title.textContent = "Pesan gagal (dead letter): " + stream;
     const list = document.createElement("table");
     rows.forEach((r) => {
       const tr = document.createElement("tr");
@@ -94,11 +94,11 @@
       });
       const td = document.createElement("td");
       const replay = document.createElement("button");
-      replay.textContent = "Putar ulang";
+      replay.textContent = "Kirim ulang";
       replay.onclick = async () => {
         const answer = await fetch("/api/v1/dead-letters/replay", { method: "POST",
           headers: { "Content-Type": "application/json" }, body: JSON.stringify({ stream, ids: [r.id] }) });
-        replay.textContent = answer.ok ? "Diputar ulang" : "Gagal";
+        replay.textContent = answer.ok ? "Dikirim ulang" : "Gagal";
         replay.disabled = true;
       };
       td.appendChild(replay); tr.appendChild(td); list.appendChild(tr);
