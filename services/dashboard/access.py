@@ -31,8 +31,9 @@ def principal_from(request: Request, runtime: Runtime) -> Principal:
     return principal
 
 
-def dashboard_operator(request: Request, runtime: RuntimeDep) -> Principal:
-    """Dependency: an operator (or admin) of the dashboard."""
+async def dashboard_operator(request: Request, runtime: RuntimeDep) -> Principal:
+    """Dependency: an operator (or admin) of the dashboard (async: its bound log context must
+    reach the route, which a sync dependency's worker thread would not)."""
     return principal_from(request, runtime)
 
 

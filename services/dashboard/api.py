@@ -102,7 +102,14 @@ async def replay(
         tenant_codes(runtime, principal),
         every_tenant=principal.tenant == ALL_TENANTS,
     )
-    log.warning("dashboard.dead_letters_replayed", stream=body.stream, ids=body.ids, count=count)
+    log.warning(
+        "dashboard.dead_letters_replayed",
+        stream=body.stream,
+        ids=body.ids,
+        count=count,
+        principal=principal.subject,
+        principal_role=principal.role,
+    )
     return {"replayed": count}
 
 

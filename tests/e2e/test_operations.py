@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import redis.asyncio
 
 from tests.conftest import TEST_REDIS_DB
 from tests.processes import ROOT, ServiceProcess, migrate, service_env
@@ -28,6 +29,18 @@ SERVICES = ("registration", "certificates", "consultation", "survey", "dashboard
 GRAFANA = ROOT / "deploy" / "monitoring" / "grafana" / "dashboards" / "menjamu.json"
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def need_chromium() -> None:
+    """Skips without Debian's chromium, except under CI where it must be installed."""
+    if not HAVE_CHROMIUM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing; CI must install it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -243,19 +256,12 @@ def test_every_grafana_query_names_a_metric_the_services_export(
 async def test_a_headless_browser_sees_the_dashboard_update_without_a_reload(
     running: dict[str, ServiceProcess],
 ) -> None:
-    if not HAVE_CHROMIUM:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing; CI must install it (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    need_chromium()
     from playwright.async_api import async_playwright
 
     dashboard = running["dashboard"].url
     async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 800, "height": 1280})  # a tablet
             await page.goto(f"{dashboard}/dashboard")
@@ -283,3 +289,42 @@ async def test_a_headless_browser_sees_the_dashboard_update_without_a_reload(
             assert [c["httpOnly"] for c in cookies if c["name"] == "menjamu_dashboard"] == [True]
         finally:
             await browser.close()
+
+
+async def test_an_operator_lists_and_replays_a_dead_letter_from_the_health_strip(
+    running: dict[str, ServiceProcess],
+) -> None:
+    need_chromium()
+    from playwright.async_api import async_playwright
+
+    from shared.streams import dead_letter
+
+    await register(running["registration"].url, phone="0812-5557-0001")
+    client = redis.asyncio.Redis.from_url(f"redis://{REDIS_HOST}:{REDIS_PORT}/{TEST_REDIS_DB}")
+    stream = "registration.participant_registered.v1"
+    try:
+        [(message_id, fields)] = await client.xrevrange(stream, count=1)
+        await dead_letter(
+            client, stream=stream, group="certificates.issue", message_id=message_id.decode(),
+            data=fields, deliveries=5, reason="uji: renderer mati", maxlen=1000,
+        )  # fmt: skip
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 800, "height": 1280})
+                await page.goto(f"{running['dashboard'].url}/dashboard/masuk")
+                await page.fill("#token", ADMIN_TOKEN)
+                await page.click("button[type=submit]")
+                button = page.locator("[data-service=certificates] button")
+                await button.click(timeout=20_000)
+                await page.wait_for_selector("#dlq >> text=uji: renderer mati", timeout=20_000)
+                await page.click("#dlq button")
+                await page.wait_for_selector("#dlq >> text=Dikirim ulang", timeout=20_000)
+            finally:
+                await browser.close()
+        assert await client.xlen(f"{stream}.dlq") == 0
+    finally:
+        await client.aclose()
+    log = running["dashboard"].log_path.read_text()
+    replayed = [line for line in log.splitlines() if "dashboard.dead_letters_replayed" in line]
+    assert replayed and json.loads(replayed[-1])["principal"] == "bootstrap-admin"
