@@ -11,7 +11,7 @@ from services.consultation.api import dev_router, public_router, router
 from services.consultation.devgateway import DevGateway
 from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
 from services.consultation.gateway import WhatsAppGateway
-from services.consultation.metrics import outbound_queue_metrics
+from services.consultation.queue_metrics import outbound_queue_metrics
 from services.consultation.settings import Settings
 from shared.logging import get_logger
 from shared.runtime import Runtime
