@@ -71,10 +71,17 @@ def load_tenant_file(path: Path) -> Tenant:
 @lru_cache(maxsize=8)
 def load_tenants(directory: Path) -> dict[str, Tenant]:
     """Loads every *.yaml tenant file of a folder, by tenant code."""
-    tenants = {}
+    tenants: dict[str, Tenant] = {}
+    paths: dict[str, Path] = {}
     for path in sorted(directory.glob("*.yaml")):
         tenant = load_tenant_file(path)
+        if tenant.code in paths:
+            raise TenantFileError(
+                path,
+                [f"tenant.code: kode '{tenant.code}' sudah dipakai oleh {paths[tenant.code]}."],
+            )
         tenants[tenant.code] = tenant
+        paths[tenant.code] = path
     if not tenants:
         raise RuntimeError(f"no tenant file (*.yaml) in {directory}")
     return tenants

@@ -177,3 +177,13 @@ def test_a_service_refuses_to_start_on_an_invalid_tenant_file(tmp_path: Path) ->
     result = menjamu("serve", "survey", env=env)
     assert result.returncode != 0
     assert "tenant.timezone: zona waktu 'WIB' tidak dikenal" in result.stderr + result.stdout
+
+
+def test_two_files_with_the_same_tenant_code_stop_the_services(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(MOJOSARI)
+    (tmp_path / "b.yaml").write_text(MOJOSARI)
+    with pytest.raises(TenantFileError) as refused:
+        load_tenants.__wrapped__(tmp_path)
+    assert f"tenant.code: kode 'mojosari' sudah dipakai oleh {tmp_path / 'a.yaml'}." in str(
+        refused.value
+    )
