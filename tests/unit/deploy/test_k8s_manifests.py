@@ -14,6 +14,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services import registry
 from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
 from tests.unit.deploy.k8s_render import crd_schema, render
 
@@ -21,7 +22,15 @@ ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 KUBERNETES_VERSION = "1.32"
-SERVICES = {"registration": 8001, "certificates": 8002, "consultation": 8003, "survey": 8004}
+SERVICES = {
+    "registration": 8001,
+    "certificates": 8002,
+    "consultation": 8003,
+    "survey": 8004,
+    "dashboard": 8005,
+}
+# The dashboard runs one replica: its live page pushes what its own consumer reads.
+NOT_AUTOSCALED = {"registration", "dashboard"}
 # group -> the stream it reads, from the contracts (a renamed stream or group fails here).
 GROUP_STREAMS = {
     "certificates.issue": ParticipantRegisteredV1.STREAM,
@@ -90,7 +99,9 @@ def test_the_crd_schemas_reject_a_misspelt_field(docs: list[Doc]) -> None:
 
 def test_each_service_probes_ready_and_health_with_requests_and_limits(docs: list[Doc]) -> None:
     deployments = by_kind(docs, "Deployment")
-    assert set(deployments) == set(SERVICES)
+    assert set(deployments) == set(SERVICES) == set(registry.SERVICES), (
+        "a service without manifests"
+    )
     for name, deployment in deployments.items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["serve", name]
@@ -118,7 +129,11 @@ def test_disruption_budgets_and_services_select_the_pods_of_a_deployment(docs: l
 def test_every_consumer_group_in_the_code_has_a_scaled_object_on_its_stream(
     docs: list[Doc],
 ) -> None:
-    handlers = {name: ROOT / "services" / name / "handlers.py" for name in SERVICES}
+    handlers = {
+        name: ROOT / "services" / name / "handlers.py"
+        for name in SERVICES
+        if name not in NOT_AUTOSCALED
+    }
     in_code = {
         group: name
         for name, path in handlers.items()
@@ -151,6 +166,7 @@ def test_the_ingress_routes_public_paths_only(docs: list[Doc]) -> None:
         assert not any(private.startswith(path) for path in paths), private
     assert paths["/daftar"] == "registration" and paths["/survei"] == "survey"
     assert paths["/verify"] == "certificates" and paths["/i"] == "consultation"
+    assert "dashboard" not in paths.values()
 
 
 def test_network_policies_deny_by_default_and_only_consultation_reaches_out(
