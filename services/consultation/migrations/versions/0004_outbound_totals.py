@@ -4,6 +4,8 @@ The metrics scrape read the whole outbound table (count by tenant and status) on
 sent and failed messages only grow. Triggers on outbound_messages keep outbound_totals
 (tenants x statuses rows) exact on every insert, status change and delete, whichever code path
 makes it, so the scrape reads that table plus the live queue (status = 'queued', by index).
+On SQLite a later `batch_alter_table("outbound_messages")` rebuilds the table and loses its
+triggers: such a migration must create them again (test_consultation_queue_metrics fails if not).
 
 Revision ID: 0004
 Revises: 0001
