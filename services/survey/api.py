@@ -5,15 +5,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.survey import repository, service
-from services.survey.schemas import ResponseAccepted, ResponseCreate, UnitRead
+from services.survey.intake import Intake
+from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
+from shared.auth import Principal
 from shared.logging import get_logger
-from shared.problems import NotFound
+from shared.problems import DomainError, NotFound
 from shared.runtime import Runtime
 from shared.tenants import Tenant
-from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+from shared.web import (
+    CorrelationDep,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    get_principal,
+    require,
+    resolve_tenant,
+)
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
@@ -53,32 +63,78 @@ async def list_units(
     ]
 
 
+DEVICE_COOKIE = "survei_perangkat"
+
+
+def optional_operator(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """The operator behind a request that carries a token; None for the anonymous public."""
+    if not request.headers.get("authorization"):
+        return None
+    return require("operator")(get_principal(request, runtime))
+
+
+OptionalOperatorDep = Annotated[Principal | None, Depends(optional_operator)]
+
+
+def device_of(request: Request) -> str:
+    """What identifies the submitting device: the form's cookie, else address + user agent."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if cookie:
+        return f"cookie:{cookie}"
+    host = request.client.host if request.client else "-"
+    return f"addr:{host}|{request.headers.get('user-agent', '')}"
+
+
 @router.post(
     "/units/{unit}/responses",
     response_model=ResponseAccepted,
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
+    responses={200: {"description": "A resubmission: the first response is returned."}},
 )
 async def submit_response(
     unit: str,
-    data: ResponseCreate,
+    data: PaperResponseCreate,
+    request: Request,
+    response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep,
+    operator: OptionalOperatorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     tenant: TenantQuery = None,
 ) -> ResponseAccepted:
-    """Stores a citizen's survey answers for a unit (public, from the QR code)."""
-    found = public_tenant(runtime, tenant)
-    response = await service.submit_response(
-        session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id
+    """Stores survey answers for a unit: a citizen's (public, QR code) or a paper form's."""
+    if operator is None and data.submitted_at is not None:
+        raise DomainError(
+            "Waktu pengisian (submitted_at) hanya boleh diisi petugas untuk formulir kertas.",
+            status=422,
+            field="submitted_at",
+            code="data_tidak_valid",
+        )
+    found = (
+        resolve_tenant(runtime, operator, tenant) if operator else public_tenant(runtime, tenant)
     )
+    settings = runtime.settings
+    intake = Intake(
+        channel="kertas" if operator else "qr",
+        device=None if operator else device_of(request),
+        idempotency_key=idempotency_key,
+        submitted_at=data.submitted_at,
+        guide_code=data.guide_code,
+        duplicate_window_s=getattr(settings, "duplicate_window_s", 600),
+    )
+    stored, created = await service.submit_response(
+        session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id,
+        intake=intake,
+    )  # fmt: skip
+    if not created:
+        response.status_code = status.HTTP_200_OK
     log.info(
-        "survey.response_submitted",
-        response_id=str(response.id),
-        unit=response.unit,
-        tenant=response.tenant,
-    )
-    return ResponseAccepted(id=response.id, message=THANKS)
+        "survey.response_submitted" if created else "survey.response_resubmitted",
+        response_id=str(stored.id), unit=stored.unit, tenant=stored.tenant, channel=intake.channel,
+    )  # fmt: skip
+    return ResponseAccepted(id=stored.id, message=THANKS)
 
 
 @router.get("/ikm", tags=["operator"])

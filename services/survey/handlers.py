@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import service
+from services.survey.settings import AGGREGATE_READ_BATCH
 from shared.consumer import Reaction
 from shared.contracts import ResponseSubmittedV1
 
@@ -16,11 +17,20 @@ async def aggregate_on_response_submitted(
     await service.aggregate_response(session, event)
 
 
+async def aggregate_on_responses_submitted(
+    session: AsyncSession, events: list[ResponseSubmittedV1]
+) -> None:
+    """Adds a batch of submitted responses to the aggregates in one statement per table."""
+    await service.aggregate_responses(session, events)
+
+
 REACTIONS = [
     Reaction(
         group="survey.aggregate",
         event=ResponseSubmittedV1,
         handle=aggregate_on_response_submitted,
+        handle_many=aggregate_on_responses_submitted,
         batch=True,
+        read_batch=AGGREGATE_READ_BATCH,
     ),
 ]

@@ -46,6 +46,44 @@ class Response(Base):
     suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    phone_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(8), default="qr")
+    guide_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SubmissionKey(Base):
+    """A key that makes a resubmission return the first response instead of a second one.
+
+    `k:<hash>` for a client's Idempotency-Key, `f:<hash>:<window>` for an identical body from
+    the same device within one window; several keys can point to the same response.
+    """
+
+    __tablename__ = "submission_keys"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    body_hash: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProfileCount(Base):
+    """How many responses of a unit's day had one profile value (gender=P, age_band=20-29...)."""
+
+    __tablename__ = "profile_counts"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant", "unit", "local_date", "dimension", "value", name="uq_profile_count"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(64))
+    local_date: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(160))
+    responses: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Aggregate(Base):

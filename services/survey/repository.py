@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey.models import Aggregate, DailyResponses, Response, Unit
+from services.survey.models import (
+    Aggregate,
+    DailyResponses,
+    ProfileCount,
+    Response,
+    SubmissionKey,
+    Unit,
+)
 
 
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
@@ -61,27 +70,15 @@ async def add_response(session: AsyncSession, response: Response) -> None:
 
 
 async def add_to_aggregates(
-    session: AsyncSession,
-    *,
-    tenant: str,
-    unit: str,
-    local_date: date,
-    totals: Mapping[str, tuple[int, int]],
+    session: AsyncSession, sums: Mapping[tuple[str, str, date, str], list[int]]
 ) -> None:
-    """Adds (score_sum, answered) per unsur to a unit's day, creating the rows when needed."""
-    if not totals:
+    """Adds (score_sum, answered) per tenant, unit, day and unsur in ONE upsert statement."""
+    if not sums:
         return
     stmt = _insert(session, Aggregate).values(
         [
-            {
-                "tenant": tenant,
-                "unit": unit,
-                "local_date": local_date,
-                "unsur": code,
-                "score_sum": score_sum,
-                "answered": answered,
-            }
-            for code, (score_sum, answered) in sorted(totals.items())
+            {"tenant": t, "unit": u, "local_date": d, "unsur": c, "score_sum": s, "answered": n}
+            for (t, u, d, c), (s, n) in sorted(sums.items())  # sorted: replicas never deadlock
         ]
     )
     await session.execute(
@@ -96,11 +93,16 @@ async def add_to_aggregates(
 
 
 async def add_to_daily_responses(
-    session: AsyncSession, *, tenant: str, unit: str, local_date: date, count: int = 1
+    session: AsyncSession, counts: Mapping[tuple[str, str, date], int]
 ) -> None:
-    """Adds to the number of responses a unit received on one day."""
+    """Adds to the number of responses per tenant, unit and day in ONE upsert statement."""
+    if not counts:
+        return
     stmt = _insert(session, DailyResponses).values(
-        tenant=tenant, unit=unit, local_date=local_date, responses=count
+        [
+            {"tenant": t, "unit": u, "local_date": d, "responses": n}
+            for (t, u, d), n in sorted(counts.items())
+        ]
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -108,6 +110,105 @@ async def add_to_daily_responses(
             set_={"responses": DailyResponses.responses + stmt.excluded.responses},
         )
     )
+
+
+async def add_to_profile_counts(
+    session: AsyncSession, counts: Mapping[tuple[str, str, date, str, str], int]
+) -> None:
+    """Adds to the per-day profile value counts in ONE upsert statement."""
+    if not counts:
+        return
+    stmt = _insert(session, ProfileCount).values(
+        [
+            {"tenant": t, "unit": u, "local_date": d, "dimension": k, "value": v, "responses": n}
+            for (t, u, d, k, v), n in sorted(counts.items())
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tenant", "unit", "local_date", "dimension", "value"],
+            set_={"responses": ProfileCount.responses + stmt.excluded.responses},
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FoundSubmission:
+    """A submission key already taken: which response it points to and that body's hash."""
+
+    response_id: uuid.UUID
+    body_hash: str
+
+
+async def find_submission(
+    session: AsyncSession, tenant: str, keys: Sequence[str], body_hash: str
+) -> FoundSubmission | None:
+    """Finds a response one of the keys already points to (an Idempotency-Key first)."""
+    if not keys:
+        return None
+    rows = (
+        await session.execute(
+            select(SubmissionKey.key, SubmissionKey.response_id, SubmissionKey.body_hash).where(
+                SubmissionKey.tenant == tenant, SubmissionKey.key.in_(keys)
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    row = min(rows, key=lambda r: (not r.key.startswith("k:"), r.key))
+    return FoundSubmission(row.response_id, row.body_hash)
+
+
+async def claim_submission_keys(
+    session: AsyncSession,
+    tenant: str,
+    keys: Sequence[str],
+    response_id: uuid.UUID,
+    body_hash: str,
+    now: datetime,
+) -> FoundSubmission | None:
+    """Claims the keys for a new response; returns the twin's submission when one was first.
+
+    ON CONFLICT DO NOTHING waits for a concurrent twin's transaction on PostgreSQL (SQLite
+    serializes writers), so two simultaneous identical posts store one response.
+    """
+    if not keys:
+        return None
+    stmt = (
+        _insert(session, SubmissionKey)
+        .values(
+            [
+                {
+                    "tenant": tenant,
+                    "key": k,
+                    "response_id": response_id,
+                    "body_hash": body_hash,
+                    "created_at": now,
+                }
+                for k in keys
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(SubmissionKey.key)
+    )
+    claimed = {row[0] for row in await session.execute(stmt)}
+    lost = [k for k in keys if k not in claimed]
+    if not lost:
+        return None
+    twin = await find_submission(session, tenant, lost, body_hash)
+    if twin is not None and claimed:
+        # Our other keys now lead to the first response too.
+        await session.execute(
+            update(SubmissionKey)
+            .where(SubmissionKey.tenant == tenant, SubmissionKey.key.in_(claimed))
+            .values(response_id=twin.response_id, body_hash=twin.body_hash)
+        )
+    return twin
+
+
+async def get_response(session: AsyncSession, response_id: uuid.UUID) -> Response | None:
+    """Gets a response by id."""
+    return await session.get(Response, response_id)
 
 
 RESPONSES_KEY = "_responses"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import repository
+from services.survey.aggregation import fold_events
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
     SCHEMES,
@@ -17,8 +18,8 @@ from services.survey.ikm import (
     compute_ikm,
     minimum_sample,
     sample_sufficient,
-    tally,
 )
+from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
 from services.survey.schemas import ResponseCreate
 from shared.contracts import ResponseSubmittedV1, utcnow
@@ -54,6 +55,18 @@ async def get_active_unit(session: AsyncSession, tenant: Tenant, code: str) -> U
     return unit
 
 
+def age_band(age: int | None) -> str | None:
+    """The age band reports show (never the exact age): <20, 20-29, ..., 60+."""
+    if age is None:
+        return None
+    if age < 20:
+        return "<20"
+    if age >= 60:
+        return "60+"
+    low = age // 10 * 10
+    return f"{low}-{low + 9}"
+
+
 async def submit_response(
     session: AsyncSession,
     *,
@@ -61,19 +74,59 @@ async def submit_response(
     unit_code: str,
     data: ResponseCreate,
     correlation_id: str,
-) -> Response:
-    """Stores a citizen's answers and queues ResponseSubmittedV1 (no personal data) with it."""
+    intake: Intake,
+) -> tuple[Response, bool]:
+    """Stores answers and queues ResponseSubmittedV1 (no personal data) with them.
+
+    Returns (response, created); a resubmission (same Idempotency-Key, or the same body from
+    the same device within the duplicate window) returns the first response, created False.
+    """
     unit = await get_active_unit(session, tenant, unit_code)
-    submitted_at = utcnow()
-    local_day = local_date(submitted_at, tenant.timezone)
-    scores = data.scores.model_dump()
-    response = Response(
+    now = utcnow()
+    keys = submission_keys(unit.code, data, intake, now)
+    existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
+    if existing is not None:
+        return await _first_response(session, existing, keys.body_hash), False
+    response = _new_response(tenant, unit.code, data, intake, now)
+    taken = await repository.claim_submission_keys(
+        session, tenant.code, keys.insert, response.id, keys.body_hash, now
+    )
+    if taken is not None:  # a concurrent twin committed first
+        return await _first_response(session, taken, keys.body_hash), False
+    await repository.add_response(session, response)
+    await add_event(session, _submitted_event(response, data, correlation_id))
+    return response, True
+
+
+async def _first_response(
+    session: AsyncSession, found: repository.FoundSubmission, body_hash: str
+) -> Response:
+    """The response a resubmission collapses into; a key reused for other answers is refused."""
+    if found.body_hash != body_hash:
+        raise DomainError(
+            "Idempotency-Key ini sudah dipakai untuk jawaban lain. Kirim dengan kunci baru.",
+            status=409,
+            field="Idempotency-Key",
+            code="kunci_sudah_dipakai",
+        )
+    response = await repository.get_response(session, found.response_id)
+    if response is None:  # keys and responses are written in one transaction
+        raise RuntimeError(f"submission key without response {found.response_id}")
+    return response
+
+
+def _new_response(
+    tenant: Tenant, unit: str, data: ResponseCreate, intake: Intake, now: datetime
+) -> Response:
+    """Builds the row for a new response; a paper form's own time decides its local date."""
+    submitted_at = intake.submitted_at or now
+    return Response(
         id=uuid.uuid4(),
         tenant=tenant.code,
-        unit=unit.code,
-        submitted_at=submitted_at,
-        local_date=local_day,
-        scores=scores,
+        unit=unit,
+        submitted_at=submitted_at.astimezone(UTC),
+        local_date=local_date(submitted_at, tenant.timezone),
+        scores=data.scores.model_dump(),
         service_type=data.service_type,
         gender=data.gender,
         age=data.age,
@@ -82,37 +135,48 @@ async def submit_response(
         suggestion=data.suggestion,
         name=data.name,
         phone=data.phone,
+        phone_consent=data.phone_consent,
+        channel=intake.channel,
+        guide_code=intake.guide_code,
     )
-    await repository.add_response(session, response)
-    await add_event(
-        session,
-        ResponseSubmittedV1(
-            tenant=tenant.code,
-            source=SOURCE,
-            correlation_id=correlation_id,
-            response_id=response.id,
-            unit=unit.code,
-            submitted_at=submitted_at,
-            local_date=local_day,
-            scores=scores,
-            service_type=data.service_type,
-        ),
+
+
+def _submitted_event(
+    response: Response, data: ResponseCreate, correlation_id: str
+) -> ResponseSubmittedV1:
+    """The event announcing a response: scores and profile bands, never name or phone."""
+    return ResponseSubmittedV1(
+        tenant=response.tenant,
+        source=SOURCE,
+        correlation_id=correlation_id,
+        response_id=response.id,
+        unit=response.unit,
+        submitted_at=response.submitted_at,
+        local_date=response.local_date,
+        scores=response.scores,
+        service_type=data.service_type,
+        gender=data.gender,
+        age_band=age_band(data.age),
+        education=data.education,
+        occupation=data.occupation,
+        guided=response.guide_code is not None,
+        channel=response.channel,
     )
-    return response
 
 
 async def aggregate_response(session: AsyncSession, event: ResponseSubmittedV1) -> None:
-    """Adds one submitted response to its unit's per-day totals (the caller dedupes by event_id)."""
-    # tally raises ValueError on a score outside 1..4: the message ends in the dead-letter stream.
-    totals = {
-        code: (t.score_sum, t.answered) for code, t in tally([event.scores]).items() if t.answered
-    }
-    await repository.add_to_aggregates(
-        session, tenant=event.tenant, unit=event.unit, local_date=event.local_date, totals=totals
-    )
-    await repository.add_to_daily_responses(
-        session, tenant=event.tenant, unit=event.unit, local_date=event.local_date
-    )
+    """Adds one submitted response to the per-day aggregates (the caller dedupes by event_id)."""
+    await aggregate_responses(session, [event])
+
+
+async def aggregate_responses(session: AsyncSession, events: list[ResponseSubmittedV1]) -> None:
+    """Adds a batch of responses to the per-day aggregates: one upsert per table per batch."""
+    # tally raises ValueError on a score outside 1..4: the batch fails and the claimer retries
+    # message by message, so only the bad one ends in the dead-letter stream.
+    fold = fold_events(events)
+    await repository.add_to_aggregates(session, fold.scores)
+    await repository.add_to_daily_responses(session, fold.counts)
+    await repository.add_to_profile_counts(session, fold.profiles)
 
 
 async def ikm_report(
