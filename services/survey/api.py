@@ -147,6 +147,12 @@ async def get_ikm(
     end: Annotated[date | None, Query(alias="to", description="Last local date.")] = None,
     scheme: Annotated[str, Query(description="Interval table.")] = "permenpan-14-2017",
     population: Annotated[int | None, Query(ge=1, le=100_000_000)] = None,
+    period: Annotated[
+        str | None, Query(max_length=16, description="2025-03, 2025-Q1, 2025-S1 or 2025.")
+    ] = None,
+    weight: Annotated[
+        str, Query(max_length=8, description="Headline weight: exact, 0.111 or 0.11.")
+    ] = "exact",
     tenant: TenantQuery = None,
 ) -> dict[str, Any]:
     """Computes the IKM of a unit or of all units over a period (operator of the tenant)."""
@@ -159,4 +165,6 @@ async def get_ikm(
         end=end,
         scheme_id=scheme,
         population=population,
+        period=period,
+        weight=weight,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all, update
+from sqlalchemy import Integer, cast, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -241,3 +241,58 @@ async def sum_period(
     responses = next((int(r.a) for r in rows if r.key == RESPONSES_KEY), 0)
     sums = {r.key: (int(r.a), int(r.b)) for r in rows if r.key != RESPONSES_KEY}
     return sums, responses
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSums:
+    """A period's sums from one snapshot: scores and counts per unit and month, profiles."""
+
+    scores: list[tuple[str, int, str, int, int]]  # unit, yyyymm, unsur key, score_sum, answered
+    counts: list[tuple[str, int, int]]  # unit, yyyymm, responses
+    profiles: list[tuple[str, str, int]]  # dimension, value, responses
+
+
+def _year_month(column: Any) -> Any:
+    """yyyymm of a date column, on PostgreSQL and SQLite alike."""
+    year = cast(func.extract("year", column), Integer)
+    return year * 100 + cast(func.extract("month", column), Integer)
+
+
+async def period_sums(
+    session: AsyncSession, *, tenant: str, unit: str | None, start: date, end: date
+) -> PeriodSums:
+    """Sums a period per unit and month in ONE statement (one snapshot while batches commit)."""
+    ym_a, ym_d = _year_month(Aggregate.local_date), _year_month(DailyResponses.local_date)
+    scores = select(
+        literal("S").label("kind"), Aggregate.unit.label("unit"), ym_a.label("ym"),
+        Aggregate.unsur.label("key"), func.sum(Aggregate.score_sum).label("a"),
+        func.sum(Aggregate.answered).label("b"),
+    ).where(Aggregate.tenant == tenant, Aggregate.local_date.between(start, end))  # fmt: skip
+    counts = select(
+        literal("N"), DailyResponses.unit, ym_d, literal(""),
+        func.sum(DailyResponses.responses), literal(0),
+    ).where(
+        DailyResponses.tenant == tenant, DailyResponses.local_date.between(start, end)
+    )  # fmt: skip
+    profiles = select(
+        literal("P"), ProfileCount.dimension, literal(0), ProfileCount.value,
+        func.sum(ProfileCount.responses), literal(0),
+    ).where(ProfileCount.tenant == tenant, ProfileCount.local_date.between(start, end))  # fmt: skip
+    if unit is not None:
+        scores = scores.where(Aggregate.unit == unit)
+        counts = counts.where(DailyResponses.unit == unit)
+        profiles = profiles.where(ProfileCount.unit == unit)
+    query = union_all(
+        scores.group_by(Aggregate.unit, ym_a, Aggregate.unsur),
+        counts.group_by(DailyResponses.unit, ym_d),
+        profiles.group_by(ProfileCount.dimension, ProfileCount.value),
+    )
+    result = PeriodSums([], [], [])
+    for kind, u, ym, key, a, b in (await session.execute(query)).all():
+        if kind == "S":
+            result.scores.append((u, int(ym), key, int(a), int(b)))
+        elif kind == "N":
+            result.counts.append((u, int(ym), int(a)))
+        else:
+            result.profiles.append((u, key, int(a)))
+    return result

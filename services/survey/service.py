@@ -9,18 +9,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey import repository
+from services.survey import reports, repository
 from services.survey.aggregation import fold_events
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
     SCHEMES,
-    UnsurTotals,
-    compute_ikm,
     minimum_sample,
     sample_sufficient,
 )
 from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
+from services.survey.periods import resolve_period
 from services.survey.schemas import ResponseCreate
 from shared.contracts import ResponseSubmittedV1, utcnow
 from shared.dates import local_date
@@ -188,47 +187,48 @@ async def ikm_report(
     end: date | None,
     scheme_id: str,
     population: int | None,
+    period: str | None = None,
+    weight: str = "exact",
 ) -> dict[str, Any]:
     """Computes the IKM of one unit (or all the tenant's units) over local dates, inclusive."""
     scheme = SCHEMES.get(scheme_id)
     if scheme is None:
         raise DomainError(
             f"Skema '{scheme_id}' tidak dikenal. Pilihan: {', '.join(SCHEMES)}.",
-            status=422,
-            field="scheme",
-            code="data_tidak_valid",
-        )
-    this_year = local_date(utcnow(), tenant.timezone).year
-    start = start or date(this_year, 1, 1)
-    end = end or date(this_year, 12, 31)
-    if start > end:
+            status=422, field="scheme", code="data_tidak_valid",
+        )  # fmt: skip
+    if weight not in reports.WEIGHTS:
         raise DomainError(
-            "Tanggal awal (from) tidak boleh sesudah tanggal akhir (to).",
-            status=422,
-            field="from",
-            code="data_tidak_valid",
-        )
+            f"Bobot '{weight}' tidak dikenal. Pilihan: {', '.join(reports.WEIGHTS)}.",
+            status=422, field="weight", code="data_tidak_valid",
+        )  # fmt: skip
+    this_year = local_date(utcnow(), tenant.timezone).year
+    start, end = resolve_period(period, start, end, this_year)
     unit = None
     if unit_code is not None:
         unit = await repository.get_unit(session, tenant.code, unit_code)
         if unit is None:
             raise NotFound(f"Unit layanan '{unit_code}' tidak ditemukan.", field="unit")
-    sums, responses = await repository.sum_period(
+    sums = await repository.period_sums(
         session, tenant=tenant.code, unit=unit_code, start=start, end=end
     )
-    # Codes outside the questionnaire (none are accepted today) cannot enter the index.
-    totals = {code: UnsurTotals(*sums[code]) for code in UNSUR_CODES if code in sums}
-    result = compute_ikm(totals, PERMENPAN_14_2017_UNSUR, responses, scheme)
+    responses = sum(n for _u, _ym, n in sums.counts)
+    totals = reports.totals_of((k, a, b) for _u, _ym, k, a, b in sums.scores)
+    result = reports.result_of(totals, responses, scheme)
     report = result.to_dict()
+    names = {u.code: u.name for u in await repository.list_active_units(session, tenant.code)}
     report.update(
         {
+            "headline": reports.headline(result, weight),
             "tenant": tenant.code,
             "unit": unit_code,
             "unit_name": unit.name if unit else None,
             "scheme_name": scheme.name,
+            "period": period,
             "from": start.isoformat(),
             "to": end.isoformat(),
             "responses": responses,
+            **reports.breakdowns(sums, scheme, names),
         }
     )
     if population is not None:
