@@ -1,8 +1,9 @@
-"""Folding a batch of ResponseSubmittedV1 into per-day sums (pure), one row per key."""
+"""Folding responses into per-day sums (pure): the aggregator's batches and the rebuild alike."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,36 +15,64 @@ GUIDED_PREFIX = "g:"
 PROFILE_DIMENSIONS = ("gender", "age_band", "education", "occupation", "service_type")
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one response adds to the aggregates (no personal data)."""
+
+    day: DayKey
+    scores: Mapping[str, int | None]
+    profile: Mapping[str, str]
+
+
 @dataclass
 class Fold:
-    """Per-day sums of a batch: scores per unsur, response counts, profile value counts."""
+    """Per-day sums: scores per unsur, response counts, profile value counts."""
 
     scores: dict[tuple[str, str, date, str], list[int]] = field(default_factory=dict)
     counts: Counter[DayKey] = field(default_factory=Counter)
     profiles: Counter[tuple[str, str, date, str, str]] = field(default_factory=Counter)
 
-
-def fold_events(events: list[ResponseSubmittedV1]) -> Fold:
-    """Sums a batch per key, so each key is written once (an upsert may not touch a row twice)."""
-    fold = Fold()
-    for event in events:
-        day: DayKey = (event.tenant, event.unit, event.local_date)
-        fold.counts[day] += 1
-        for code, totals in tally([event.scores]).items():
+    def add(self, item: Counted) -> None:
+        """Adds one response; an empty answer is not counted in its unsur's denominator."""
+        self.counts[item.day] += 1
+        guided = item.profile.get("guided") == "ya"
+        for code, totals in tally([item.scores]).items():
+            if not totals.answered:
+                continue
             # Guided responses are also summed under "g:<code>": the guided IKM beside the rest.
-            for key in (code, f"{GUIDED_PREFIX}{code}") if event.guided else (code,):
-                if totals.answered:
-                    acc = fold.scores.setdefault((*day, key), [0, 0])
-                    acc[0] += totals.score_sum
-                    acc[1] += totals.answered
-        for dimension, value in profile_values(event).items():
-            fold.profiles[(*day, dimension, value)] += 1
-    return fold
+            for key in (code, f"{GUIDED_PREFIX}{code}") if guided else (code,):
+                acc = self.scores.setdefault((*item.day, key), [0, 0])
+                acc[0] += totals.score_sum
+                acc[1] += totals.answered
+        for dimension, value in item.profile.items():
+            self.profiles[(*item.day, dimension, value)] += 1
 
 
-def profile_values(event: ResponseSubmittedV1) -> dict[str, str]:
-    """The profile dimensions a response reports, plus whether a guide helped."""
-    values = {d: getattr(event, d) for d in PROFILE_DIMENSIONS if getattr(event, d) is not None}
-    if event.guided is not None:
-        values["guided"] = "ya" if event.guided else "tidak"
-    return values
+def profile_of(values: Mapping[str, object], guided: bool | None) -> dict[str, str]:
+    """The profile dimensions given, plus whether a guide helped."""
+    profile = {d: str(values[d]) for d in PROFILE_DIMENSIONS if values.get(d) is not None}
+    if guided is not None:
+        profile["guided"] = "ya" if guided else "tidak"
+    return profile
+
+
+def counted_event(event: ResponseSubmittedV1) -> Counted:
+    """What a ResponseSubmittedV1 adds."""
+    return Counted(
+        (event.tenant, event.unit, event.local_date),
+        event.scores,
+        profile_of({d: getattr(event, d) for d in PROFILE_DIMENSIONS}, event.guided),
+    )
+
+
+def fold(items: Iterable[Counted]) -> Fold:
+    """Sums responses per key, so each key is written once (an upsert may not touch a row twice)."""
+    result = Fold()
+    for item in items:
+        result.add(item)
+    return result
+
+
+def fold_events(events: Iterable[ResponseSubmittedV1]) -> Fold:
+    """Sums a batch of events."""
+    return fold(counted_event(e) for e in events)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, select, union_all, update
+from sqlalchemy import Integer, cast, delete, func, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from services.survey.models import (
     SubmissionKey,
     Unit,
 )
+from shared.outbox import processed_events_table
 
 
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
@@ -69,67 +70,70 @@ async def add_response(session: AsyncSession, response: Response) -> None:
     await session.flush()
 
 
+# A batch has at most a few hundred keys; a rebuild's many are written in chunks this size
+# (PostgreSQL allows 32767 bound parameters per statement).
+CHUNK = 2000
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+
+
 async def add_to_aggregates(
     session: AsyncSession, sums: Mapping[tuple[str, str, date, str], list[int]]
 ) -> None:
     """Adds (score_sum, answered) per tenant, unit, day and unsur in ONE upsert statement."""
-    if not sums:
-        return
-    stmt = _insert(session, Aggregate).values(
-        [
-            {"tenant": t, "unit": u, "local_date": d, "unsur": c, "score_sum": s, "answered": n}
-            for (t, u, d, c), (s, n) in sorted(sums.items())  # sorted: replicas never deadlock
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant", "unit", "local_date", "unsur"],
-            set_={
-                "score_sum": Aggregate.score_sum + stmt.excluded.score_sum,
-                "answered": Aggregate.answered + stmt.excluded.answered,
-            },
+    rows = [
+        {"tenant": t, "unit": u, "local_date": d, "unsur": c, "score_sum": s, "answered": n}
+        for (t, u, d, c), (s, n) in sorted(sums.items())  # sorted: replicas never deadlock
+    ]
+    for chunk in _chunks(rows):
+        stmt = _insert(session, Aggregate).values(chunk)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant", "unit", "local_date", "unsur"],
+                set_={
+                    "score_sum": Aggregate.score_sum + stmt.excluded.score_sum,
+                    "answered": Aggregate.answered + stmt.excluded.answered,
+                },
+            )
         )
-    )
 
 
 async def add_to_daily_responses(
     session: AsyncSession, counts: Mapping[tuple[str, str, date], int]
 ) -> None:
     """Adds to the number of responses per tenant, unit and day in ONE upsert statement."""
-    if not counts:
-        return
-    stmt = _insert(session, DailyResponses).values(
-        [
-            {"tenant": t, "unit": u, "local_date": d, "responses": n}
-            for (t, u, d), n in sorted(counts.items())
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant", "unit", "local_date"],
-            set_={"responses": DailyResponses.responses + stmt.excluded.responses},
+    rows = [
+        {"tenant": t, "unit": u, "local_date": d, "responses": n}
+        for (t, u, d), n in sorted(counts.items())
+    ]
+    for chunk in _chunks(rows):
+        stmt = _insert(session, DailyResponses).values(chunk)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant", "unit", "local_date"],
+                set_={"responses": DailyResponses.responses + stmt.excluded.responses},
+            )
         )
-    )
 
 
 async def add_to_profile_counts(
     session: AsyncSession, counts: Mapping[tuple[str, str, date, str, str], int]
 ) -> None:
     """Adds to the per-day profile value counts in ONE upsert statement."""
-    if not counts:
-        return
-    stmt = _insert(session, ProfileCount).values(
-        [
-            {"tenant": t, "unit": u, "local_date": d, "dimension": k, "value": v, "responses": n}
-            for (t, u, d, k, v), n in sorted(counts.items())
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant", "unit", "local_date", "dimension", "value"],
-            set_={"responses": ProfileCount.responses + stmt.excluded.responses},
+    rows = [
+        {"tenant": t, "unit": u, "local_date": d, "dimension": k, "value": v, "responses": n}
+        for (t, u, d, k, v), n in sorted(counts.items())
+    ]
+    for chunk in _chunks(rows):
+        stmt = _insert(session, ProfileCount).values(chunk)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant", "unit", "local_date", "dimension", "value"],
+                set_={"responses": ProfileCount.responses + stmt.excluded.responses},
+            )
         )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,3 +300,28 @@ async def period_sums(
         else:
             result.profiles.append((u, key, int(a)))
     return result
+
+
+async def lock_and_clear_aggregates(session: AsyncSession) -> None:
+    """Empties the aggregates, holding them against the aggregator until the commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("LOCK TABLE aggregates, daily_responses, profile_counts IN EXCLUSIVE MODE")
+        )
+    # On SQLite the first DELETE takes the database's write lock for the whole transaction.
+    for model in (Aggregate, DailyResponses, ProfileCount):
+        await session.execute(delete(model))
+
+
+async def processed_event_ids(session: AsyncSession, group: str) -> set[str]:
+    """Every event id a consumer group has handled."""
+    table = processed_events_table
+    rows = await session.execute(select(table.c.event_id).where(table.c.consumer_group == group))
+    return {row[0] for row in rows}
+
+
+async def stream_responses(session: AsyncSession) -> AsyncIterator[Response]:
+    """Every stored response, read in chunks."""
+    result = await session.stream_scalars(select(Response).execution_options(yield_per=CHUNK))
+    async for response in result:
+        yield response

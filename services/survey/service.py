@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import reports, repository
-from services.survey.aggregation import fold_events
+from services.survey.aggregation import Counted, Fold, fold_events, profile_of
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
     SCHEMES,
@@ -145,6 +145,8 @@ def _submitted_event(
 ) -> ResponseSubmittedV1:
     """The event announcing a response: scores and profile bands, never name or phone."""
     return ResponseSubmittedV1(
+        # The response id doubles as the event id: the rebuild knows which were aggregated.
+        event_id=response.id,
         tenant=response.tenant,
         source=SOURCE,
         correlation_id=correlation_id,
@@ -163,6 +165,46 @@ def _submitted_event(
     )
 
 
+AGGREGATE_GROUP = "survey.aggregate"
+
+
+def counted_response(response: Response) -> Counted:
+    """What a stored response adds to the aggregates: the same as its event."""
+    values = {
+        "gender": response.gender, "age_band": age_band(response.age),
+        "education": response.education, "occupation": response.occupation,
+        "service_type": response.service_type,
+    }  # fmt: skip
+    return Counted(
+        (response.tenant, response.unit, response.local_date),
+        response.scores,
+        profile_of(values, response.guide_code is not None),
+    )
+
+
+async def rebuild_aggregates(session: AsyncSession) -> int:
+    """Recomputes every aggregate from the stored responses the aggregator has handled.
+
+    Runs in the caller's one transaction with the aggregates locked, so the aggregator waits
+    and then adds only the responses it had not handled yet: the numbers stay identical.
+    """
+    await repository.lock_and_clear_aggregates(session)
+    handled = await repository.processed_event_ids(session, AGGREGATE_GROUP)
+    result = Fold()
+    async for response in repository.stream_responses(session):
+        if str(response.id) in handled:
+            result.add(counted_response(response))
+    await _write_fold(session, result)
+    return sum(result.counts.values())
+
+
+async def _write_fold(session: AsyncSession, result: Fold) -> None:
+    """Upserts a fold: one statement per table (in chunks for a rebuild's size)."""
+    await repository.add_to_aggregates(session, result.scores)
+    await repository.add_to_daily_responses(session, result.counts)
+    await repository.add_to_profile_counts(session, result.profiles)
+
+
 async def aggregate_response(session: AsyncSession, event: ResponseSubmittedV1) -> None:
     """Adds one submitted response to the per-day aggregates (the caller dedupes by event_id)."""
     await aggregate_responses(session, [event])
@@ -172,10 +214,7 @@ async def aggregate_responses(session: AsyncSession, events: list[ResponseSubmit
     """Adds a batch of responses to the per-day aggregates: one upsert per table per batch."""
     # tally raises ValueError on a score outside 1..4: the batch fails and the claimer retries
     # message by message, so only the bad one ends in the dead-letter stream.
-    fold = fold_events(events)
-    await repository.add_to_aggregates(session, fold.scores)
-    await repository.add_to_daily_responses(session, fold.counts)
-    await repository.add_to_profile_counts(session, fold.profiles)
+    await _write_fold(session, fold_events(events))
 
 
 async def ikm_report(
