@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.survey.ikm import tally
+from services.survey.ikm import MAX_SCORE, MIN_SCORE
 from shared.contracts import ResponseSubmittedV1
 
 DayKey = tuple[str, str, date]  # tenant, unit, local date
@@ -34,18 +34,26 @@ class Fold:
 
     def add(self, item: Counted) -> None:
         """Adds one response; an empty answer is not counted in its unsur's denominator."""
+        tenant, unit, day = item.day
         self.counts[item.day] += 1
         guided = item.profile.get("guided") == "ya"
-        for code, totals in tally([item.scores]).items():
-            if not totals.answered:
+        scores = self.scores
+        for code, score in item.scores.items():
+            if score is None:
                 continue
+            # bool is an int subclass; True must not sneak in as a score of 1.
+            if type(score) is not int or not MIN_SCORE <= score <= MAX_SCORE:
+                raise ValueError(f"{code}: score {score!r} outside {MIN_SCORE}..{MAX_SCORE}")
             # Guided responses are also summed under "g:<code>": the guided IKM beside the rest.
-            for key in (code, f"{GUIDED_PREFIX}{code}") if guided else (code,):
-                acc = self.scores.setdefault((*item.day, key), [0, 0])
-                acc[0] += totals.score_sum
-                acc[1] += totals.answered
+            for key in (code, GUIDED_PREFIX + code) if guided else (code,):
+                acc = scores.get((tenant, unit, day, key))
+                if acc is None:
+                    scores[(tenant, unit, day, key)] = [score, 1]
+                else:
+                    acc[0] += score
+                    acc[1] += 1
         for dimension, value in item.profile.items():
-            self.profiles[(*item.day, dimension, value)] += 1
+            self.profiles[(tenant, unit, day, dimension, value)] += 1
 
 
 def profile_of(values: Mapping[str, object], guided: bool | None) -> dict[str, str]:

@@ -70,70 +70,57 @@ async def add_response(session: AsyncSession, response: Response) -> None:
     await session.flush()
 
 
-# A batch has at most a few hundred keys; a rebuild's many are written in chunks this size
-# (PostgreSQL allows 32767 bound parameters per statement).
-CHUNK = 2000
+async def _upsert_add(
+    session: AsyncSession, table: Any, keys: list[str], added: list[str], rows: list[Any]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE adding `added` columns, for all rows at once.
 
-
-def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+    One compiled statement (cached) sent with executemany: a multi-row VALUES built per batch
+    costs SQLAlchemy more time to compile than the database takes to run it.
+    """
+    if not rows:
+        return
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in added}
+    )
+    await session.execute(stmt, rows)
 
 
 async def add_to_aggregates(
     session: AsyncSession, sums: Mapping[tuple[str, str, date, str], list[int]]
 ) -> None:
-    """Adds (score_sum, answered) per tenant, unit, day and unsur in ONE upsert statement."""
+    """Adds (score_sum, answered) per tenant, unit, day and unsur: one upsert statement."""
     rows = [
         {"tenant": t, "unit": u, "local_date": d, "unsur": c, "score_sum": s, "answered": n}
         for (t, u, d, c), (s, n) in sorted(sums.items())  # sorted: replicas never deadlock
     ]
-    for chunk in _chunks(rows):
-        stmt = _insert(session, Aggregate).values(chunk)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["tenant", "unit", "local_date", "unsur"],
-                set_={
-                    "score_sum": Aggregate.score_sum + stmt.excluded.score_sum,
-                    "answered": Aggregate.answered + stmt.excluded.answered,
-                },
-            )
-        )
+    keys = ["tenant", "unit", "local_date", "unsur"]
+    await _upsert_add(session, Aggregate.__table__, keys, ["score_sum", "answered"], rows)
 
 
 async def add_to_daily_responses(
     session: AsyncSession, counts: Mapping[tuple[str, str, date], int]
 ) -> None:
-    """Adds to the number of responses per tenant, unit and day in ONE upsert statement."""
+    """Adds to the number of responses per tenant, unit and day: one upsert statement."""
     rows = [
         {"tenant": t, "unit": u, "local_date": d, "responses": n}
         for (t, u, d), n in sorted(counts.items())
     ]
-    for chunk in _chunks(rows):
-        stmt = _insert(session, DailyResponses).values(chunk)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["tenant", "unit", "local_date"],
-                set_={"responses": DailyResponses.responses + stmt.excluded.responses},
-            )
-        )
+    keys = ["tenant", "unit", "local_date"]
+    await _upsert_add(session, DailyResponses.__table__, keys, ["responses"], rows)
 
 
 async def add_to_profile_counts(
     session: AsyncSession, counts: Mapping[tuple[str, str, date, str, str], int]
 ) -> None:
-    """Adds to the per-day profile value counts in ONE upsert statement."""
+    """Adds to the per-day profile value counts: one upsert statement."""
     rows = [
         {"tenant": t, "unit": u, "local_date": d, "dimension": k, "value": v, "responses": n}
         for (t, u, d, k, v), n in sorted(counts.items())
     ]
-    for chunk in _chunks(rows):
-        stmt = _insert(session, ProfileCount).values(chunk)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["tenant", "unit", "local_date", "dimension", "value"],
-                set_={"responses": ProfileCount.responses + stmt.excluded.responses},
-            )
-        )
+    keys = ["tenant", "unit", "local_date", "dimension", "value"]
+    await _upsert_add(session, ProfileCount.__table__, keys, ["responses"], rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +309,6 @@ async def processed_event_ids(session: AsyncSession, group: str) -> set[str]:
 
 async def stream_responses(session: AsyncSession) -> AsyncIterator[Response]:
     """Every stored response, read in chunks."""
-    result = await session.stream_scalars(select(Response).execution_options(yield_per=CHUNK))
+    result = await session.stream_scalars(select(Response).execution_options(yield_per=2000))
     async for response in result:
         yield response

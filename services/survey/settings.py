@@ -9,7 +9,7 @@ from shared.settings import ServiceSettings
 
 # The aggregator's work per event is a few additions: large reads amortise the round trips
 # (one XREADGROUP, one transaction, three upserts and one XACK per batch).
-AGGREGATE_READ_BATCH = 500
+AGGREGATE_READ_BATCH = 1000
 
 
 class Settings(ServiceSettings):
