@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from benchmarks._common import Result, env_int
 from benchmarks._infra import PG_URL, REDIS_URL, _pg_execute, flush_redis, pg_reachable
-from services.survey import service
+from services.survey import aggregates
 from services.survey.app import MIGRATIONS
 from services.survey.handlers import REACTIONS
 from services.survey.models import DailyResponses
@@ -171,7 +171,7 @@ async def aggregator(kind: str, fields: list[dict[Any, Any]], reaction: Reaction
 
 async def as_it_was(session: Any, event: ResponseSubmittedV1) -> None:
     """The aggregator before: one upsert per response (and read_batch 10)."""
-    await service.aggregate_response(session, event)
+    await aggregates.aggregate_response(session, event)
 
 
 OLD = Reaction(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile, status
 
-from services.survey import repository, service
+from services.survey import imports, repository, service
 from services.survey.intake import Intake
 from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
 from shared.auth import Principal
@@ -30,6 +32,7 @@ log = get_logger(__name__)
 
 # Labels for this service's fields until shared/errors.py carries them (see the report).
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THANKS = "Terima kasih, penilaian Anda sudah kami terima."
 TenantQuery = Annotated[str | None, Query(description="Kecamatan code; default: the main one.")]
 
@@ -168,3 +171,59 @@ async def get_ikm(
         period=period,
         weight=weight,
     )
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@router.post("/units/{unit}/imports", tags=["operator"])
+async def import_paper_forms(
+    unit: str,
+    file: UploadFile,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    correlation_id: CorrelationDep,
+    tenant: TenantQuery = None,
+) -> dict[str, Any]:
+    """Imports paper forms from CSV or XLSX; reports every bad row and imports the good ones."""
+    found = resolve_tenant(runtime, principal, tenant)
+    content = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise DomainError("Berkas terlalu besar (maksimal 5 MB).", status=413, field="file")
+    try:
+        parsed = imports.parse_rows(
+            imports.read_table(file.filename or "", content), found.timezone
+        )
+    except imports.ImportFileError as exc:
+        raise DomainError(str(exc), status=422, field="file", code="data_tidak_valid") from None
+    outcome = await service.import_forms(
+        session, tenant=found, unit_code=unit, rows=parsed.rows,
+        file_key=hashlib.sha256(content).hexdigest()[:32], correlation_id=correlation_id,
+    )  # fmt: skip
+    log.info(
+        "survey.forms_imported", unit=unit, imported=outcome.imported,
+        duplicates=outcome.duplicates, rejected_rows=len({p.row for p in parsed.problems}),
+    )  # fmt: skip
+    return {
+        "imported": outcome.imported,
+        "duplicates": outcome.duplicates,
+        "rejected_rows": sorted({p.row for p in parsed.problems}),
+        "problems": [asdict(p) for p in parsed.problems],
+    }
+
+
+@router.get("/imports/template.{kind}", tags=["public"])
+async def import_template(kind: str) -> Response:
+    """The import template (CSV or XLSX): the expected columns and one example row."""
+    if kind == "csv":
+        return Response(
+            imports.template_csv(), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="templat-skm.csv"'},
+        )  # fmt: skip
+    if kind == "xlsx":
+        return Response(
+            imports.template_xlsx(), media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="templat-skm.xlsx"'},
+        )  # fmt: skip
+    raise NotFound("Templat tersedia sebagai .csv atau .xlsx.", field="kind")

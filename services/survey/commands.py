@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.survey import service
+from services.survey import aggregates
 from services.survey.settings import Settings
 from shared.db import Database
 from shared.logging import configure_logging, get_logger
@@ -17,7 +17,7 @@ async def rebuild(settings: Settings) -> int:
     db = Database(settings)
     try:
         async with db.session() as session:
-            counted = await service.rebuild_aggregates(session)
+            counted = await aggregates.rebuild_aggregates(session)
     finally:
         await db.dispose()
     log.info("survey.aggregates_rebuilt", responses=counted)

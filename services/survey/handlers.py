@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey import service
+from services.survey import aggregates
 from services.survey.settings import AGGREGATE_READ_BATCH
 from shared.consumer import Reaction
 from shared.contracts import ResponseSubmittedV1
@@ -14,14 +14,14 @@ async def aggregate_on_response_submitted(
     session: AsyncSession, event: ResponseSubmittedV1
 ) -> None:
     """Adds a submitted response to the per-day IKM aggregates."""
-    await service.aggregate_response(session, event)
+    await aggregates.aggregate_response(session, event)
 
 
 async def aggregate_on_responses_submitted(
     session: AsyncSession, events: list[ResponseSubmittedV1]
 ) -> None:
     """Adds a batch of submitted responses to the aggregates in one statement per table."""
-    await service.aggregate_responses(session, events)
+    await aggregates.aggregate_responses(session, events)
 
 
 REACTIONS = [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import reports, repository
-from services.survey.aggregation import Counted, Fold, fold_events, profile_of
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
     SCHEMES,
@@ -20,7 +20,7 @@ from services.survey.ikm import (
 from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
 from services.survey.periods import resolve_period
-from services.survey.schemas import ResponseCreate
+from services.survey.schemas import PaperResponseCreate, ResponseCreate
 from shared.contracts import ResponseSubmittedV1, utcnow
 from shared.dates import local_date
 from shared.outbox import add_event
@@ -165,56 +165,37 @@ def _submitted_event(
     )
 
 
-AGGREGATE_GROUP = "survey.aggregate"
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What an import stored: new responses and rows already imported before."""
+
+    imported: int
+    duplicates: int
 
 
-def counted_response(response: Response) -> Counted:
-    """What a stored response adds to the aggregates: the same as its event."""
-    values = {
-        "gender": response.gender, "age_band": age_band(response.age),
-        "education": response.education, "occupation": response.occupation,
-        "service_type": response.service_type,
-    }  # fmt: skip
-    return Counted(
-        (response.tenant, response.unit, response.local_date),
-        response.scores,
-        profile_of(values, response.guide_code is not None),
-    )
-
-
-async def rebuild_aggregates(session: AsyncSession) -> int:
-    """Recomputes every aggregate from the stored responses the aggregator has handled.
-
-    Runs in the caller's one transaction with the aggregates locked, so the aggregator waits
-    and then adds only the responses it had not handled yet: the numbers stay identical.
-    """
-    await repository.lock_and_clear_aggregates(session)
-    handled = await repository.processed_event_ids(session, AGGREGATE_GROUP)
-    result = Fold()
-    async for response in repository.stream_responses(session):
-        if str(response.id) in handled:
-            result.add(counted_response(response))
-    await _write_fold(session, result)
-    return sum(result.counts.values())
-
-
-async def _write_fold(session: AsyncSession, result: Fold) -> None:
-    """Upserts a fold: one statement per table (in chunks for a rebuild's size)."""
-    await repository.add_to_aggregates(session, result.scores)
-    await repository.add_to_daily_responses(session, result.counts)
-    await repository.add_to_profile_counts(session, result.profiles)
-
-
-async def aggregate_response(session: AsyncSession, event: ResponseSubmittedV1) -> None:
-    """Adds one submitted response to the per-day aggregates (the caller dedupes by event_id)."""
-    await aggregate_responses(session, [event])
-
-
-async def aggregate_responses(session: AsyncSession, events: list[ResponseSubmittedV1]) -> None:
-    """Adds a batch of responses to the per-day aggregates: one upsert per table per batch."""
-    # tally raises ValueError on a score outside 1..4: the batch fails and the claimer retries
-    # message by message, so only the bad one ends in the dead-letter stream.
-    await _write_fold(session, fold_events(events))
+async def import_forms(
+    session: AsyncSession,
+    *,
+    tenant: Tenant,
+    unit_code: str,
+    rows: list[tuple[int, PaperResponseCreate]],
+    file_key: str,
+    correlation_id: str,
+) -> ImportOutcome:
+    """Stores a file's valid paper forms; the same file uploaded again adds nothing."""
+    await get_active_unit(session, tenant, unit_code)
+    imported = duplicates = 0
+    for number, data in rows:
+        intake = Intake(
+            channel="impor", idempotency_key=f"impor:{file_key}:{number}",
+            submitted_at=data.submitted_at, guide_code=data.guide_code,
+        )  # fmt: skip
+        _response, created = await submit_response(
+            session, tenant=tenant, unit_code=unit_code, data=data,
+            correlation_id=correlation_id, intake=intake,
+        )  # fmt: skip
+        imported, duplicates = imported + created, duplicates + (not created)
+    return ImportOutcome(imported, duplicates)
 
 
 async def ikm_report(
