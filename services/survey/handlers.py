@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey import aggregates
+from services.survey import aggregates, service
 from services.survey.settings import AGGREGATE_READ_BATCH
 from shared.consumer import Reaction
-from shared.contracts import ResponseSubmittedV1
+from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
 
 
 async def aggregate_on_response_submitted(
@@ -24,7 +26,14 @@ async def aggregate_on_responses_submitted(
     await aggregates.aggregate_responses(session, events)
 
 
-REACTIONS = [
+async def record_guide_on_participant_registered(
+    session: AsyncSession, event: ParticipantRegisteredV1
+) -> None:
+    """Remembers a registered participant as a Gen-Z guide whose code the form accepts."""
+    await service.record_guide(session, event)
+
+
+REACTIONS: list[Reaction[Any]] = [
     Reaction(
         group="survey.aggregate",
         event=ResponseSubmittedV1,
@@ -32,5 +41,11 @@ REACTIONS = [
         handle_many=aggregate_on_responses_submitted,
         batch=True,
         read_batch=AGGREGATE_READ_BATCH,
+    ),
+    Reaction(
+        group="survey.guides",
+        event=ParticipantRegisteredV1,
+        handle=record_guide_on_participant_registered,
+        batch=True,
     ),
 ]

@@ -116,3 +116,13 @@ class DailyResponses(Base):
     unit: Mapped[str] = mapped_column(String(64))
     local_date: Mapped[date] = mapped_column(Date)
     responses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Guide(Base):
+    """A Gen-Z guide (a registered participant): only the codes and tenant, no personal data."""
+
+    __tablename__ = "guides"
+
+    registration_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(12), index=True)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.survey.models import (
     Aggregate,
     DailyResponses,
+    Guide,
     ProfileCount,
     Response,
     SubmissionKey,
@@ -312,3 +313,21 @@ async def stream_responses(session: AsyncSession) -> AsyncIterator[Response]:
     result = await session.stream_scalars(select(Response).execution_options(yield_per=2000))
     async for response in result:
         yield response
+
+
+async def record_guide(
+    session: AsyncSession, *, registration_id: uuid.UUID, tenant: str, code: str
+) -> None:
+    """Records a registered participant as a guide (idempotent)."""
+    stmt = _insert(session, Guide).values(registration_id=registration_id, tenant=tenant, code=code)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def find_guide(session: AsyncSession, tenant: str, code: str) -> Guide | None:
+    """Finds a tenant's guide by code, or by full registration id."""
+    query = select(Guide).where(Guide.tenant == tenant)
+    try:
+        query = query.where(Guide.registration_id == uuid.UUID(code))
+    except ValueError:
+        query = query.where(Guide.code == code.upper())
+    return await session.scalar(query.limit(1))

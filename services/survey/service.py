@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
 from services.survey.periods import resolve_period
 from services.survey.schemas import PaperResponseCreate, ResponseCreate
-from shared.contracts import ResponseSubmittedV1, utcnow
+from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcnow
 from shared.dates import local_date
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
@@ -81,6 +81,8 @@ async def submit_response(
     the same device within the duplicate window) returns the first response, created False.
     """
     unit = await get_active_unit(session, tenant, unit_code)
+    if intake.guide_code is not None:
+        intake = replace(intake, guide_code=await guide_code(session, tenant, intake.guide_code))
     now = utcnow()
     keys = submission_keys(unit.code, data, intake, now)
     existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
@@ -95,6 +97,31 @@ async def submit_response(
     await repository.add_response(session, response)
     await add_event(session, _submitted_event(response, data, correlation_id))
     return response, True
+
+
+def code_of(registration_id: uuid.UUID) -> str:
+    """The code a guide types: the first 8 characters of the registration id, upper case."""
+    return registration_id.hex[:8].upper()
+
+
+async def record_guide(session: AsyncSession, event: ParticipantRegisteredV1) -> None:
+    """Remembers a registered participant as a guide: registration id, code and tenant only."""
+    await repository.record_guide(
+        session, registration_id=event.registration_id, tenant=event.tenant,
+        code=code_of(event.registration_id),
+    )  # fmt: skip
+
+
+async def guide_code(session: AsyncSession, tenant: Tenant, code: str) -> str:
+    """The canonical code of a guide of the tenant, or a 422 naming the field."""
+    guide = await repository.find_guide(session, tenant.code, code.strip())
+    if guide is None:
+        raise DomainError(
+            "Kode pemandu tidak dikenal. Periksa kode pada bukti pendaftaran pemandu, "
+            "atau kosongkan kolom ini.",
+            status=422, field="guide_code", code="data_tidak_valid",
+        )  # fmt: skip
+    return guide.code
 
 
 async def _first_response(

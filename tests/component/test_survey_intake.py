@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
 from shared.auth import issue_token
 from shared.contracts import ResponseSubmittedV1
+from tests.factories import participant_registered, publish
 from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
@@ -154,3 +156,31 @@ async def test_a_bad_operator_token_is_refused_not_treated_as_public(settings: S
             URL + "?tenant=mojosari", json={"scores": ALL_FOUR}, headers=auth(other)
         )
         assert refused.status_code == 403
+
+
+async def test_a_guide_code_from_a_registration_marks_the_response_guided(
+    settings: Settings, redis_url: str
+) -> None:
+    redis = Redis.from_url(redis_url)
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        guide = participant_registered()
+        await publish(redis, guide)
+        code = guide.registration_id.hex[:8]  # typed in lower case on a phone
+
+        async def known() -> bool:
+            probe = await client.post(
+                URL, json={"scores": ALL_TWO, "guide_code": code}, headers=operator()
+            )
+            return probe.status_code == 201
+
+        await wait_for(known, what="the guide recorded from the registration event")
+        unknown = await client.post(URL, json={"scores": ALL_FOUR, "guide_code": "ZZZZ9999"})
+        assert unknown.status_code == 422
+        assert unknown.json()["fields"][0]["field"] == "guide_code"
+        plain = await client.post(URL, json={"scores": ALL_FOUR})
+        assert plain.status_code == 201
+        body = await report(app, client, 2)
+        guided, unguided = body["guided"]["guided"], body["guided"]["unguided"]
+        assert (guided["responses"], guided["konversi_display"]) == (1, "50.00")
+        assert (unguided["responses"], unguided["konversi_display"]) == (1, "100.00")
+    await redis.aclose()

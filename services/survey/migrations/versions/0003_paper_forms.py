@@ -1,4 +1,4 @@
-"""Paper forms and resubmissions: response channel and guide code, submission keys, profile counts.
+"""Paper forms, resubmissions, guides: response channel, submission keys, profile counts, guides.
 
 Revision ID: 0003
 """
@@ -29,6 +29,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
+        "guides",
+        sa.Column("registration_id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("code", sa.String(12), nullable=False, index=True),
+    )
+    op.create_table(
         "profile_counts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("tenant", sa.String(64), nullable=False),
@@ -45,6 +51,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("profile_counts")
+    op.drop_table("guides")
     op.drop_table("submission_keys")
     op.drop_index("ix_responses_tenant_unit_date", "responses")
     with op.batch_alter_table("responses") as batch:
