@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.survey import service
 from services.survey.api import router
+from services.survey.api_exports import router as exports_router
 from services.survey.handlers import REACTIONS
 from services.survey.pages import pages
 from services.survey.settings import Settings
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings or Settings(),
         title="Menjamu: survei kepuasan",
-        routers=[router, pages],
+        routers=[router, exports_router, pages],
         reactions=REACTIONS,
         on_startup=seed_units,
     )

@@ -331,3 +331,50 @@ async def find_guide(session: AsyncSession, tenant: str, code: str) -> Guide | N
     except ValueError:
         query = query.where(Guide.code == code.upper())
     return await session.scalar(query.limit(1))
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFilter:
+    """Which responses an operator lists or exports."""
+
+    tenant: str
+    start: date
+    end: date
+    unit: str | None = None
+    gender: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    service_type: str | None = None
+    search: str | None = None
+
+
+def _filtered(f: ResponseFilter) -> Any:
+    query = select(Response).where(
+        Response.tenant == f.tenant, Response.local_date.between(f.start, f.end)
+    )
+    for column, value in (
+        (Response.unit, f.unit), (Response.gender, f.gender), (Response.education, f.education),
+        (Response.occupation, f.occupation), (Response.service_type, f.service_type),
+    ):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+    if f.search:
+        pattern = f"%{f.search.lower()}%"
+        query = query.where(
+            func.lower(func.coalesce(Response.name, "")).like(pattern)
+            | func.lower(func.coalesce(Response.suggestion, "")).like(pattern)
+            | func.lower(func.coalesce(Response.service_type, "")).like(pattern)
+        )
+    return query
+
+
+async def list_responses(
+    session: AsyncSession, f: ResponseFilter, *, limit: int | None, offset: int = 0
+) -> tuple[list[Response], int]:
+    """A page of responses, newest first, and how many match in all."""
+    query = _filtered(f)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(Response.submitted_at.desc(), Response.id).offset(offset)
+    if limit is not None:
+        page = page.limit(limit)
+    return list((await session.scalars(page)).all()), int(total or 0)

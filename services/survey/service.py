@@ -285,3 +285,22 @@ async def ikm_report(
             "sufficient": sample_sufficient(responses, population),
         }
     return report
+
+
+async def respondents(
+    session: AsyncSession,
+    *,
+    tenant: Tenant,
+    period: str | None,
+    start: date | None,
+    end: date | None,
+    limit: int | None,
+    offset: int = 0,
+    **filters: str | None,
+) -> tuple[list[Response], int, date, date]:
+    """A page of a tenant's respondents over a period with filters, and the total count."""
+    this_year = local_date(utcnow(), tenant.timezone).year
+    first, last = resolve_period(period, start, end, this_year)
+    query = repository.ResponseFilter(tenant=tenant.code, start=first, end=last, **filters)
+    rows, total = await repository.list_responses(session, query, limit=limit, offset=offset)
+    return rows, total, first, last
