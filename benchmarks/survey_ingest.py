@@ -5,7 +5,7 @@ answers) and a flushed Redis database (MENJAMU_BENCH_REDIS_URL, db 14):
 - raw redis-py (baseline): XADD pipelined 500 at a time, then XREADGROUP COUNT 500 + one XACK
   per batch, same payloads;
 - the survey service's aggregator: the same XADDs, then the service's own Consumers and
-  REACTIONS (read 500, processed_events mark, one upsert per table per batch, one commit, XACK),
+  REACTIONS (read 1000, processed_events mark, one upsert per table per batch, one commit, XACK),
   timed until daily_responses counts every response;
 - the aggregator as it was (read_batch 10, one upsert per response), on fewer responses.
 N = MENJAMU_BENCH_SURVEY_N (100000); the "as it was" rows use N / 100.
@@ -35,7 +35,7 @@ from services.survey import aggregates
 from services.survey.app import MIGRATIONS
 from services.survey.handlers import REACTIONS
 from services.survey.models import DailyResponses
-from services.survey.settings import Settings
+from services.survey.settings import AGGREGATE_READ_BATCH, Settings
 from shared.consumer import Consumers, Reaction
 from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
@@ -188,7 +188,7 @@ async def run() -> list[Result]:
     results = [await raw_redis(fields)]
     for kind in kinds:
         seconds = await aggregator(kind, fields, REACTIONS[0])
-        results.append(Result(f"survey aggregator, read 500, one upsert/table/batch ({kind})",
+        results.append(Result(f"survey aggregator, read {AGGREGATE_READ_BATCH}, one upsert/table/batch ({kind})",
                               N, seconds, baseline=RAW))  # fmt: skip
         print(f"  {results[-1].path}: {results[-1].rate:,.0f}/s", file=sys.stderr, flush=True)
     for kind in kinds:

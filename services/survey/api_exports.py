@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.survey import exports, service
+from services.survey import exports, render, service
+from services.survey.api import form_url
 from shared.auth import Principal
+from shared.contracts import utcnow
+from shared.dates import local_date
 from shared.logging import get_logger
 from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
@@ -113,4 +117,54 @@ async def export_xlsx(
     return Response(
         content, media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="ikm-{first}-{last}.xlsx"'},
+    )  # fmt: skip
+
+
+@router.get("/exports/ikm.pdf")
+async def export_pdf(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    filters: FiltersDep,
+    population: Annotated[int | None, Query(ge=1, le=100_000_000)] = None,
+    scheme: Annotated[str, Query(max_length=40)] = "permenpan-14-2017",
+    weight: Annotated[str, Query(max_length=8)] = "exact",
+) -> Response:
+    """The IKM report as PDF: headline, per-unsur chart and table, trend, tables, sample."""
+    found = resolve_tenant(runtime, principal, filters.tenant)
+    report = await service.ikm_report(
+        session, tenant=found, unit_code=filters.values["unit"], start=filters.start,
+        end=filters.end, period=filters.period, scheme_id=scheme, population=population,
+        weight=weight,
+    )  # fmt: skip
+    title = f"Laporan Survei Kepuasan Masyarakat {report['unit_name'] or found.name}"
+    pdf = await asyncio.to_thread(
+        render.render_report, report, title=title, generated=local_date(utcnow(), found.timezone)
+    )
+    log.info("survey.report_rendered", unit=report["unit"], bytes=len(pdf))
+    name = f"laporan-ikm-{report['from']}-{report['to']}.pdf"
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
+
+
+@router.get("/units/{unit}/poster.pdf")
+async def unit_poster(
+    unit: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    tenant: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """A printable QR poster for a unit's counter: its name, the call to action, the QR code."""
+    found = resolve_tenant(runtime, principal, tenant)
+    unit_row = await service.get_active_unit(session, found, unit)
+    url = form_url(runtime, found.code, unit_row.code)
+    pdf = await asyncio.to_thread(
+        render.render_poster, unit_name=unit_row.name, tenant_name=found.name, url=url
+    )
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="poster-{unit_row.code}.pdf"'},
     )  # fmt: skip
