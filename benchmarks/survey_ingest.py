@@ -188,8 +188,8 @@ async def run() -> list[Result]:
     results = [await raw_redis(fields)]
     for kind in kinds:
         seconds = await aggregator(kind, fields, REACTIONS[0])
-        results.append(Result(f"survey aggregator, read {AGGREGATE_READ_BATCH}, one upsert/table/batch ({kind})",
-                              N, seconds, baseline=RAW))  # fmt: skip
+        path = f"survey aggregator, read {AGGREGATE_READ_BATCH}, one upsert/table/batch ({kind})"
+        results.append(Result(path, N, seconds, baseline=RAW))
         print(f"  {results[-1].path}: {results[-1].rate:,.0f}/s", file=sys.stderr, flush=True)
     for kind in kinds:
         few = fields[: max(N // 100, 1)]
