@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import repository
 from services.survey.aggregation import Counted, Fold, fold_events, profile_of
 from services.survey.models import Response
 from services.survey.service import age_band
-from shared.contracts import ResponseSubmittedV1
+from shared.contracts import IkmUpdatedV1, ResponseSubmittedV1
 
 AGGREGATE_GROUP = "survey.aggregate"
 
@@ -50,13 +52,39 @@ async def write_fold(session: AsyncSession, result: Fold) -> None:
     await repository.add_to_profile_counts(session, result.profiles)
 
 
-async def aggregate_response(session: AsyncSession, event: ResponseSubmittedV1) -> None:
+async def aggregate_response(
+    session: AsyncSession, event: ResponseSubmittedV1
+) -> list[IkmUpdatedV1]:
     """Adds one submitted response to the per-day aggregates (the caller dedupes by event_id)."""
-    await aggregate_responses(session, [event])
+    return await aggregate_responses(session, [event])
 
 
-async def aggregate_responses(session: AsyncSession, events: list[ResponseSubmittedV1]) -> None:
-    """Adds a batch of responses to the per-day aggregates: one upsert per table per batch."""
+async def aggregate_responses(
+    session: AsyncSession, events: list[ResponseSubmittedV1]
+) -> list[IkmUpdatedV1]:
+    """Adds a batch of responses to the per-day aggregates: one upsert per table per batch.
+
+    Returns one IkmUpdatedV1 per tenant of the batch, so live views refresh once per batch.
+    """
     # tally raises ValueError on a score outside 1..4: the batch fails and the claimer retries
     # message by message, so only the bad one ends in the dead-letter stream.
-    await write_fold(session, fold_events(events))
+    result = fold_events(events)
+    await write_fold(session, result)
+    return updated_events(result, events)
+
+
+def updated_events(result: Fold, events: list[ResponseSubmittedV1]) -> list[IkmUpdatedV1]:
+    """What changed, per tenant: units, days and the number of responses added."""
+    by_tenant: dict[str, list[tuple[str, date]]] = {}
+    for tenant, unit, day in result.counts:
+        by_tenant.setdefault(tenant, []).append((unit, day))
+    first = events[0]
+    return [
+        IkmUpdatedV1(
+            tenant=tenant, source="survey", correlation_id=first.correlation_id,
+            causation_id=str(first.event_id), units=sorted({u for u, _ in keys}),
+            local_dates=sorted({d for _, d in keys}),
+            responses=sum(n for (t, _u, _d), n in result.counts.items() if t == tenant),
+        )
+        for tenant, keys in sorted(by_tenant.items())
+    ]  # fmt: skip

@@ -9,21 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.survey import aggregates, service
 from services.survey.settings import AGGREGATE_READ_BATCH
 from shared.consumer import Reaction
-from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
+from shared.contracts import IkmUpdatedV1, ParticipantRegisteredV1, ResponseSubmittedV1
 
 
 async def aggregate_on_response_submitted(
     session: AsyncSession, event: ResponseSubmittedV1
-) -> None:
+) -> list[IkmUpdatedV1]:
     """Adds a submitted response to the per-day IKM aggregates."""
-    await aggregates.aggregate_response(session, event)
+    return await aggregates.aggregate_response(session, event)
 
 
 async def aggregate_on_responses_submitted(
     session: AsyncSession, events: list[ResponseSubmittedV1]
-) -> None:
+) -> list[IkmUpdatedV1]:
     """Adds a batch of submitted responses to the aggregates in one statement per table."""
-    await aggregates.aggregate_responses(session, events)
+    return await aggregates.aggregate_responses(session, events)
 
 
 async def record_guide_on_participant_registered(

@@ -378,3 +378,16 @@ async def list_responses(
     if limit is not None:
         page = page.limit(limit)
     return list((await session.scalars(page)).all()), int(total or 0)
+
+
+async def latest_suggestions(
+    session: AsyncSession, tenant: str, unit: str | None, limit: int = 5
+) -> list[tuple[str, date, str]]:
+    """The newest saran/kritik texts (unit, local date, text): no names, no phones."""
+    query = select(Response.unit, Response.local_date, Response.suggestion).where(
+        Response.tenant == tenant, Response.suggestion.is_not(None)
+    )
+    if unit is not None:
+        query = query.where(Response.unit == unit)
+    rows = await session.execute(query.order_by(Response.submitted_at.desc()).limit(limit))
+    return [(r.unit, r.local_date, r.suggestion) for r in rows]

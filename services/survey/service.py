@@ -304,3 +304,19 @@ async def respondents(
     query = repository.ResponseFilter(tenant=tenant.code, start=first, end=last, **filters)
     rows, total = await repository.list_responses(session, query, limit=limit, offset=offset)
     return rows, total, first, last
+
+
+async def live_snapshot(session: AsyncSession, tenant: Tenant, unit: str | None) -> dict[str, Any]:
+    """What the live page shows: this year's IKM, the count, per-unsur bars, the latest saran."""
+    report = await ikm_report(
+        session, tenant=tenant, unit_code=unit, start=None, end=None,
+        scheme_id="permenpan-14-2017", population=None,
+    )  # fmt: skip
+    saran = await repository.latest_suggestions(session, tenant.code, unit)
+    return {
+        "tenant": tenant.code, "unit": unit, "responses": report["responses"],
+        "headline": report["headline"], "from": report["from"], "to": report["to"],
+        "unsur": [{"code": u["code"], "name": u["name"], "konversi": u["konversi"]}
+                  for u in report["unsur"]],
+        "saran": [{"unit": u, "date": d.isoformat(), "text": t} for u, d, t in saran],
+    }  # fmt: skip

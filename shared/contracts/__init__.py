@@ -4,19 +4,21 @@ from shared.contracts.certificates import CertificateIssuedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
 from shared.contracts.registration import ParticipantRegisteredV1
-from shared.contracts.survey import ResponseSubmittedV1
+from shared.contracts.survey import IkmUpdatedV1, ResponseSubmittedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
     CertificateIssuedV1,
     InvitationSentV1,
     ResponseSubmittedV1,
+    IkmUpdatedV1,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "CertificateIssuedV1",
     "Event",
+    "IkmUpdatedV1",
     "InvitationSentV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",

@@ -35,3 +35,14 @@ class ResponseSubmittedV1(Event):
     channel: str | None = Field(
         default=None, description="'qr' (public form), 'kertas' (operator), 'impor' (file)."
     )
+
+
+class IkmUpdatedV1(Event):
+    """The survey's aggregates took in a batch of responses (a live view refreshes on it)."""
+
+    type: Literal["survey.ikm_updated"] = "survey.ikm_updated"
+    version: Literal[1] = 1
+
+    units: list[str] = Field(description="Unit codes whose figures changed.")
+    local_dates: list[date] = Field(description="Local days whose figures changed.")
+    responses: int = Field(description="How many responses the batch added.")
