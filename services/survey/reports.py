@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from typing import Any
 
 from services.survey.aggregation import GUIDED_PREFIX
 from services.survey.ikm import (
+    KONVERSI_FACTOR,
     PERMENPAN_14_2017_UNSUR,
     IkmResult,
     Scheme,
     UnsurTotals,
     compute_ikm,
+    round_half_up,
 )
 from services.survey.repository import PeriodSums
 
@@ -75,22 +78,21 @@ def headline(result: IkmResult, weight: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _brief(result: IkmResult) -> dict[str, Any]:
-    """The few numbers a comparison row needs."""
+def _brief(totals: Mapping[str, UnsurTotals], responses: int, scheme: Scheme) -> dict[str, Any]:
+    """The few numbers a comparison row needs (the same arithmetic, without per-unsur detail)."""
+    nrrs = [Fraction(t.score_sum, t.answered) for t in totals.values() if t.answered]
+    complete = len(nrrs) == len(UNSUR_CODES)
+    mean = sum(nrrs, Fraction(0)) / len(nrrs) if nrrs else None
+    shown = None if mean is None else round_half_up(mean * KONVERSI_FACTOR, 2)
+    row = scheme.classify(shown) if complete and shown is not None else None
     return {
-        "responses": result.responses,
-        "complete": result.complete,
-        "ikm_display": None if result.ikm_display is None else str(result.ikm_display),
-        "konversi_display": (
-            None if result.konversi_display is None else str(result.konversi_display)
-        ),
-        "mutu": result.mutu,
-        "kinerja": result.kinerja,
-        "partial_konversi_display": (
-            None
-            if result.partial_konversi_display is None
-            else str(result.partial_konversi_display)
-        ),
+        "responses": responses,
+        "complete": complete,
+        "ikm_display": str(round_half_up(mean, 3)) if complete and mean is not None else None,
+        "konversi_display": str(shown) if complete else None,
+        "mutu": row.mutu if row else None,
+        "kinerja": row.kinerja if row else None,
+        "partial_konversi_display": None if complete or shown is None else str(shown),
     }
 
 
@@ -99,9 +101,7 @@ def _per_key(
 ) -> list[tuple[Any, dict[str, Any]]]:
     """One comparison row per month or unit, in order."""
     keys = sorted(set(rows) | set(counts))
-    return [
-        (k, _brief(result_of(totals_of(rows.get(k, [])), counts.get(k, 0), scheme))) for k in keys
-    ]
+    return [(k, _brief(totals_of(rows.get(k, [])), counts.get(k, 0), scheme)) for k in keys]
 
 
 def breakdowns(sums: PeriodSums, scheme: Scheme, unit_names: Mapping[str, str]) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def breakdowns(sums: PeriodSums, scheme: Scheme, unit_names: Mapping[str, str]) 
         ],
         "profile": {d: dict(sorted(v.items())) for d, v in sorted(profile.items())},
         "guided": {
-            "guided": _brief(result_of(guided, guided_n, scheme)),
-            "unguided": _brief(result_of(unguided, total_n - guided_n, scheme)),
+            "guided": _brief(guided, guided_n, scheme),
+            "unguided": _brief(unguided, total_n - guided_n, scheme),
         },
     }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, cast, delete, func, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.survey.aggregation import MONTH_PREFIX
 from services.survey.models import (
     Aggregate,
     DailyResponses,
@@ -250,6 +251,29 @@ def _year_month(column: Any) -> Any:
     return year * 100 + cast(func.extract("month", column), Integer)
 
 
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first and last month starts wholly inside [start, end], or None."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = end + timedelta(days=1)
+    last = (after.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return (first, last) if first <= last else None
+
+
+def _score_rows(start: date, end: date) -> Any:
+    """Which aggregate rows sum to [start, end]: monthly for whole months, daily for the rest."""
+    daily = ~Aggregate.unsur.startswith(MONTH_PREFIX)
+    months = _whole_months(start, end)
+    if months is None:
+        return daily & Aggregate.local_date.between(start, end)
+    first, last = months
+    after_last = (last + timedelta(days=31)).replace(day=1)  # the day after the last month
+    monthly = Aggregate.unsur.startswith(MONTH_PREFIX) & Aggregate.local_date.between(first, last)
+    edges = (Aggregate.local_date >= start) & (Aggregate.local_date < first) | (
+        Aggregate.local_date >= after_last
+    ) & (Aggregate.local_date <= end)
+    return monthly | (daily & edges)
+
+
 async def period_sums(
     session: AsyncSession, *, tenant: str, unit: str | None, start: date, end: date
 ) -> PeriodSums:
@@ -259,7 +283,7 @@ async def period_sums(
         literal("S").label("kind"), Aggregate.unit.label("unit"), ym_a.label("ym"),
         Aggregate.unsur.label("key"), func.sum(Aggregate.score_sum).label("a"),
         func.sum(Aggregate.answered).label("b"),
-    ).where(Aggregate.tenant == tenant, Aggregate.local_date.between(start, end))  # fmt: skip
+    ).where(Aggregate.tenant == tenant, _score_rows(start, end))  # fmt: skip
     counts = select(
         literal("N"), DailyResponses.unit, ym_d, literal(""),
         func.sum(DailyResponses.responses), literal(0),
@@ -282,7 +306,7 @@ async def period_sums(
     result = PeriodSums([], [], [])
     for kind, u, ym, key, a, b in (await session.execute(query)).all():
         if kind == "S":
-            result.scores.append((u, int(ym), key, int(a), int(b)))
+            result.scores.append((u, int(ym), key.removeprefix(MONTH_PREFIX), int(a), int(b)))
         elif kind == "N":
             result.counts.append((u, int(ym), int(a)))
         else:

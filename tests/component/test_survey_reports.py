@@ -130,3 +130,32 @@ async def test_only_u1_answered_is_reported_incomplete_at_the_headline(
             assert variant["mutu"] is None
             assert float(variant["konversi_display"]) <= 100
     await redis.aclose()
+
+
+async def test_any_from_to_adds_up_whole_months_and_the_days_at_the_edges(
+    settings: Settings, redis_url: str
+) -> None:
+    redis = Redis.from_url(redis_url)
+    days = {date(2025, 1, 31): 4, date(2025, 2, 1): 1, date(2025, 2, 28): 2,
+            date(2025, 3, 1): 3, date(2025, 3, 31): 4, date(2025, 4, 1): 1}  # fmt: skip
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for day, score in days.items():
+            await publish(redis, submitted(day, score))
+
+        async def counted() -> dict[str, Any] | None:
+            body = await get(client, period="2025")
+            return body if body["responses"] == len(days) else None
+
+        await wait_for(counted, what="six aggregated responses")
+        for first, last in [
+            (date(2025, 1, 31), date(2025, 3, 31)),  # an edge day, then two whole months
+            (date(2025, 2, 1), date(2025, 4, 1)),  # whole months, then an edge day
+            (date(2025, 2, 28), date(2025, 3, 1)),  # no whole month at all
+            (date(2025, 1, 1), date(2025, 12, 31)),
+        ]:
+            inside = [s for d, s in days.items() if first <= d <= last]
+            body = await get(client, **{"from": first.isoformat(), "to": last.isoformat()})
+            assert body["responses"] == len(inside), (first, last)
+            assert body["unsur"][0]["score_sum"] == sum(inside), (first, last)
+            assert sum(m["responses"] for m in body["trend"]) == len(inside)
+    await redis.aclose()
