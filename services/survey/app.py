@@ -9,6 +9,7 @@ from services.survey.api import router
 from services.survey.api_exports import router as exports_router
 from services.survey.api_live import router as live_router
 from services.survey.api_live import start_live
+from services.survey.api_tickets import router as tickets_router
 from services.survey.handlers import REACTIONS
 from services.survey.pages import pages
 from services.survey.settings import Settings
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings or Settings(),
         title="Menjamu: survei kepuasan",
-        routers=[router, exports_router, live_router, pages],
+        routers=[router, exports_router, live_router, tickets_router, pages],
         reactions=REACTIONS,
         on_startup=start_up,
     )

@@ -126,3 +126,22 @@ class Guide(Base):
     registration_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(12), index=True)
+
+
+class Ticket(Base):
+    """A saran or kritik to answer: baru, ditanggapi (replied), selesai (closed)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="baru")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    replied_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reply_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey import reports, repository
+from services.survey import reports, repository, tickets
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
     SCHEMES,
@@ -95,6 +95,7 @@ async def submit_response(
     if taken is not None:  # a concurrent twin committed first
         return await _first_response(session, taken, keys.body_hash), False
     await repository.add_response(session, response)
+    await tickets.open_ticket(session, response)
     await add_event(session, _submitted_event(response, data, correlation_id))
     return response, True
 
@@ -276,6 +277,9 @@ async def ikm_report(
             "to": end.isoformat(),
             "responses": responses,
             **reports.breakdowns(sums, scheme, names),
+            "saran": await tickets.period_response_times(
+                session, tenant.code, unit_code, start, end
+            ),
         }
     )
     if population is not None:

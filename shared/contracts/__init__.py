@@ -3,6 +3,7 @@
 from shared.contracts.certificates import CertificateIssuedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
+from shared.contracts.messaging import WhatsAppMessageRequestedV1
 from shared.contracts.registration import ParticipantRegisteredV1
 from shared.contracts.survey import IkmUpdatedV1, ResponseSubmittedV1
 
@@ -12,6 +13,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     InvitationSentV1,
     ResponseSubmittedV1,
     IkmUpdatedV1,
+    WhatsAppMessageRequestedV1,
 )
 
 __all__ = [
@@ -22,5 +24,6 @@ __all__ = [
     "InvitationSentV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
+    "WhatsAppMessageRequestedV1",
     "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Paper forms, resubmissions, guides: response channel, submission keys, profile counts, guides.
+"""Paper forms, resubmissions, guides, tickets: channel, submission keys, profile counts.
 
 Revision ID: 0003
 """
@@ -29,6 +29,21 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
+        "tickets",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant", sa.String(64), nullable=False, index=True),
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("response_id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_by", sa.String(120), nullable=True),
+        sa.Column("reply_sent", sa.Boolean(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_table(
         "guides",
         sa.Column("registration_id", sa.Uuid(), primary_key=True),
         sa.Column("tenant", sa.String(64), nullable=False),
@@ -52,6 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("profile_counts")
     op.drop_table("guides")
+    op.drop_table("tickets")
     op.drop_table("submission_keys")
     op.drop_index("ix_responses_tenant_unit_date", "responses")
     with op.batch_alter_table("responses") as batch:
