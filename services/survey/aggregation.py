@@ -12,7 +12,7 @@ from shared.contracts import ResponseSubmittedV1
 
 DayKey = tuple[str, str, date]  # tenant, unit, local date
 GUIDED_PREFIX = "g:"
-# Each day's sums are also kept per month (local_date = the 1st, unsur "m:<key>"), so a report
+# Each day's sums are also kept per month (local_date = the 1st, key "m:<key>"), so a report
 # over whole months reads about 30 times fewer rows; both kinds travel in the same upsert.
 MONTH_PREFIX = "m:"
 PROFILE_DIMENSIONS = ("gender", "age_band", "education", "occupation", "service_type")
@@ -59,6 +59,7 @@ class Fold:
                         acc[1] += 1
         for dimension, value in item.profile.items():
             self.profiles[(tenant, unit, day, dimension, value)] += 1
+            self.profiles[(tenant, unit, month, MONTH_PREFIX + dimension, value)] += 1
 
 
 def profile_of(values: Mapping[str, object], guided: bool | None) -> dict[str, str]:

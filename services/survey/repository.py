@@ -260,18 +260,16 @@ def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
-def _score_rows(start: date, end: date) -> Any:
-    """Which aggregate rows sum to [start, end]: monthly for whole months, daily for the rest."""
-    daily = ~Aggregate.unsur.startswith(MONTH_PREFIX)
+def _rows_for(day: Any, key: Any, start: date, end: date) -> Any:
+    """Which rows sum to [start, end]: monthly ones for whole months, daily ones for the rest."""
+    daily = ~key.startswith(MONTH_PREFIX)
     months = _whole_months(start, end)
     if months is None:
-        return daily & Aggregate.local_date.between(start, end)
+        return daily & day.between(start, end)
     first, last = months
     after_last = (last + timedelta(days=31)).replace(day=1)  # the day after the last month
-    monthly = Aggregate.unsur.startswith(MONTH_PREFIX) & Aggregate.local_date.between(first, last)
-    edges = (Aggregate.local_date >= start) & (Aggregate.local_date < first) | (
-        Aggregate.local_date >= after_last
-    ) & (Aggregate.local_date <= end)
+    monthly = key.startswith(MONTH_PREFIX) & day.between(first, last)
+    edges = (day >= start) & (day < first) | (day >= after_last) & (day <= end)
     return monthly | (daily & edges)
 
 
@@ -284,7 +282,10 @@ async def period_sums(
         literal("S").label("kind"), Aggregate.unit.label("unit"), ym_a.label("ym"),
         Aggregate.unsur.label("key"), func.sum(Aggregate.score_sum).label("a"),
         func.sum(Aggregate.answered).label("b"),
-    ).where(Aggregate.tenant == tenant, _score_rows(start, end))  # fmt: skip
+    ).where(
+        Aggregate.tenant == tenant,
+        _rows_for(Aggregate.local_date, Aggregate.unsur, start, end),
+    )  # fmt: skip
     counts = select(
         literal("N"), DailyResponses.unit, ym_d, literal(""),
         func.sum(DailyResponses.responses), literal(0),
@@ -294,7 +295,10 @@ async def period_sums(
     profiles = select(
         literal("P"), ProfileCount.dimension, literal(0), ProfileCount.value,
         func.sum(ProfileCount.responses), literal(0),
-    ).where(ProfileCount.tenant == tenant, ProfileCount.local_date.between(start, end))  # fmt: skip
+    ).where(
+        ProfileCount.tenant == tenant,
+        _rows_for(ProfileCount.local_date, ProfileCount.dimension, start, end),
+    )  # fmt: skip
     if unit is not None:
         scores = scores.where(Aggregate.unit == unit)
         counts = counts.where(DailyResponses.unit == unit)
@@ -311,7 +315,7 @@ async def period_sums(
         elif kind == "N":
             result.counts.append((u, int(ym), int(a)))
         else:
-            result.profiles.append((u, key, int(a)))
+            result.profiles.append((u.removeprefix(MONTH_PREFIX), key, int(a)))
     return result
 
 

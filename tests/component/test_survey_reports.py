@@ -140,7 +140,7 @@ async def test_any_from_to_adds_up_whole_months_and_the_days_at_the_edges(
             date(2025, 3, 1): 3, date(2025, 3, 31): 4, date(2025, 4, 1): 1}  # fmt: skip
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         for day, score in days.items():
-            await publish(redis, submitted(day, score))
+            await publish(redis, submitted(day, score, gender="P"))
 
         async def counted() -> dict[str, Any] | None:
             body = await get(client, period="2025")
@@ -158,4 +158,5 @@ async def test_any_from_to_adds_up_whole_months_and_the_days_at_the_edges(
             assert body["responses"] == len(inside), (first, last)
             assert body["unsur"][0]["score_sum"] == sum(inside), (first, last)
             assert sum(m["responses"] for m in body["trend"]) == len(inside)
+            assert body["profile"]["gender"] == {"P": len(inside)}
     await redis.aclose()
