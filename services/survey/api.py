@@ -30,7 +30,6 @@ from shared.web import (
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
 
-# Labels for this service's fields until shared/errors.py carries them (see the report).
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THANKS = "Terima kasih, penilaian Anda sudah kami terima."
