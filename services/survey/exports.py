@@ -41,13 +41,23 @@ def header() -> list[str]:
     return ["No", *PROFILE_COLUMNS, *CODES, "Saran", "Nama", "No HP"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a saran "=HYPERLINK(...)") stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def respondents_csv(responses: Sequence[Response], *, phones: bool) -> str:
-    """Respondents as CSV, one row each."""
+    """Respondents as CSV, one row each; no cell can be read as a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header())
     for number, r in enumerate(responses, start=1):
-        writer.writerow([number, *_cells(r, phones)])
+        writer.writerow([number, *(_inert(c) for c in _cells(r, phones))])
     return out.getvalue()
 
 
@@ -81,6 +91,9 @@ def office_workbook(
     first_score = 1 + 1 + len(PROFILE_COLUMNS)  # 1-based column of U1
     for number, r in enumerate(responses, start=1):
         sheet.append([number, *_cells(r, phones)])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # respondents' text is never a formula
+                cell.data_type = "s"
     sheet.append([])
     pad = [None] * (first_score - 3)
     for label, values in _summary_rows(report):

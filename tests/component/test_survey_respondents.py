@@ -32,7 +32,7 @@ async def fill(client: Any) -> None:
          "suggestion": "Antrean KTP terlalu lama"},
         {"name": "Budi", "phone": "081298765432", "gender": "L"},
         {"gender": "P", "education": "SMA"},
-        {"gender": "L", "suggestion": "Ruang tunggu panas"},
+        {"gender": "L", "suggestion": "=HYPERLINK(\"http://x\",\"klik\")"},
         {"gender": "P"},
     ]  # fmt: skip
     for i, body in enumerate(bodies):
@@ -78,6 +78,7 @@ async def test_exports_csv_and_the_office_workbook(settings: Settings) -> None:
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][:2] == ["No", "Tanggal"] and len(rows) == 6
         assert "+6281****90" in text and "3456" not in text
+        assert "'=HYPERLINK" in text  # a saran is never a formula in a spreadsheet
 
         async def aggregated() -> bool:
             body = (await client.get("/api/v1/ikm", headers=auth())).json()
@@ -99,6 +100,8 @@ async def test_exports_csv_and_the_office_workbook(settings: Settings) -> None:
         assert by_label["NRR per unsur"][u1] == 4.0
         assert by_label["Konversi IKM (x 25)"][u1] == 86.11
         assert by_label["Mutu pelayanan"][u1] == "B"
+        saran = [c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYP")]
+        assert saran and all(c.data_type == "s" for c in saran)
 
 
 async def test_respondents_of_another_kecamatan_are_refused(settings: Settings) -> None:
