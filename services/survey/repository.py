@@ -468,3 +468,13 @@ async def tickets_in_period(
     if unit is not None:
         query = query.where(Ticket.unit == unit)
     return [(s, c, r) for s, c, r in (await session.execute(query)).tuples()]
+
+
+async def prune_device_keys(session: AsyncSession, before: datetime) -> int:
+    """Deletes same-device keys older than `before` (Idempotency-Keys are kept)."""
+    result: Any = await session.execute(
+        delete(SubmissionKey).where(
+            SubmissionKey.key.startswith("f:"), SubmissionKey.created_at < before
+        )
+    )
+    return int(result.rowcount or 0)

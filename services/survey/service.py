@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -324,3 +324,10 @@ async def live_snapshot(session: AsyncSession, tenant: Tenant, unit: str | None)
                   for u in report["unsur"]],
         "saran": [{"unit": u, "date": d.isoformat(), "text": t} for u, d, t in saran],
     }  # fmt: skip
+
+
+async def prune_device_keys(session: AsyncSession, window_s: int) -> int:
+    """Forgets same-device keys older than two windows: no resubmission can match them."""
+    return await repository.prune_device_keys(
+        session, utcnow() - timedelta(seconds=2 * window_s + 60)
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from services.survey import service
 from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
 from shared.auth import issue_token
@@ -184,3 +185,14 @@ async def test_a_guide_code_from_a_registration_marks_the_response_guided(
         assert (guided["responses"], guided["konversi_display"]) == (1, "50.00")
         assert (unguided["responses"], unguided["konversi_display"]) == (1, "100.00")
     await redis.aclose()
+
+
+async def test_forgotten_device_keys_let_the_same_answers_count_again(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        phone = {"User-Agent": "HP-A"}
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 200
+        async with app.state.runtime.db.session() as session:
+            # A window of -1 hour: every key is "old"; Idempotency-Keys would stay.
+            assert await service.prune_device_keys(session, -3600) == 1
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201
