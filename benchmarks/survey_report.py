@@ -5,7 +5,7 @@ survey database (PostgreSQL schema by COPY; SQLite when PostgreSQL does not answ
 with the aggregates the service keeps (folded by the service's own code). Then:
 - baseline: the same headline numbers by SQL over the raw responses (per unsur sum and count
   from the JSON scores, response count), for the year, all units;
-- the service: `service.ikm_report(period="2025")` for all units (headline, per unsur, trend,
+- the service: `reporting.ikm_report(period="2025")` for all units (headline, per unsur, trend,
   units side by side, profiles, guided), which reads only the aggregates.
 Both give the same per-unsur totals (checked). Times are medians of repeated runs.
 """
@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from benchmarks._common import Result, env_int
 from benchmarks._infra import PG_URL, REDIS_URL, _pg_execute, pg_reachable
-from services.survey import aggregates, service
+from services.survey import aggregates, reporting
 from services.survey.aggregation import Counted, Fold
 from services.survey.app import MIGRATIONS
 from services.survey.settings import Settings
@@ -130,7 +130,7 @@ async def measure(kind: str, settings: Settings, fold: Fold) -> list[Result]:
 
         async def report() -> Any:
             async with db.session() as session:
-                return await service.ikm_report(
+                return await reporting.ikm_report(
                     session, tenant=tenant, unit_code=None, start=None, end=None,
                     scheme_id="permenpan-14-2017", population=None, period="2025",
                 )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile, status
 
-from services.survey import imports, repository, service
+from services.survey import imports, reporting, repository, service
 from services.survey.intake import Intake
 from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
 from shared.auth import Principal
@@ -159,7 +159,7 @@ async def get_ikm(
 ) -> dict[str, Any]:
     """Computes the IKM of a unit or of all units over a period (operator of the tenant)."""
     found = resolve_tenant(runtime, principal, tenant)
-    return await service.ikm_report(
+    return await reporting.ikm_report(
         session,
         tenant=found,
         unit_code=unit,

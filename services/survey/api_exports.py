@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.survey import exports, render, service
+from services.survey import exports, render, reporting, service
 from services.survey.api import form_url
 from shared.auth import Principal
 from shared.contracts import utcnow
@@ -54,7 +54,7 @@ async def _select(
     session: Any, runtime: Any, principal: Principal, f: Filters, limit: int | None, offset: int
 ) -> tuple[Any, list[Any], int, date, date]:
     found = resolve_tenant(runtime, principal, f.tenant)
-    rows, total, first, last = await service.respondents(
+    rows, total, first, last = await reporting.respondents(
         session, tenant=found, period=f.period, start=f.start, end=f.end, limit=limit,
         offset=offset, **f.values,
     )  # fmt: skip
@@ -108,7 +108,7 @@ async def export_xlsx(
     found, rows, _n, first, last = await _select(
         session, runtime, principal, filters, EXPORT_LIMIT, 0
     )
-    report = await service.ikm_report(
+    report = await reporting.ikm_report(
         session, tenant=found, unit_code=filters.values["unit"], start=first, end=last,
         scheme_id="permenpan-14-2017", population=None,
     )  # fmt: skip
@@ -132,7 +132,7 @@ async def export_pdf(
 ) -> Response:
     """The IKM report as PDF: headline, per-unsur chart and table, trend, tables, sample."""
     found = resolve_tenant(runtime, principal, filters.tenant)
-    report = await service.ikm_report(
+    report = await reporting.ikm_report(
         session, tenant=found, unit_code=filters.values["unit"], start=filters.start,
         end=filters.end, period=filters.period, scheme_id=scheme, population=population,
         weight=weight,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.survey import service
+from services.survey import reporting
 from services.survey.live import LiveHub
 from shared.logging import get_logger
 from shared.runtime import Runtime
@@ -29,7 +29,7 @@ def start_live(runtime: Runtime) -> LiveHub:
         found = runtime.tenant(tenant)
         assert found is not None  # viewers are checked before they watch
         async with runtime.db.session() as session:
-            return await service.live_snapshot(session, found, unit)
+            return await reporting.live_snapshot(session, found, unit)
 
     hub = LiveHub(runtime.redis, compute)
     runtime.state[LIVE_KEY] = hub
