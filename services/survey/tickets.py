@@ -73,7 +73,7 @@ async def reply_ticket(
     if sent and response is not None and response.phone is not None:
         await add_event(session, WhatsAppMessageRequestedV1(
             tenant=tenant.code, source="survey", correlation_id=correlation_id,
-            to=response.phone, text=reply_text(tenant, unit.name if unit else ticket.unit, reply),
+            phone=response.phone, text=reply_text(tenant, unit.name if unit else ticket.unit, reply),
             purpose="survey_reply", reference=str(ticket.id),
         ))  # fmt: skip
         ticket.reply_sent = True

@@ -19,7 +19,7 @@ class WhatsAppMessageRequestedV1(Event):
     type: Literal["messaging.whatsapp_message_requested"] = "messaging.whatsapp_message_requested"
     version: Literal[1] = 1
 
-    to: str = Field(description="Recipient in E.164, e.g. +6281234567890 (personal data).")
+    phone: str = Field(description="Recipient in E.164, e.g. +6281234567890 (personal data).")
     text: str = Field(max_length=4096, description="The message text (personal data).")
     purpose: str = Field(description="Why, e.g. 'survey_reply'.")
     reference: str = Field(description="The requesting service's id for it, e.g. a ticket id.")

@@ -59,7 +59,7 @@ async def test_a_reply_goes_to_whatsapp_only_with_consent_and_times_are_reported
         assert len(entries) == 1
         raw = entries[0][1][b"__data__"]
         payload = json.loads(raw[raw.index(b"{") :])
-        assert payload["to"] == "+6281234567890" and payload["purpose"] == "survey_reply"
+        assert payload["phone"] == "+6281234567890" and payload["purpose"] == "survey_reply"
         assert "Loket kedua" in payload["text"] and payload["reference"] == consented["id"]
 
         quiet = await client.post(
