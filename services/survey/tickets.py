@@ -71,10 +71,10 @@ async def reply_ticket(
         ticket.closed_at = now
     sent = bool(response and response.phone and response.phone_consent)
     if sent and response is not None and response.phone is not None:
+        text = reply_text(tenant, unit.name if unit else ticket.unit, reply)
         await add_event(session, WhatsAppMessageRequestedV1(
             tenant=tenant.code, source="survey", correlation_id=correlation_id,
-            phone=response.phone, text=reply_text(tenant, unit.name if unit else ticket.unit, reply),
-            purpose="survey_reply", reference=str(ticket.id),
+            phone=response.phone, text=text, purpose="survey_reply", reference=str(ticket.id),
         ))  # fmt: skip
         ticket.reply_sent = True
     return ticket, sent
