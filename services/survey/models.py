@@ -64,7 +64,7 @@ class SubmissionKey(Base):
     key: Mapped[str] = mapped_column(String(96), primary_key=True)
     response_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     body_hash: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ProfileCount(Base):
@@ -125,7 +125,7 @@ class Guide(Base):
 
     registration_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
-    code: Mapped[str] = mapped_column(String(12), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class Ticket(Base):

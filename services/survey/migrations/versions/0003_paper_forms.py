@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("body_hash", sa.String(40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # The hourly pruning of same-device keys reads by age.
+    op.create_index("ix_submission_keys_created_at", "submission_keys", ["created_at"])
     op.create_table(
         "tickets",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -47,7 +49,7 @@ def upgrade() -> None:
         "guides",
         sa.Column("registration_id", sa.Uuid(), primary_key=True),
         sa.Column("tenant", sa.String(64), nullable=False),
-        sa.Column("code", sa.String(12), nullable=False, index=True),
+        sa.Column("code", sa.String(64), nullable=False, index=True),
     )
     op.create_table(
         "profile_counts",
