@@ -125,9 +125,10 @@ async def seed(db: Database, tables: Sequence[Table]) -> None:
     async with db.session() as session:
         for table in tables:
             columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
-            rows = [
-                {c.name: column_value(c, i, parents) for c in columns} for i in range(SEED_ROWS)
-            ]
+            # A table keyed by the tenant alone holds one row per tenant, no more.
+            keyed_by_tenant = [c.name for c in table.primary_key.columns] == ["tenant"]
+            count = len(TENANTS) if keyed_by_tenant else SEED_ROWS
+            rows = [{c.name: column_value(c, i, parents) for c in columns} for i in range(count)]
             await session.execute(insert(table), rows)
             pk = [c.name for c in table.primary_key.columns]
             if len(pk) == 1 and pk[0] in rows[0]:
