@@ -69,7 +69,7 @@ async def touch_contact(session: AsyncSession, tenant: str, phone: str, at: date
         select(Contact).where(Contact.tenant == tenant, Contact.phone == phone).with_for_update()
     )
     assert contact is not None
-    if as_utc(contact.last_inbound_at) < at:
+    if as_utc(contact.last_inbound_at) < as_utc(at):
         contact.last_inbound_at = at
     return contact
 

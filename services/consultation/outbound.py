@@ -18,6 +18,7 @@ from services.consultation import inbox_repository, repository
 from services.consultation.config import TenantConfig
 from services.consultation.gateway import SendRule
 from services.consultation.models import OutboundMessage
+from shared.contracts import utcnow
 from shared.dates import as_utc
 from shared.db import mark_after_commit
 from shared.logging import get_logger
@@ -75,7 +76,7 @@ async def queue(
         conversation_id=conversation_id,
         status="queued",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=utcnow(),  # due at once by the sender's real clock
         created_at=now,
         rule=rule.value,
         template=template,
