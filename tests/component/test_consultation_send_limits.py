@@ -1,0 +1,51 @@
+"""The per-sender send limit is shared by every replica through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from services.consultation.ratelimit import SharedLimit, per_minute_window, sender_limit
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_per_minute_limit_becomes_a_smooth_window_never_above_the_minute() -> None:
+    assert per_minute_window(60) == (1, 1.0)
+    assert per_minute_window(600) == (10, 1.0)
+    assert per_minute_window(30) == (1, 2.0)
+    limit, window = per_minute_window(100)
+    assert limit == 1 and window == pytest.approx(0.6)
+
+
+async def test_two_replicas_together_never_exceed_the_limit(redis_url: str) -> None:
+    first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    try:
+        a = SharedLimit(first, "menjamu:wa:rate:test", limit=5, window_s=60)
+        b = SharedLimit(second, "menjamu:wa:rate:test", limit=5, window_s=60)
+        grants = await asyncio.gather(*(limiter.take(2) for limiter in (a, b, a, b, a)))
+        assert sum(g.granted for g in grants) == 5
+        refused = await b.take(1)
+        assert refused.granted == 0 and 0 < refused.wait_s <= 60
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_permits_come_back_after_the_window(redis_client: Redis) -> None:
+    limiter = SharedLimit(redis_client, "menjamu:wa:rate:short", limit=2, window_s=0.3)
+    assert (await limiter.take(3)).granted == 2
+    waited = await limiter.take(1)
+    assert waited.granted == 0
+    await asyncio.sleep(waited.wait_s + 0.05)  # the limiter said how long; not a guess
+    assert (await limiter.take(1)).granted == 1
+
+
+async def test_each_sender_number_has_its_own_limit(redis_client: Redis) -> None:
+    one = sender_limit(redis_client, "cloud:111", 60)
+    two = sender_limit(redis_client, "cloud:222", 60)
+    assert (await one.take(1)).granted == 1
+    assert (await one.take(1)).granted == 0
+    assert (await two.take(1)).granted == 1
