@@ -147,6 +147,12 @@ async def follow_invitation(
     )
 
 
+@public_router.get("/inbox", response_class=HTMLResponse)
+async def mentor_inbox() -> HTMLResponse:
+    """The mentor inbox page; it holds no data until a mentor enters their token."""
+    return HTMLResponse(pages.inbox_page(), headers={"Cache-Control": "no-store"})
+
+
 @dev_router.get("/dev/whatsapp", response_class=HTMLResponse)
 async def dev_whatsapp(session: SessionDep) -> HTMLResponse:
     """Shows what the development gateway would have sent (newest first, phones masked)."""

@@ -229,3 +229,14 @@ async def test_offensive_messages_are_refused_counted_and_repeat_offenders_flagg
             await client.get(f"/api/v1/conversations/{conv['id']}", headers=auth(token))
         ).json()
         assert all("k4f1r" not in m["body"] for m in detail["messages"])  # refused text not kept
+
+
+async def test_the_inbox_page_is_served_without_data_until_a_token_is_given(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        page = await client.get("/inbox")
+        assert page.status_code == 200 and "Kotak masuk mentor" in page.text
+        assert "/conversations" in page.text and "+62" not in page.text
+        assert (await client.get("/api/v1/conversations")).status_code == 401
+        assert (await client.get("/dev/whatsapp")).status_code == 404  # cloud gateway: no dev page
