@@ -85,6 +85,11 @@ class Settings(ServiceSettings):
             if missing:
                 names = ", ".join(f"CONSULTATION_{n.upper()}" for n in missing)
                 raise ValueError(f"CONSULTATION_WHATSAPP_GATEWAY=cloud needs {names}")
+        if self.whatsapp_gateway == "waha" and not _filled(self.waha_webhook_secret):
+            raise ValueError(
+                "CONSULTATION_WHATSAPP_GATEWAY=waha needs CONSULTATION_WAHA_WEBHOOK_SECRET "
+                "(the HMAC key set in WAHA's webhook configuration)"
+            )
         return self
 
 
