@@ -39,6 +39,11 @@ def to_wa_id(phone: str) -> str:
     return phone.lstrip("+")
 
 
+def template_param(text: str) -> str:
+    """A template variable as Meta accepts it: no new lines or tabs, no runs of spaces, short."""
+    return " ".join(text.split())[:1024] or "-"
+
+
 def payload(message: Outgoing) -> dict[str, Any]:
     """Builds Meta's messages payload for one outgoing message."""
     base: dict[str, Any] = {
@@ -47,7 +52,7 @@ def payload(message: Outgoing) -> dict[str, Any]:
         "to": to_wa_id(message.to),
     }
     if message.rule is SendRule.TEMPLATE:
-        parameters = [{"type": "text", "text": p} for p in message.params]
+        parameters = [{"type": "text", "text": template_param(p)} for p in message.params]
         template: dict[str, Any] = {
             "name": message.template,
             "language": {"code": message.language},

@@ -85,24 +85,20 @@ class Dispatcher:
             await wait_for_event(self._wake, self.interval)
 
     async def dispatch_once(self) -> int:
-        """Claims a batch, sends what the shared limits allow, gives the rest back."""
+        """Takes permits from the shared limit, claims that many messages, sends them."""
         gateway = self.gateway
         s = self.settings
-        async with self.db.session() as session:
-            claimed = await service.claim_due(
-                session, limit=s.dispatch_batch, lease_s=s.send_lease_s
-            )
-            batch = [(to_outgoing(m), m.id, await self._known(session, m)) for m in claimed]
-        if not batch:
+        limit = sender_limit(self.redis, gateway.sender_id, s.send_rate_per_minute)
+        grant = await limit.take(s.dispatch_batch)
+        if grant.granted < 1:
+            await asyncio.sleep(min(grant.wait_s, self.interval))
             return 0
-        grant = await sender_limit(self.redis, gateway.sender_id, s.send_rate_per_minute).take(
-            len(batch)
-        )
+        async with self.db.session() as session:
+            claimed = await service.claim_due(session, limit=grant.granted, lease_s=s.send_lease_s)
+            batch = [(to_outgoing(m), m.id, await self._known(session, m)) for m in claimed]
+        await limit.give_back(grant, len(batch))
         new_cap = new_recipient_limit(self.redis, gateway.sender_id, s.new_recipients_per_hour)
-        for index, (message, message_id, known) in enumerate(batch):
-            if index >= grant.granted:
-                await self._give_back(message_id, grant.wait_s)
-                continue
+        for message, message_id, known in batch:
             if not known:
                 first = await new_cap.take(1)
                 if not first.granted:
@@ -110,9 +106,7 @@ class Dispatcher:
                     await self._give_back(message_id, first.wait_s)
                     continue
             await self._send(gateway, message_id, message)
-        if grant.granted < len(batch):
-            await asyncio.sleep(min(grant.wait_s, self.interval))
-        return grant.granted
+        return len(batch)
 
     async def _known(self, session: AsyncSession, message: OutboundMessage) -> bool:
         return await inbox_repository.known_recipient(session, message.to_phone)

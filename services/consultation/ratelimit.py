@@ -42,6 +42,7 @@ class Grant:
 
     granted: int
     wait_s: float
+    token: str = ""
 
 
 class SharedLimit:
@@ -56,10 +57,17 @@ class SharedLimit:
 
     async def take(self, want: int = 1) -> Grant:
         """Takes up to `want` permits; returns how many were granted."""
+        token = uuid.uuid4().hex
         granted, wait = await self._script(
-            keys=[self.key], args=[self.limit, self.window_s, want, uuid.uuid4().hex]
+            keys=[self.key], args=[self.limit, self.window_s, want, token]
         )
-        return Grant(granted=int(granted), wait_s=max(0.0, float(wait)))
+        return Grant(granted=int(granted), wait_s=max(0.0, float(wait)), token=token)
+
+    async def give_back(self, grant: Grant, used: int) -> None:
+        """Returns the permits of a grant that were not used (nothing to send after all)."""
+        unused = [f"{grant.token}:{i}" for i in range(used + 1, grant.granted + 1)]
+        if unused:
+            await self.redis.zrem(self.key, *unused)
 
 
 def per_minute_window(per_minute: int) -> tuple[int, float]:

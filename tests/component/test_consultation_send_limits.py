@@ -53,3 +53,10 @@ async def test_each_sender_number_has_its_own_limit(redis_client: Redis) -> None
     assert (await one.take(1)).granted == 1
     assert (await one.take(1)).granted == 0
     assert (await two.take(1)).granted == 1
+
+
+async def test_unused_permits_are_given_back(redis_client: Redis) -> None:
+    limiter = SharedLimit(redis_client, "menjamu:wa:rate:giveback", limit=5, window_s=60)
+    grant = await limiter.take(5)
+    await limiter.give_back(grant, used=2)  # only two messages were waiting
+    assert (await limiter.take(5)).granted == 3

@@ -131,3 +131,11 @@ def test_cloud_errors_map_to_retryable_or_permanent(
 ) -> None:
     body = {"error": {"message": "m", "type": "OAuthException", "code": code, "fbtrace_id": "x"}}
     assert cloudapi.classify(status, body).retryable is retryable
+
+
+def test_template_variables_carry_no_new_lines_as_meta_requires() -> None:
+    message = Outgoing(
+        to="+62812", body="b", rule=SendRule.TEMPLATE, template="t", params=("a\n\nb\tc    d", "")
+    )
+    parameters = cloudapi.payload(message)["template"]["components"][0]["parameters"]
+    assert [p["text"] for p in parameters] == ["a b c d", "-"]
