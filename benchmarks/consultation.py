@@ -22,13 +22,15 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from benchmarks._common import Result, env_float, env_int
-from benchmarks._infra import REDIS_URL, flush_redis
+from benchmarks._infra import PG_URL, REDIS_URL, _pg_execute, flush_redis, pg_reachable
 from services.consultation.app import MIGRATIONS, create_app
 from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
 from services.consultation.gateway import Outgoing, SendResult
@@ -113,18 +115,35 @@ def _ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def webhook_latency() -> list[Result]:
-    """Signed webhooks at RATE per second; receipt-to-commit latency of the pipeline."""
+@asynccontextmanager
+async def _database(kind: str, **extra: Any) -> AsyncIterator[Settings]:
+    """Settings on a fresh SQLite file or PostgreSQL schema (dropped afterwards), migrated."""
+    prefix = f"bench_{uuid.uuid4().hex[:8]}_"
     with tempfile.TemporaryDirectory() as tmp:
-        settings = _settings(Path(tmp))
+        db = {"database_url": PG_URL, "db_schema_prefix": prefix} if kind == "postgresql" else {}
+        settings = _settings(Path(tmp), **db, **extra)
         await asyncio.to_thread(upgrade, settings, MIGRATIONS)
+        try:
+            yield settings
+        finally:
+            if kind == "postgresql":
+                await _pg_execute(f'DROP SCHEMA IF EXISTS "{settings.schema_name}" CASCADE')
+
+
+def _kinds() -> list[str]:
+    return ["sqlite", "postgresql"] if pg_reachable() else ["sqlite"]
+
+
+async def webhook_latency(kind: str) -> list[Result]:
+    """Signed webhooks at RATE per second; receipt-to-commit latency of the pipeline."""
+    async with _database(kind) as settings:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             await _until(lambda: app.state.runtime.messaging_started, 30)
-            return await _drive(app)
+            return await _drive(app, kind)
 
 
-async def _drive(app: Any) -> list[Result]:
+async def _drive(app: Any, kind: str) -> list[Result]:
     runtime = app.state.runtime
     sent_at: dict[str, float] = {}
     done_at: dict[str, float] = {}
@@ -182,19 +201,20 @@ async def _drive(app: Any) -> list[Result]:
         await _until(lambda: len(done_at) >= N_W, 60)
         elapsed = time.perf_counter() - start
     latencies = [done_at[k] - sent_at[k] for k in sent_at if k in done_at]
+    base = f"{kind}: webhook 200 answer (baseline)"
     return [
         Result(
-            "webhook 200 answer (baseline)",
+            base,
             N_W,
             elapsed,
-            "webhook 200 answer (baseline)",
+            base,
             f"p50 {_ms(answers, 0.5):.1f} ms, p99 {_ms(answers, 0.99):.1f} ms",
         ),
         Result(
-            f"signed webhook -> auto answer / assignment committed, {RATE:.0f} msg/s",
+            f"{kind}: signed webhook -> auto answer / assignment committed, {RATE:.0f} msg/s",
             len(latencies),
             elapsed,
-            "webhook 200 answer (baseline)",
+            base,
             f"p50 {_ms(latencies, 0.5):.1f} ms, p99 {_ms(latencies, 0.99):.1f} ms, "
             f"max {max(latencies) * 1000:.1f} ms; {N_W - len(latencies)} unfinished; "
             f"p99 ratio vs baseline p99 {_ms(latencies, 0.99) / max(_ms(answers, 0.99), 1e-3):.1f}",
@@ -219,18 +239,12 @@ class Recorder:
         """Nothing to release."""
 
 
-async def outbound_drain() -> list[Result]:
+async def outbound_drain(kind: str) -> list[Result]:
     """1,000 queued messages drained by two dispatchers sharing one Redis limit."""
     from redis.asyncio import Redis
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = _settings(
-            Path(tmp),
-            send_rate_per_minute=PER_MINUTE,
-            dispatch_batch=50,
-            new_recipients_per_hour=100_000,
-        )
-        await asyncio.to_thread(upgrade, settings, MIGRATIONS)
+    extra = {"send_rate_per_minute": PER_MINUTE, "dispatch_batch": 50}
+    async with _database(kind, new_recipients_per_hour=100_000, **extra) as settings:
         first, second = Database(settings), Database(settings)
         async with first.session() as session:
             now = utcnow()
@@ -279,7 +293,7 @@ async def outbound_drain() -> list[Result]:
             f"configured limit {PER_MINUTE}/min (baseline)",
         ),
         Result(
-            "two replicas draining 1,000 queued messages",
+            f"{kind}: two replicas draining 1,000 queued messages",
             len(log),
             elapsed,
             f"configured limit {PER_MINUTE}/min (baseline)",
@@ -296,6 +310,11 @@ async def run() -> list[Result]:
     )
     await flush_redis()
     try:
-        return await webhook_latency() + await outbound_drain()
+        results: list[Result] = []
+        for kind in _kinds():
+            results += await webhook_latency(kind)
+        for kind in _kinds():
+            results += await outbound_drain(kind)
+        return results
     finally:
         await flush_redis()

@@ -85,28 +85,38 @@ class Dispatcher:
             await wait_for_event(self._wake, self.interval)
 
     async def dispatch_once(self) -> int:
-        """Takes permits from the shared limit, claims that many messages, sends them."""
+        """Claims what the shared limit allows now; takes each permit right before its send.
+
+        Taking the permit next to the send (not for the whole batch up front) keeps the rate
+        the gateway sees within the limit even when a claim is slow.
+        """
         gateway = self.gateway
         s = self.settings
         limit = sender_limit(self.redis, gateway.sender_id, s.send_rate_per_minute)
-        grant = await limit.take(s.dispatch_batch)
-        if grant.granted < 1:
-            await asyncio.sleep(min(grant.wait_s, self.interval))
+        room = min(s.dispatch_batch, await limit.available())
+        if room < 1:
+            await asyncio.sleep(min((await limit.take(0)).wait_s or self.interval, self.interval))
             return 0
         async with self.db.session() as session:
-            claimed = await service.claim_due(session, limit=grant.granted, lease_s=s.send_lease_s)
+            claimed = await service.claim_due(session, limit=room, lease_s=s.send_lease_s)
             batch = [(to_outgoing(m), m.id, await self._known(session, m)) for m in claimed]
-        await limit.give_back(grant, len(batch))
         new_cap = new_recipient_limit(self.redis, gateway.sender_id, s.new_recipients_per_hour)
-        for message, message_id, known in batch:
-            if not known:
-                first = await new_cap.take(1)
-                if not first.granted:
-                    log.warning("consultation.new_recipient_cap", message_id=str(message_id))
-                    await self._give_back(message_id, first.wait_s)
-                    continue
+        sent = 0
+        for index, (message, message_id, known) in enumerate(batch):
+            permit = await limit.take(1)
+            if not permit.granted:  # another replica took the room: the rest waits its turn
+                for _m, later_id, _k in batch[index:]:
+                    await self._give_back(later_id, permit.wait_s)
+                break
+            first = None if known else await new_cap.take(1)
+            if first is not None and not first.granted:
+                log.warning("consultation.new_recipient_cap", message_id=str(message_id))
+                await limit.give_back(permit, 0)
+                await self._give_back(message_id, first.wait_s)
+                continue
             await self._send(gateway, message_id, message)
-        return len(batch)
+            sent += 1
+        return sent
 
     async def _known(self, session: AsyncSession, message: OutboundMessage) -> bool:
         return await inbox_repository.known_recipient(session, message.to_phone)

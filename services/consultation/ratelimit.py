@@ -32,7 +32,7 @@ if granted < want then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   if oldest[2] then wait = tonumber(oldest[2]) + window - now end
 end
-return {granted, tostring(wait)}
+return {granted, tostring(wait), limit - used - granted}
 """
 
 
@@ -43,6 +43,7 @@ class Grant:
     granted: int
     wait_s: float
     token: str = ""
+    left: int = 0
 
 
 class SharedLimit:
@@ -58,10 +59,16 @@ class SharedLimit:
     async def take(self, want: int = 1) -> Grant:
         """Takes up to `want` permits; returns how many were granted."""
         token = uuid.uuid4().hex
-        granted, wait = await self._script(
+        granted, wait, left = await self._script(
             keys=[self.key], args=[self.limit, self.window_s, want, token]
         )
-        return Grant(granted=int(granted), wait_s=max(0.0, float(wait)), token=token)
+        return Grant(
+            granted=int(granted), wait_s=max(0.0, float(wait)), token=token, left=int(left)
+        )
+
+    async def available(self) -> int:
+        """How many permits could be taken now (taking none)."""
+        return (await self.take(0)).left
 
     async def give_back(self, grant: Grant, used: int) -> None:
         """Returns the permits of a grant that were not used (nothing to send after all)."""
