@@ -21,6 +21,7 @@ from services.consultation.schemas import (
 from shared.auth import AuthError, Principal
 from shared.logging import get_logger
 from shared.outbox import add_event
+from shared.privacy import mask_phone
 from shared.problems import NotFound
 from shared.web import SessionDep, require
 
@@ -45,11 +46,13 @@ def _tenant(principal: Principal) -> str | None:
     return None if principal.tenant == "*" else principal.tenant
 
 
-def _view(parts: Parts, conv: Conversation, flagged: bool) -> dict[str, Any]:
+def _view(parts: Parts, conv: Conversation, flagged: bool, principal: Principal) -> dict[str, Any]:
+    # Mentors (often students) reply through the service and never need the citizen's number.
+    phone = mask_phone(conv.phone) if principal.role == "mentor" else conv.phone
     return {
         "id": conv.id,
         "tenant": conv.tenant,
-        "phone": conv.phone,
+        "phone": phone,
         "topic": conv.topic,
         "status": conv.status,
         "mentor_id": conv.mentor_id,
@@ -85,7 +88,7 @@ async def list_conversations(
     rows = await inbox_repository.list_conversations(
         session, tenant=_tenant(principal), mentor_id=_mentor_id(principal), status=status
     )
-    return [ConversationRead.model_validate(_view(parts, c, f)) for c, f in rows]
+    return [ConversationRead.model_validate(_view(parts, c, f, principal)) for c, f in rows]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
@@ -106,7 +109,7 @@ async def show_conversation(
     ]
     return ConversationDetail.model_validate(
         {
-            **_view(parts, conv, bool(contact and contact.flagged)),
+            **_view(parts, conv, bool(contact and contact.flagged), principal),
             "messages": [LineRead.model_validate(line) for line in lines],
             "canned_answers": canned,
         }
@@ -128,7 +131,7 @@ async def reply(
         session, parts.configs[conv.tenant], conv, data.text, now=parts.clock.now()
     )
     log.info("consultation.mentor_replied", conversation_id=str(conv.id), by=principal.subject)
-    return ConversationRead.model_validate(_view(parts, conv, False))
+    return ConversationRead.model_validate(_view(parts, conv, False, principal))
 
 
 @router.post("/conversations/{conversation_id}/close", response_model=ConversationRead)
@@ -143,4 +146,4 @@ async def close(
     )
     for event in events:
         await add_event(session, event)
-    return ConversationRead.model_validate(_view(parts, conv, False))
+    return ConversationRead.model_validate(_view(parts, conv, False, principal))

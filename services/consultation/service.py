@@ -137,9 +137,10 @@ async def invite_participant(
         session,
         registration_id=event.registration_id,
         tenant=event.tenant,
-        phone=event.phone,
+        # Without consent nothing is ever sent: keep no number and no name.
+        phone=event.phone if event.consent else "",
         consent=event.consent,
-        first_name=messages.first_name(event.name)[:100],
+        first_name=messages.first_name(event.name)[:100] if event.consent else "",
         activity_title=event.activity_title[:300],
         created_at=utcnow(),
     )

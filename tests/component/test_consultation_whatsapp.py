@@ -122,6 +122,7 @@ async def test_mentor_request_assigns_a_mentor_whose_reply_reaches_the_citizen(
         conv = await assigned_to(client, token)
         assert conv["mentor_id"] == mentor_id and conv["topic"] == "KK"
         assert 0 < conv["window_left_s"] <= 24 * 3600
+        assert conv["phone"] != citizen and "*" in conv["phone"]  # masked for mentors
         await received(fake, citizen, "diteruskan kepada mentor Sari")
         [notice] = await received(fake, mentor_phone, "menjamu_pemberitahuan")
         assert notice["type"] == "template"  # the mentor never wrote: outside the window
