@@ -69,7 +69,11 @@ class OutboundMessage(Base):
     """A WhatsApp message waiting in, or done with, the outbound queue."""
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_due", "status", "next_attempt_at"),
+        Index("ix_outbound_provider_id", "provider_message_id"),  # webhook status updates
+        Index("ix_outbound_to_phone", "to_phone", "status"),  # has this number been sent to?
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant: Mapped[str] = mapped_column(String(64))
