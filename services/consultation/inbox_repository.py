@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -234,7 +234,12 @@ async def add_line(
     body: str,
     at: datetime,
 ) -> None:
-    """Appends a message to a conversation's history."""
+    """Appends a message to a conversation's history.
+
+    Lines written in one transaction share its `now`; a microsecond per line keeps their order.
+    """
+    order = session.info.get("line_order", 0) + 1
+    session.info["line_order"] = order
     session.add(
         ConversationMessage(
             id=uuid.uuid4(),
@@ -242,7 +247,7 @@ async def add_line(
             direction=direction,
             author=author,
             body=body,
-            created_at=at,
+            created_at=at + timedelta(microseconds=order),
         )
     )
     await session.flush()
