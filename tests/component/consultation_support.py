@@ -60,7 +60,7 @@ async def received(
         found = [m for m in fake.sent_to(phone) if contains in text_of(m)]
         return found if len(found) >= count else None
 
-    return await wait_for(probe, what=f"a message to the citizen containing {contains!r}")
+    return await wait_for(probe, timeout=60, what=f"a message containing {contains!r}")
 
 
 def text_of(payload: dict[str, Any]) -> str:
@@ -110,4 +110,4 @@ async def assigned_to(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
         found = [c for c in await conversations(client, token) if c["status"] == "assigned"]
         return found[0] if found else None
 
-    return await wait_for(probe, what="a conversation assigned to the mentor")
+    return await wait_for(probe, timeout=60, what="a conversation assigned to the mentor")

@@ -46,7 +46,7 @@ async def invitation(client: Any, registration_id: uuid.UUID, status: str) -> di
         found = response.json()
         return found[0] if found and found[0]["status"] == status else None
 
-    return await wait_for(probe, what=f"the invitation to be {status}")
+    return await wait_for(probe, timeout=60, what=f"the invitation to be {status}")
 
 
 def certificate_issued(registration_id: uuid.UUID) -> CertificateIssuedV1:
