@@ -201,3 +201,15 @@ async def test_sends_to_numbers_never_contacted_are_capped_per_hour(
             statuses.append(response.json()[0]["status"] if response.json() else "none")
         assert sorted(statuses) == ["queued", "sent", "sent"]
         assert len(fake.requests) == 2
+
+
+async def test_a_certificate_issued_before_its_registration_arrives_is_sent_after_it(
+    settings: Settings, fake: FakeCloudApi, redis_client: Redis
+) -> None:
+    registered = participant_registered()
+    issued = certificate_issued(registered.registration_id)
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, _client):
+        await publish(redis_client, issued)  # the registration is not known here yet: retried
+        await publish(redis_client, registered)
+        [message] = await received(fake, registered.phone, "menjamu_sertifikat")
+        assert message["template"]["components"][0]["parameters"][1]["text"] == issued.download_url
