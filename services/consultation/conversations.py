@@ -39,7 +39,9 @@ async def handle_inbound(
     sla: timedelta,
 ) -> list[Event]:
     """Runs one inbound message through the pipeline; returns the events it causes."""
-    contact = await inbox_repository.touch_contact(session, config.code, event.phone, now)
+    # Meta's window runs from when the citizen sent the message, not from when we handled it.
+    sent = min(as_utc(event.received_at), now)
+    contact = await inbox_repository.touch_contact(session, config.code, event.phone, sent)
     category = moderation.moderate(event.text, config.word_lists)
     if category is not None:
         return [await _refuse(session, config, contact, category, event, now)]
@@ -49,13 +51,13 @@ async def handle_inbound(
         return []
     conv = await inbox_repository.open_conversation(session, config.code, event.phone)
     if conv is not None and conv.status in ("queued", "assigned"):
-        conv.last_inbound_at = now
+        conv.last_inbound_at = sent
         await _line_in(session, conv, event.text, now)
         return []
     topic = topic_rules.detect_topic(event.text)
     if conv is None:
         conv = await _start(session, config, event, topic or "Lainnya", now)
-    conv.last_inbound_at = now
+    conv.last_inbound_at = sent
     await _line_in(session, conv, event.text, now)
     if topic_rules.wants_mentor(event.text):
         return _some(await assignment.route(session, config, conv, now, sla))
