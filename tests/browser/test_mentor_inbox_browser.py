@@ -1,4 +1,4 @@
-"""The mentor inbox in headless Chromium: a mentor logs in with their token, reads, replies, closes."""
+"""The mentor inbox in headless Chromium: log in with a token, read, reply, close."""
 
 from __future__ import annotations
 
