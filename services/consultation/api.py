@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.consultation import pages, repository, service
+from services.consultation import invitations, pages, repository, service
 from services.consultation.schemas import (
     GroupCreate,
     GroupRead,
@@ -61,7 +61,7 @@ async def create_group(
         session, tenant=tenant, name=data.name, invite_link=data.invite_link
     )
     parts = request.app.state.consultation
-    await service.invite_waiting(
+    await invitations.invite_waiting(
         session, parts.configs[tenant.code], group, runtime.settings.effective_public_url
     )
     log.info(

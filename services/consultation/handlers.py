@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import certificate_link, conversations, service
+from services.consultation import certificate_link, conversations, invitations
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
 from services.consultation.settings import Settings
@@ -49,7 +49,7 @@ class Reactions:
         self, session: AsyncSession, event: ParticipantRegisteredV1
     ) -> None:
         """Queues a consenting participant's WhatsApp group invitation."""
-        await service.invite_participant(
+        await invitations.invite_participant(
             session,
             event,
             config=self.parts.configs.get(event.tenant),
