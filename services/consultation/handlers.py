@@ -12,8 +12,8 @@ from services.consultation import certificate_link, conversations, invitations
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
 from services.consultation.settings import Settings
-from shared.consumer import Outcome, Reaction
-from shared.contracts import CertificateIssuedV1, MessageReceivedV1, ParticipantRegisteredV1
+from shared.consumer import Reaction
+from shared.contracts import CertificateIssuedV1, Event, MessageReceivedV1, ParticipantRegisteredV1
 from shared.logging import get_logger
 from shared.tenants import load_tenants
 
@@ -68,7 +68,7 @@ class Reactions:
 
     async def answer_on_message_received(
         self, session: AsyncSession, event: MessageReceivedV1
-    ) -> Outcome:
+    ) -> list[Event] | None:
         """Moderation, topic, automatic answer, routing for one inbound message."""
         config = self.parts.configs.get(event.tenant)
         if config is None:
