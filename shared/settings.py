@@ -58,6 +58,10 @@ class ServiceSettings(BaseSettings):
     default_tenant: str = Field(
         default="mojosari", validation_alias=AliasChoices("MENJAMU_DEFAULT_TENANT")
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MENJAMU_METRICS_TOKEN")
+    )
+    log_dir: Path | None = Field(default=None, validation_alias=AliasChoices("MENJAMU_LOG_DIR"))
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str = ""

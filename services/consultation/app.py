@@ -13,6 +13,7 @@ from services.consultation.devgateway import DevGateway
 from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
 from services.consultation.gateway import WhatsAppGateway
 from services.consultation.handlers import Parts, Reactions
+from services.consultation.queue_metrics import outbound_queue_metrics
 from services.consultation.settings import Settings
 from services.consultation.waha import WahaGateway
 from shared.logging import get_logger
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=on_startup,
     )
     app.state.consultation = parts
+    app.state.metrics_probes = [outbound_queue_metrics]
     return app
