@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import inbox_repository, repository
 from services.consultation.webhooks import Inbound, StatusUpdate
-from shared.contracts import MessageReceivedV1
+from shared.contracts import InvitationDeliveredV1, MessageReceivedV1
 from shared.logging import get_logger
 from shared.outbox import add_event
 
@@ -59,21 +59,24 @@ async def ingest(
         )
         taken += 1
     for status in statuses:
-        await apply_status(session, status)
+        await apply_status(session, status, gateway)
     return taken
 
 
 _RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
-async def apply_status(session: AsyncSession, update: StatusUpdate) -> None:
+async def apply_status(session: AsyncSession, update: StatusUpdate, gateway: str) -> None:
     """Records delivered / read / failed on the outbound message (never going backwards)."""
     message = await repository.find_by_provider_id(session, update.provider_message_id)
     if message is None:
         return
     if _RANK[update.status] <= _RANK.get(message.delivery_status or "", 0):
         return
+    first_delivery = update.status in ("delivered", "read") and message.delivered_at is None
     message.delivery_status = update.status
+    if first_delivery and message.invitation_id is not None:
+        await _invitation_delivered(session, message.invitation_id, gateway)
     if update.status == "delivered":
         message.delivered_at = update.at
     elif update.status == "read":
@@ -86,4 +89,24 @@ async def apply_status(session: AsyncSession, update: StatusUpdate) -> None:
         message_id=str(message.id),
         status=update.status,
         error_code=update.error_code,
+    )
+
+
+async def _invitation_delivered(
+    session: AsyncSession, invitation_id: uuid.UUID, gateway: str
+) -> None:
+    invitation = await repository.get_invitation(session, invitation_id)
+    if invitation is None:
+        return
+    await add_event(
+        session,
+        InvitationDeliveredV1(
+            tenant=invitation.tenant,
+            source=SOURCE,
+            correlation_id=invitation.correlation_id,
+            causation_id=invitation.source_event_id,
+            invitation_id=invitation.id,
+            registration_id=invitation.registration_id,
+            gateway=gateway,
+        ),
     )

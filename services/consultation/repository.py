@@ -112,13 +112,14 @@ async def get_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Inv
     return await session.get(Invitation, invitation_id)
 
 
-async def record_first_click(session: AsyncSession, click_token: str, now: datetime) -> None:
-    """Stamps the invitation's first click (later clicks keep the first time)."""
-    await session.execute(
+async def record_first_click(session: AsyncSession, click_token: str, now: datetime) -> bool:
+    """Stamps the invitation's first click (later clicks keep the first time); True if first."""
+    result = await session.execute(
         update(Invitation)
         .where(Invitation.click_token == click_token, Invitation.clicked_at.is_(None))
         .values(clicked_at=now)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def click_target(

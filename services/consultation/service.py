@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import messages, repository
 from services.consultation.models import OutboundMessage, WhatsAppGroup
-from shared.contracts import InvitationSentV1, utcnow
+from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
+from shared.outbox import add_event
 from shared.privacy import mask_text
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
@@ -118,14 +119,28 @@ async def record_click(session: AsyncSession, click_token: str, *, user_agent: s
 
     A link-preview fetch opens the same link but is not counted as the participant's click.
     """
-    if not messages.is_link_preview(user_agent):
-        await repository.record_first_click(session, click_token, utcnow())
+    first = not messages.is_link_preview(user_agent) and await repository.record_first_click(
+        session, click_token, utcnow()
+    )
     target = await repository.click_target(session, click_token)
     if target is None:
         raise NotFound("Tautan undangan tidak dikenal.")
     invitation, group = target
     if group is None:
         raise NotFound("Grup untuk undangan ini belum tersedia.")
+    if first:
+        await add_event(
+            session,
+            InvitationClickedV1(
+                tenant=invitation.tenant,
+                source=SOURCE,
+                correlation_id=invitation.correlation_id,
+                causation_id=invitation.source_event_id,
+                invitation_id=invitation.id,
+                registration_id=invitation.registration_id,
+                group_id=group.id,
+            ),
+        )
     log.info(
         "consultation.invitation_clicked", invitation_id=str(invitation.id), group_id=str(group.id)
     )

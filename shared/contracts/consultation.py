@@ -23,6 +23,28 @@ class InvitationSentV1(Event):
     gateway: str
 
 
+class InvitationClickedV1(Event):
+    """A participant opened their invitation link for the first time (previews not counted)."""
+
+    type: Literal["consultation.invitation_clicked"] = "consultation.invitation_clicked"
+    version: Literal[1] = 1
+
+    invitation_id: UUID
+    registration_id: UUID
+    group_id: UUID
+
+
+class InvitationDeliveredV1(Event):
+    """WhatsApp reported the invitation delivered to the participant's phone (first report)."""
+
+    type: Literal["consultation.invitation_delivered"] = "consultation.invitation_delivered"
+    version: Literal[1] = 1
+
+    invitation_id: UUID
+    registration_id: UUID
+    gateway: str
+
+
 class MessageReceivedV1(Event):
     """A WhatsApp message reached the webhook (the service's own stream; it holds the text)."""
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.consultation.app import MIGRATIONS, create_app
 from services.consultation.models import OutboundMessage
 from services.consultation.settings import Settings
-from shared.contracts import CertificateIssuedV1
+from shared.contracts import CertificateIssuedV1, InvitationClickedV1, InvitationDeliveredV1
 from shared.settings import PROJECT_ROOT
 from tests.component.consultation_support import citizen_says, cloud_settings, received
 from tests.factories import participant_registered, publish
@@ -90,8 +90,15 @@ async def test_invitation_ledger_on_the_cloud_adapter_from_registration_to_click
         assert delivered["message"]["delivery_status"] == "delivered"
         click = await client.get(f"/i/{token}", follow_redirects=False)
         assert click.status_code == 307
+        assert (await client.get(f"/i/{token}", follow_redirects=False)).status_code == 307
         clicked = await invitation(client, event.registration_id, "sent")
         assert clicked["clicked_at"] is not None
+
+        async def announced() -> bool:
+            kinds = [InvitationDeliveredV1.STREAM, InvitationClickedV1.STREAM]
+            return all([await redis_client.xlen(k) == 1 for k in kinds])
+
+        await wait_for(announced, timeout=60, what="delivered and clicked events, once each")
 
 
 async def test_certificate_link_goes_as_a_template_outside_the_window_and_once(
