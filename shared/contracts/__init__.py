@@ -1,7 +1,15 @@
 """Event contracts: one versioned pydantic model per event type, one Redis stream per type."""
 
 from shared.contracts.certificates import CertificateIssuedV1, CertificateRevokedV1
-from shared.contracts.consultation import InvitationSentV1
+from shared.contracts.consultation import (
+    ConversationAssignedV1,
+    ConversationClosedV1,
+    InvitationClickedV1,
+    InvitationDeliveredV1,
+    InvitationSentV1,
+    MessageModeratedV1,
+    MessageReceivedV1,
+)
 from shared.contracts.envelope import Event, utcnow
 from shared.contracts.messaging import WhatsAppMessageRequestedV1
 from shared.contracts.registration import (
@@ -15,6 +23,12 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
     CertificateIssuedV1,
     InvitationSentV1,
+    InvitationDeliveredV1,
+    InvitationClickedV1,
+    MessageReceivedV1,
+    ConversationAssignedV1,
+    ConversationClosedV1,
+    MessageModeratedV1,
     ResponseSubmittedV1,
     CertificateRevokedV1,
     ParticipantCheckedInV1,
@@ -27,9 +41,15 @@ __all__ = [
     "ALL_EVENTS",
     "CertificateIssuedV1",
     "CertificateRevokedV1",
+    "ConversationAssignedV1",
+    "ConversationClosedV1",
     "Event",
     "IkmUpdatedV1",
+    "InvitationClickedV1",
+    "InvitationDeliveredV1",
     "InvitationSentV1",
+    "MessageModeratedV1",
+    "MessageReceivedV1",
     "ParticipantCancelledV1",
     "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",

@@ -50,7 +50,7 @@ async def test_queue_metric_counts_every_state_after_inserts_changes_and_deletes
 ) -> None:
     settings = settings_for(Settings)
     # Rows from before the totals table: the migration counts them once.
-    await asyncio.to_thread(upgrade, settings, MIGRATIONS, "0001")
+    await asyncio.to_thread(upgrade, settings, MIGRATIONS, "0003")
     db = Database(settings)
     try:
         old = [message("alpha", "sent"), message("alpha", "sent"), message("beta", "failed")]

@@ -8,14 +8,14 @@ On SQLite a later `batch_alter_table("outbound_messages")` rebuilds the table an
 triggers: such a migration must create them again (test_consultation_queue_metrics fails if not).
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
