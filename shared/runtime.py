@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 from faststream.redis import RedisBroker
@@ -72,9 +72,7 @@ class Runtime:
         delay = 0.5
         while not self._stopping:
             try:
-                await self.consumers.prepare()
-                if self.consumers.reactions:
-                    await self.broker.start()
+                await self.consumers.start()
                 break
             except Exception as exc:
                 log.warning("messaging.start_failed", error=str(exc), retry_in_s=delay)
@@ -94,11 +92,10 @@ class Runtime:
             self._messaging.cancel()
             # faststream may swallow a cancel during broker.start(); never wait forever on it.
             await asyncio.wait([self._messaging], timeout=5)
-        if self.consumers.reactions:
-            try:
-                await self.broker.stop()
-            except Exception as exc:
-                log.warning("messaging.stop_failed", error=str(exc))
+        try:
+            await self.consumers.stop()
+        except Exception as exc:
+            log.warning("messaging.stop_failed", error=str(exc))
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -109,22 +106,46 @@ class Runtime:
         await self.db.dispose()
 
     async def readiness(self) -> dict[str, Any]:
-        """Checks the database, Redis and the consumer groups; 'ready' is their conjunction."""
-        checks: dict[str, Any] = {}
-        try:
-            await self.db.ping()
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"error: {type(exc).__name__}"
-        try:
-            await self.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        if checks["redis"] == "ok":
-            checks["consumers"] = (
-                "ok" if self.messaging_started and await self.consumers.groups_ok() else "starting"
-            )
+        """Checks the database, Redis and the consumers, each within ready_timeout_s (at once)."""
+        limit = self.settings.ready_timeout_s
+        database, redis = await asyncio.gather(
+            _check(self.db.ping(), limit), _check(self.redis.ping(), limit)
+        )
+        checks: dict[str, Any] = {"database": database, "redis": redis}
+        if redis == "ok":
+            checks["consumers"] = await self._consumers_check(limit)
         checks["outbox_relay"] = "ok" if not self.relay.last_error else "retrying"
         ready = all(v == "ok" for k, v in checks.items() if k != "outbox_relay")
-        return {"ready": ready, "service": self.settings.service_name, "checks": checks}
+        failing = [k for k, v in checks.items() if v != "ok" and k != "outbox_relay"]
+        return {
+            "ready": ready,
+            "service": self.settings.service_name,
+            "checks": checks,
+            "failing": failing,
+        }
+
+    async def _consumers_check(self, limit: float) -> str:
+        down = self.consumers.handler.gate.down
+        if down is not None:
+            return f"paused: {down} unavailable"
+        if not self.messaging_started:
+            return "starting"
+        try:
+            async with asyncio.timeout(limit):
+                return "ok" if await self.consumers.groups_ok() else "starting"
+        except TimeoutError:
+            return f"error: no answer within {limit:g} s"
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+
+
+async def _check(probe: Awaitable[Any], limit: float) -> str:
+    """Runs one readiness probe with a deadline; 'ok' or why not."""
+    try:
+        async with asyncio.timeout(limit):
+            await probe
+    except TimeoutError:
+        return f"error: no answer within {limit:g} s"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import ClassVar, Literal, Self
@@ -11,10 +10,6 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _default_consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class ServiceSettings(BaseSettings):
@@ -62,7 +57,9 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     public_url: str = ""
 
-    consumer_name: str = Field(default_factory=_default_consumer_name)
+    # Stable per replica (default: host name + service), so a restarted replica finds its own
+    # pending entries; two replicas on one host must set different names.
+    consumer_name: str = ""
     read_batch: int = Field(default=10, ge=1, le=1000)
     max_deliveries: int = Field(default=5, ge=1)
     claim_idle_ms: int = Field(default=60_000, ge=100)
@@ -73,6 +70,17 @@ class ServiceSettings(BaseSettings):
     supervise_interval_s: float = Field(default=5.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)
+    retry_base_ms: int = Field(default=200, ge=1)
+    retry_max_ms: int = Field(default=30_000, ge=1)
+    ready_timeout_s: float = Field(default=2.0, gt=0, le=2.0)
+
+    @model_validator(mode="after")
+    def _stable_consumer_name(self) -> Self:
+        if not self.consumer_name:
+            self.consumer_name = f"{socket.gethostname()}-{self.service_name}"
+        if self.retry_max_ms < self.retry_base_ms:
+            raise ValueError("retry_max_ms must not be below retry_base_ms")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Self:

@@ -74,12 +74,11 @@ async def consuming(
     redis = Redis.from_url(settings.redis_url)
     broker = RedisBroker(settings.redis_url)
     consumers = Consumers(broker, redis, db, settings, [reaction])
-    await consumers.prepare()
-    await broker.start()
+    await consumers.start()
     try:
         yield consumers
     finally:
-        await broker.stop()
+        await consumers.stop()
         await redis.aclose()
 
 
