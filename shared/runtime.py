@@ -44,6 +44,8 @@ class Runtime:
             batch=settings.relay_batch,
             interval_ms=settings.relay_interval_ms,
             maxlen=settings.stream_maxlen,
+            max_attempts=settings.relay_max_attempts,
+            durability=settings.relay_durability,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
