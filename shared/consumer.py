@@ -165,12 +165,7 @@ class Consumers:
         entries = reply[0][1] if reply else []
         for entry_id, data in entries:
             message_id = as_str(entry_id)
-            fields = {as_str(k): as_str(v) for k, v in data.items()}
-            raw = data.get(b"__data__") or json.dumps(fields).encode()
-            try:
-                body, _headers = BinaryMessageFormatV1.parse(raw)
-            except Exception:  # an entry that is not a faststream message at all
-                body = b""
+            body = _body_of(data)
             held = (stream, group, consumer, message_id)
             await self.handler.one(reaction, held, data, body, counts.get(message_id, 1) + 1)
         return len(entries)
@@ -227,3 +222,15 @@ class Consumers:
                     await sub.start()
             except Exception as exc:
                 log.warning("consumer.supervise_failed", error=str(exc))
+
+
+def _body_of(data: dict[Any, Any]) -> bytes:
+    """The message body of a raw stream entry, as faststream's parser would read it."""
+    try:
+        raw = data.get(b"__data__")
+        if raw is None:
+            raw = json.dumps({as_str(k): as_str(v) for k, v in data.items()}).encode()
+        body, _headers = BinaryMessageFormatV1.parse(raw)
+    except Exception:  # not a faststream message at all: the handler dead-letters it
+        return b""
+    return bytes(body)
