@@ -14,6 +14,7 @@ from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
 from shared.relay import OutboxRelay
+from shared.retention import Retention
 from shared.settings import ServiceSettings
 from shared.tenants import Tenant, load_tenants
 
@@ -48,6 +49,7 @@ class Runtime:
             durability=settings.relay_durability,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
+        self.retention = Retention(settings, self.db, self.redis, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
         self.messaging_started = False
         self.state: dict[str, Any] = {}
@@ -68,6 +70,7 @@ class Runtime:
     async def start(self) -> None:
         """Starts the relay now and the consumers as soon as Redis answers."""
         self.spawn(self.relay.run(), "outbox-relay")
+        self.spawn(self.retention.run(), "retention")
         self._messaging = asyncio.create_task(self._start_messaging(), name="messaging")
 
     async def _start_messaging(self) -> None:

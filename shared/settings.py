@@ -74,6 +74,11 @@ class ServiceSettings(BaseSettings):
     # "auto": WAITAOF before marking rows published when the server has it (Redis/Valkey >= 7.2
     # with AOF on), else mark on XADD; "waitaof" insists; "none" marks on XADD.
     relay_durability: Literal["auto", "waitaof", "none"] = "auto"
+    retention_outbox_days: float = Field(default=7, gt=0)
+    retention_processed_days: float = Field(default=30, gt=0)
+    retention_stream_days: float = Field(default=14, gt=0)
+    retention_consumer_idle_days: float = Field(default=7, gt=0)
+    retention_interval_s: float = Field(default=3600, gt=0)
     retry_base_ms: int = Field(default=200, ge=1)
     retry_max_ms: int = Field(default=30_000, ge=1)
     ready_timeout_s: float = Field(default=2.0, gt=0, le=2.0)
@@ -82,6 +87,9 @@ class ServiceSettings(BaseSettings):
     def _stable_consumer_name(self) -> Self:
         if not self.consumer_name:
             self.consumer_name = f"{socket.gethostname()}-{self.service_name}"
+        if self.retention_processed_days <= self.retention_stream_days:
+            # A mark deleted while its entry is still on the stream lets a redelivery repeat it.
+            raise ValueError("retention_processed_days must be longer than retention_stream_days")
         if self.retry_max_ms < self.retry_base_ms:
             raise ValueError("retry_max_ms must not be below retry_base_ms")
         return self
