@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.db import Database
-from shared.handling import Handler, Held, PoisonMessage, Reaction
+from shared.handling import Handler, PoisonMessage, Reaction
 from shared.logging import get_logger
 from shared.settings import ServiceSettings
 from shared.streams import as_str, ensure_group, group_exists
@@ -124,7 +124,9 @@ class Consumers:
         await self.recover_own_pending()
         if self.reactions:
             await self.broker.start()
-        self._keepalive = asyncio.create_task(self.keep_in_hand_alive(), name="consumer-keepalive")
+        self._keepalive = asyncio.create_task(
+            self.keep_own_pending_alive(), name="consumer-keepalive"
+        )
 
     async def stop(self) -> None:
         """Stops reading; handlers in hand finish (or, if waiting on a dependency, give up)."""
@@ -170,35 +172,40 @@ class Consumers:
             await self.handler.one(reaction, held, data, body, counts.get(message_id, 1) + 1)
         return len(entries)
 
-    async def keep_in_hand_alive(self) -> None:
-        """Refreshes the idle time of messages in hand, and while a dependency is down of every
-        message this replica holds, so the claimer takes none a live handler is working on."""
-        every = self.settings.claim_idle_ms / 3000
+    async def keep_own_pending_alive(self) -> None:
+        """Keeps this replica's pending entries (in hand, or read and queued behind them) from
+        looking abandoned, so another replica's claimer takes none that this live one holds."""
+        every = self.settings.claim_idle_ms / 4000
         while True:
             await asyncio.sleep(every)
             try:
-                await self._refresh(list(self.handler.in_hand))
-                if self.handler.gate.down is not None:
-                    await self._refresh_all_own()
+                await self._refresh_own()
             except (RedisError, OSError) as exc:
                 log.debug("consumer.keepalive_failed", error=str(exc))
 
-    async def _refresh(self, held: list[Held]) -> None:
-        by_owner: dict[tuple[str, str, str], list[Any]] = {}
-        for stream, group, consumer, message_id in held:
-            by_owner.setdefault((stream, group, consumer), []).append(message_id)
-        for (stream, group, consumer), ids in by_owner.items():
-            # JUSTID: re-owning resets the idle time without counting a delivery.
-            await self.redis.xclaim(stream, group, consumer, 0, ids, justid=True)
-
-    async def _refresh_all_own(self) -> None:
+    async def _refresh_own(self) -> None:
+        # Only entries idle for half the claim time are re-owned: an entry another replica has
+        # just claimed is fresh, so this never takes one back from a claimer. Entries whose
+        # handler failed (released) are left to go idle, so the claimer retries them.
+        min_idle = self.settings.claim_idle_ms // 2
+        released = self.handler.released
+        before = set(released)
+        still_released: set[tuple[str, str, str]] = set()
         for reaction in self.reactions:
             stream, group = reaction.event.STREAM, reaction.group
             for consumer in (self.reader_name, self.claimer_name):
                 pending = await self.redis.xpending_range(stream, group, "-", "+", 1000, consumer)
-                ids: list[Any] = [as_str(p["message_id"]) for p in pending]
+                ids: list[Any] = []
+                for entry in pending:
+                    key = (stream, group, as_str(entry["message_id"]))
+                    if key in released:
+                        still_released.add(key)
+                    elif int(entry["time_since_delivered"]) >= min_idle:
+                        ids.append(key[2])
                 if ids:
-                    await self.redis.xclaim(stream, group, consumer, 0, ids, justid=True)
+                    # JUSTID: re-owning resets the idle time without counting a delivery.
+                    await self.redis.xclaim(stream, group, consumer, min_idle, ids, justid=True)
+        released.difference_update(before - still_released)  # taken by others, or acked
 
     async def groups_ok(self) -> bool:
         """Tells whether every group exists and every subscriber is running."""

@@ -6,8 +6,8 @@ outbox; the message is acked only after that commit.
 - A transient failure (the database or Redis unreachable, a reset connection, a driver
   timeout) closes the gate: the failing handler retries with exponential back-off and jitter,
   every other handler waits at the gate (the readers pause), and nothing counts toward the
-  dead-letter limit. The message stays in this consumer's hands (its idle time is refreshed),
-  so the claimer does not take it.
+  dead-letter limit. The message stays in this consumer's hands (Consumers refreshes the idle
+  time of every entry a live replica holds), so no claimer takes it.
 - A permanent failure (a bug, a violated rule, the handler's deadline) leaves the message
   pending; the claimer retries it after `claim_idle_ms`, and after `max_deliveries` it moves to
   `<stream>.dlq`. A message that does not parse goes there at once.
@@ -73,7 +73,8 @@ class Handler:
     db: Database
     settings: ServiceSettings
     gate: DependencyGate = field(default_factory=DependencyGate)
-    in_hand: set[Held] = field(default_factory=set)
+    # Entries whose handler failed: left for the claimer, so the keep-alive must not hold them.
+    released: set[tuple[str, str, str]] = field(default_factory=set)
     stopping: bool = False
 
     async def one(
@@ -94,8 +95,9 @@ class Handler:
                     reaction, message_id, data, deliveries, "max deliveries exceeded"
                 )
                 return
-            done = await self.apply_with_retry(reaction, [event], [held], deliveries)
+            done = await self.apply_with_retry(reaction, [event], deliveries)
             if done is None:
+                self.release([held])
                 return
             await self.redis.xack(stream, group, message_id)
             log.info(
@@ -114,39 +116,41 @@ class Handler:
                 await self.dead_letter(reaction, message_id, data, 1, str(exc))
         # On a permanent failure the whole batch stays pending; the claimer retries message by
         # message, so one bad message ends in the dead-letter stream without the others.
-        done = await self.apply_with_retry(reaction, events, held, 1)
+        done = await self.apply_with_retry(reaction, events, 1)
         if done is None:
+            self.release(held)
             return
         stream, group = reaction.event.STREAM, reaction.group
         await self.redis.xack(stream, group, *[h[3] for h in held])
         log.info("consumer.batch_handled", group=group, size=len(events), applied=done)
 
+    def release(self, held: list[Held]) -> None:
+        """Leaves failed entries pending for the claimer (after claim_idle_ms)."""
+        if not self.stopping:
+            self.released.update((stream, group, mid) for stream, group, _c, mid in held)
+
     async def apply_with_retry(
-        self, reaction: Reaction[Any], events: list[Event], held: list[Held], deliveries: int
+        self, reaction: Reaction[Any], events: list[Event], deliveries: int
     ) -> int | None:
         """Applies the events, retrying transient failures; None when left pending."""
         await self.gate.wait_open()  # the reader pauses while a dependency is down
         delays = backoff_delays(
             self.settings.retry_base_ms / 1000, self.settings.retry_max_ms / 1000
         )
-        self.in_hand.update(held)
-        try:
-            while not self.stopping:
-                try:
-                    done = await self.apply_timed(reaction, events)
-                except Exception as exc:
-                    dependency = transient_dependency(exc)
-                    if dependency is None:
-                        _log_failure(reaction, events, exc, deliveries)
-                        return None
-                    await self._wait_for(dependency, next(delays), exc)
-                    continue
-                if self.gate.open():
-                    log.info("consumer.dependency_recovered")
-                return done
-            return None
-        finally:
-            self.in_hand.difference_update(held)
+        while not self.stopping:
+            try:
+                done = await self.apply_timed(reaction, events)
+            except Exception as exc:
+                dependency = transient_dependency(exc)
+                if dependency is None:
+                    _log_failure(reaction, events, exc, deliveries)
+                    return None
+                await self._wait_for(dependency, next(delays), exc)
+                continue
+            if self.gate.open():
+                log.info("consumer.dependency_recovered")
+            return done
+        return None
 
     async def _wait_for(self, dependency: str, delay: float, exc: BaseException) -> None:
         if self.gate.close(dependency):
