@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -44,14 +45,18 @@ def port_free(port: int) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    """Tells whether a process with this id exists."""
+    """Tells whether a process with this id runs (a zombie waiting to be reaped does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): the signal check is all there is
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def command_line(pid: int) -> str:
@@ -70,20 +75,28 @@ def read_pid(path: Path) -> int | None:
         return None
 
 
-def reclaim_stale(pid_file: Path, marker: str) -> str | None:
-    """Stops a process left by an earlier run (its pid file names it and its command line holds
-    `marker`); removes a stale pid file. Returns what it did, or None when there was nothing."""
+def runs_in(pid: int, directory: Path) -> bool:
+    """Tells whether a process's working directory is `directory` (Redis chdirs to its --dir)."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")).resolve() == directory.resolve()
+    except OSError:
+        return False
+
+
+def reclaim_stale(pid_file: Path, is_ours: Callable[[int], bool]) -> str | None:
+    """Stops a process left by an earlier run (its pid file names it and `is_ours(pid)` holds);
+    removes a stale pid file. Returns what it did, or None when there was nothing."""
     pid = read_pid(pid_file)
     if pid is None:
         return None
-    if not pid_alive(pid) or marker not in command_line(pid):
+    if not pid_alive(pid) or not is_ours(pid):
         pid_file.unlink(missing_ok=True)
         return f"removed stale pid file {pid_file} (pid {pid} is gone)"
     os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 15
-    while pid_alive(pid) and marker in command_line(pid) and time.time() < deadline:
+    deadline = time.time() + 25
+    while pid_alive(pid) and time.time() < deadline:
         time.sleep(0.1)
-    if pid_alive(pid) and marker in command_line(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return f"stopped pid {pid} left running by an earlier run ({pid_file})"

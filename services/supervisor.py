@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from services import embedded_redis
@@ -144,14 +145,21 @@ def _claim_run(run_dir: Path, names: list[str]) -> None:
         if "menjamu" in line or "services.cli" in line:
             raise SystemExit(f"menjamu run is already running (pid {pid}); stop it first")
     for name in names:
-        done = embedded_redis.reclaim_stale(run_dir / f"{name}.pid", f"serve {name}")
+        done = embedded_redis.reclaim_stale(run_dir / f"{name}.pid", _serves(name))
         if done:
             say("menjamu", done)
     redis_dir = run_dir.parent / "redis"
-    done = embedded_redis.reclaim_stale(redis_dir / "redis.pid", str(redis_dir))
+    done = embedded_redis.reclaim_stale(
+        redis_dir / "redis.pid", lambda pid: embedded_redis.runs_in(pid, redis_dir)
+    )
     if done:
         say("menjamu", done)
     runner.write_text(f"{os.getpid()}\n")
+
+
+def _serves(name: str) -> Callable[[int], bool]:
+    """Tells whether a pid is a `menjamu serve NAME` process."""
+    return lambda pid: f"serve {name}" in embedded_redis.command_line(pid)
 
 
 def _migrate(names: list[str]) -> None:
