@@ -219,8 +219,7 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
         poller = Database(env.consumer_settings)  # own engine: its queries are not counted
         relay_task: asyncio.Task[None] | None = None
         try:
-            await consumers.prepare()
-            await broker.start()
+            await consumers.start()
             env.sql.attach(env.consumer)
             calls_before = await redis_calls(redis)
             started = perf_counter()
@@ -233,7 +232,7 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
                 # Its open transaction would otherwise hold locks that DROP SCHEMA waits on.
                 relay_task.cancel()
                 await asyncio.gather(relay_task, return_exceptions=True)
-            await broker.stop()
+            await consumers.stop()
             await poller.dispose()
             await redis.aclose()
     mode = ", batch=True" if batch else ""
