@@ -9,11 +9,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import event as sa_event
 
 from shared.contracts import ResponseSubmittedV1
+from shared.db import Database
 from shared.handling import Reaction
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
@@ -151,3 +154,38 @@ async def _effects_are(db: object, expected: int) -> bool:
 
 async def _past(loop: asyncio.AbstractEventLoop, until: float) -> bool:
     return loop.time() >= until
+
+
+async def test_after_the_database_drops_every_connection_the_next_query_works(
+    tmp_path: Path, redis_url: str, pg_url: str
+) -> None:
+    """No pre-ping round trip, yet a restart of PostgreSQL costs no failed request."""
+    proxy = CuttableProxy("127.0.0.1", 5432)
+    await proxy.start()
+    settings = make_settings(
+        DeliverySettings,
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        database_url=f"postgresql://127.0.0.1:{proxy.port}/test",
+    )
+    db = Database(settings)
+    pooled: list[Any] = []
+    sa_event.listen(
+        db.engine.sync_engine.pool,
+        "checkin",
+        lambda conn, _rec: pooled.append(conn.driver_connection) if conn is not None else None,
+    )
+    try:
+        await asyncio.gather(db.ping(), db.ping(), db.ping())  # a few pooled connections
+        await proxy.cut()  # the server closes them all, as a restart does
+        await proxy.start()
+
+        async def closed_seen() -> bool:
+            return bool(pooled) and all(conn.is_closed() for conn in pooled)
+
+        await wait_for(closed_seen, what="the client to notice the closed sockets")
+        for _ in range(3):
+            await db.ping()
+    finally:
+        await db.dispose()
+        await proxy.cut()
