@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from benchmarks._common import Result, env_int
-from benchmarks._infra import OutboxSide, fill_outbox, sample_event
+from benchmarks._infra import OutboxSide, environment, fill_outbox, pg_reachable, sample_event
 from services.embedded_redis import embedded_binary, port_free, redis_server_command
 from shared.db import Database
 from shared.outbox import INFRA_METADATA, add_event, outbox_table
@@ -136,6 +136,51 @@ async def _latencies_ms(db: Database) -> list[float]:
 
 async def run() -> list[Result]:
     """Every mode, bulk then trickle."""
-    results = [await bulk(*mode) for mode in MODES]
+    results = [await burst(0), await burst(2), await burst(5), await burst(0)]
+    results += [await bulk(*mode) for mode in MODES]
     results += [await trickle(*mode) for mode in MODES]
     return results
+
+
+async def burst(coalesce_ms: float, writers: int = 20, each: int = 15) -> Result:
+    """`writers` tasks commit one event per transaction at once; the relay coalesces wake-ups."""
+    n = writers * each
+    kind = "postgresql" if pg_reachable() else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="menjamu-bench-") as tmp:
+        async with valkey(Path(tmp), "always") as url, environment(kind) as env:
+            db = env.outbox
+            redis = Redis.from_url(url)
+            relay = OutboxRelay(
+                db,
+                redis,
+                batch=500,
+                interval_ms=500,
+                maxlen=1_000_000,
+                durability="waitaof",
+                coalesce_ms=coalesce_ms,
+            )
+            task = asyncio.create_task(relay.run())
+
+            async def writer(first: int) -> None:
+                for i in range(first, first + each):
+                    async with db.session() as session:
+                        await add_event(session, sample_event(i))
+
+            started = perf_counter()
+            await asyncio.gather(*(writer(w * each) for w in range(writers)))
+            while relay.published_total < n:  # noqa: ASYNC110 - a counter, no event
+                await asyncio.sleep(0.005)
+            seconds = perf_counter() - started
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            latencies = await _latencies_ms(db)
+            await redis.aclose()
+    q = statistics.quantiles(latencies, n=100)
+    return Result(
+        f"burst, {writers} writers, coalesce {coalesce_ms:g} ms ({kind})",
+        n,
+        seconds,
+        baseline=f"burst, 20 writers, coalesce 0 ms ({kind})",
+        detail=f"commit -> published p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms; "
+        f"relay passes {relay.passes} for {n} events",
+    )

@@ -54,6 +54,7 @@ class OutboxRelay:
         max_attempts: int = 5,
         durability: str = "none",
         fsync_timeout_ms: int = 5000,
+        coalesce_ms: float = 0,
     ) -> None:
         self.db = db
         self.redis = redis
@@ -63,6 +64,8 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.durability = durability
         self.fsync_timeout_ms = fsync_timeout_ms
+        self.coalesce = coalesce_ms / 1000
+        self.passes = 0
         self._wake = asyncio.Event()
         self.published_total = 0
         self.parked_total = 0
@@ -83,6 +86,7 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publishes one batch of unsent rows; returns how many rows it settled."""
         await self.resolve_durability()
+        self.passes += 1
         async with self.db.session() as session:
             rows = (await session.execute(self._query())).all()
             if not rows:
@@ -185,7 +189,9 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             self._wake.clear()
-            await wait_for_event(self._wake, self.interval)
+            if await wait_for_event(self._wake, self.interval) and self.coalesce:
+                # Commits that land in the next few ms ride along: a burst goes in batches.
+                await asyncio.sleep(self.coalesce)
 
 
 # Replies that speak for the whole server (full, read-only, loading...), not for one row.

@@ -47,6 +47,7 @@ class Runtime:
             maxlen=settings.stream_maxlen,
             max_attempts=settings.relay_max_attempts,
             durability=settings.relay_durability,
+            coalesce_ms=settings.relay_coalesce_ms,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
         self.retention = Retention(settings, self.db, self.redis, reactions)

@@ -70,6 +70,7 @@ class ServiceSettings(BaseSettings):
     supervise_interval_s: float = Field(default=5.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)
+    relay_coalesce_ms: float = Field(default=2.0, ge=0, le=1000)
     relay_max_attempts: int = Field(default=5, ge=1)
     # "auto": WAITAOF before marking rows published when the server has it (Redis/Valkey >= 7.2
     # with AOF on), else mark on XADD; "waitaof" insists; "none" marks on XADD.
