@@ -205,7 +205,9 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
     """Relay and Consumers together, until processed_events holds n rows."""
     events = [sample_event(i) for i in range(n)]
     reaction = Reaction(group=GROUP, event=ParticipantRegisteredV1, handle=noop, batch=batch)
-    async with environment(kind, read_batch=read_batch, claim_idle_ms=60_000) as env:
+    async with environment(
+        kind, read_batch=read_batch, batch_read_batch=read_batch, claim_idle_ms=60_000
+    ) as env:
         await fill_outbox(env.outbox, events, PER_TX)
         redis = Redis.from_url(REDIS_URL)
         # Built as shared.runtime.Runtime builds it.

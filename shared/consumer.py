@@ -72,7 +72,7 @@ class Consumers:
             stream,
             group=group,
             consumer=self.reader_name,
-            max_records=s.read_batch,
+            max_records=s.batch_read_batch if reaction.batch else s.read_batch,
             polling_interval=s.poll_ms,
             batch=reaction.batch,
         )

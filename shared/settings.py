@@ -61,6 +61,8 @@ class ServiceSettings(BaseSettings):
     # pending entries; two replicas on one host must set different names.
     consumer_name: str = ""
     read_batch: int = Field(default=10, ge=1, le=1000)
+    # Reactions with batch=True (small effects such as aggregates) read this many per transaction.
+    batch_read_batch: int = Field(default=200, ge=1, le=5000)
     max_deliveries: int = Field(default=5, ge=1)
     claim_idle_ms: int = Field(default=60_000, ge=100)
     poll_ms: int = Field(default=1_000, ge=10)
