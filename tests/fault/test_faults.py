@@ -37,7 +37,7 @@ class Deployment:
             database_url=PG_URL,
             schema_prefix=schema_prefix,
         )
-        migrate(self.env, "registration", "certificates")
+        migrate(self.env, "registration", "certificates", "consultation", "survey")
         self.processes: list[ServiceProcess] = []
 
     def start(self, name: str, replica: str = "") -> ServiceProcess:
@@ -78,7 +78,7 @@ class Deployment:
 
     async def quiet(self) -> bool:
         """True when every outbox is published and every group has nothing pending or unread."""
-        for service in ("registration", "certificates"):
+        for service in ("registration", "certificates", "consultation", "survey"):
             rows = await self.fetch(
                 f'SELECT count(*) AS n FROM "{{prefix}}{service}".outbox WHERE published_at IS NULL'
             )
@@ -261,11 +261,50 @@ async def test_two_replicas_on_one_database_one_killed_mid_burst_lose_and_repeat
 ) -> None:
     registration = deployment.start("registration")
     event_id = await create_event(registration)
-    doomed = deployment.start("certificates", replica="a")
-    deployment.start("certificates", replica="b")
+    doomed = [deployment.start(name, replica="a") for name in ("certificates", "consultation")]
+    for name in ("certificates", "consultation"):
+        deployment.start(name, replica="b")
     registered = await register_many(registration, event_id, 200)
     await deployment.wait_for_certificates(20, timeout=60)
-    doomed.kill9()
+    for proc in doomed:
+        proc.kill9()
     assert len(await deployment.certificate_rows()) < 200, "the kill came too late to prove it"
     await deployment.wait_until_quiet()
     await deployment.assert_exactly_once(registered)
+    invitations = await deployment.fetch(
+        'SELECT registration_id, status FROM "{prefix}consultation".invitations'
+    )
+    assert sorted(str(r["registration_id"]) for r in invitations) == sorted(registered)
+
+
+async def test_two_survey_replicas_one_killed_mid_burst_count_every_response_once(
+    deployment: Deployment,
+) -> None:
+    replicas = [deployment.start("survey", replica=name) for name in ("a", "b")]
+    scores = {f"U{i}": 3 for i in range(1, 10)}
+    total = 300
+    limiter = asyncio.Semaphore(10)
+
+    async def post(i: int) -> int:
+        url = replicas[i % 2].url
+        async with limiter, httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                f"{url}/api/v1/units/kantor-kecamatan/responses", json={"scores": scores}
+            )
+            return response.status_code
+
+    accepted = [await post(i) for i in range(0, 60)]
+    replicas[0].kill9()
+    accepted += await asyncio.gather(*(post(1) for _ in range(60, total)))
+    assert accepted == [201] * total
+    await deployment.wait_until_quiet()
+    daily = await deployment.fetch(
+        'SELECT sum(responses) AS n FROM "{prefix}survey".daily_responses'
+    )
+    assert daily[0]["n"] == total
+    answered = await deployment.fetch(
+        'SELECT unsur, answered, score_sum FROM "{prefix}survey".aggregates'
+    )
+    assert sorted((r["unsur"], r["answered"], r["score_sum"]) for r in answered) == [
+        (f"U{i}", total, 3 * total) for i in range(1, 10)
+    ]
