@@ -57,8 +57,8 @@ NOTE = (
     "ratio vs raw = events/s of the row / events/s of its raw redis-py baseline in the same run: "
     "relay only against raw XADD, relay + consumer against raw XADD + XREADGROUP/XACK. "
     "Consumer: claim_idle_ms 60000, one process (relay and consumer share the event loop). "
-    "SQL statements exclude BEGIN; every pool checkout adds a pre-ping round trip on PostgreSQL "
-    "(pool_pre_ping). Redis calls come from INFO commandstats, so other clients add to them."
+    "SQL statements exclude BEGIN; pool checkouts no longer pre-ping (shared/db.py). "
+    "Redis calls come from INFO commandstats, so other clients add to them."
 )
 
 
