@@ -26,7 +26,7 @@ def redis_server_binary() -> str:
 class RedisServer:
     """A Redis of the test's own on a spare port (AOF on), so it can be stopped and started."""
 
-    def __init__(self, directory: Path, binary: str | None = None, fsync: str = "always") -> None:
+    def __init__(self, directory: Path, binary: str | None = None, fsync: str = "everysec") -> None:
         self.port = free_port()
         self.binary = binary
         self.fsync = fsync
