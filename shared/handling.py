@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -30,6 +31,7 @@ from shared.contracts import Event
 from shared.db import Database
 from shared.idempotency import claim_event_ids, processed_ids
 from shared.logging import bound_context, get_logger
+from shared.metrics import consumer_done
 from shared.outbox import add_event
 from shared.settings import ServiceSettings
 from shared.streams import dead_letter
@@ -95,11 +97,14 @@ class Handler:
                     reaction, message_id, data, deliveries, "max deliveries exceeded"
                 )
                 return
+            started = time.perf_counter()
             done = await self.apply_with_retry(reaction, [event], deliveries)
             if done is None:
                 self.release([held])
                 return
             await self.redis.xack(stream, group, message_id)
+            outcome = "handled" if done else "duplicate"
+            consumer_done(self.settings.service_name, group, outcome, _since(started))
             log.info(
                 "consumer.handled" if done else "consumer.duplicate_skipped", delivery=deliveries
             )
@@ -116,12 +121,16 @@ class Handler:
                 await self.dead_letter(reaction, message_id, data, 1, str(exc))
         # On a permanent failure the whole batch stays pending; the claimer retries message by
         # message, so one bad message ends in the dead-letter stream without the others.
+        started = time.perf_counter()
         done = await self.apply_with_retry(reaction, events, 1)
         if done is None:
             self.release(held)
             return
         stream, group = reaction.event.STREAM, reaction.group
         await self.redis.xack(stream, group, *[h[3] for h in held])
+        service = self.settings.service_name
+        consumer_done(service, group, "handled", _since(started), count=done)
+        consumer_done(service, group, "duplicate", count=len(events) - done)
         log.info("consumer.batch_handled", group=group, size=len(events), applied=done)
 
     def release(self, held: list[Held]) -> None:
@@ -143,6 +152,9 @@ class Handler:
             except Exception as exc:
                 dependency = transient_dependency(exc)
                 if dependency is None:
+                    consumer_done(
+                        self.settings.service_name, reaction.group, "failed", count=len(events)
+                    )
                     _log_failure(reaction, events, exc, deliveries)
                     return None
                 await self._wait_for(dependency, next(delays), exc)
@@ -212,6 +224,7 @@ class Handler:
             reason=reason,
             maxlen=self.settings.stream_maxlen,
         )
+        consumer_done(self.settings.service_name, reaction.group, "dead_lettered")
         log.error(
             "consumer.dead_lettered",
             group=reaction.group,
@@ -244,6 +257,10 @@ def _log_failure(
         error=_brief(exc),
         exc_info=not isinstance(exc, HandlerTimeout),
     )
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 def _brief(exc: BaseException) -> str:

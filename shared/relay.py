@@ -55,8 +55,10 @@ class OutboxRelay:
         durability: str = "none",
         fsync_timeout_ms: int = 5000,
         coalesce_ms: float = 0,
+        min_replicas: int = 0,
     ) -> None:
         self.db = db
+        self.min_replicas = min_replicas
         self.redis = redis
         self.batch = batch
         self.interval = interval_ms / 1000
@@ -92,8 +94,6 @@ class OutboxRelay:
             if not rows:
                 return 0
             results = await self._xadd_all(rows)
-            if self.durability == "waitaof":
-                await self._wait_fsync()
             now = utcnow()
             done = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             if done:
@@ -122,7 +122,11 @@ class OutboxRelay:
         return query
 
     async def _xadd_all(self, rows: Sequence[Any]) -> list[str | None]:
-        """XADDs every row in one pipeline; returns None per row published, else why not."""
+        """XADDs every row in one pipeline; returns None per row published, else why not.
+
+        WAITAOF (and WAIT for replicas) must run on the connection that wrote, so they end the
+        same pipeline: a row counts as published only once the server confirms it durable.
+        """
         pipe = self.redis.pipeline(transaction=False)
         errors: list[str | None] = []
         for row in rows:
@@ -134,7 +138,11 @@ class OutboxRelay:
                 continue
             errors.append(None)
             pipe.xadd(row.stream, fields, maxlen=self.maxlen, approximate=True)
+        waits = self._queue_waits(pipe)
         replies = await pipe.execute(raise_on_error=False)
+        if waits:
+            self._check_waits(replies[-1])
+            replies = replies[:-1]
         results: list[str | None] = []
         for error, reply in zip(errors, replies, strict=True):
             if error is None and isinstance(reply, Exception):
@@ -144,10 +152,28 @@ class OutboxRelay:
             results.append(error)
         return results
 
-    async def _wait_fsync(self) -> None:
-        reply: Any = await self.redis.execute_command("WAITAOF", 1, 0, self.fsync_timeout_ms)
-        if not reply or int(reply[0]) < 1:
-            raise RedisError("WAITAOF: the append-only file was not fsynced in time")
+    def _queue_waits(self, pipe: Any) -> bool:
+        if self.durability == "waitaof":
+            # Local fsync and, when asked, fsync on that many replicas too.
+            pipe.execute_command("WAITAOF", 1, self.min_replicas, self.fsync_timeout_ms)
+            return True
+        if self.min_replicas:
+            pipe.wait(self.min_replicas, self.fsync_timeout_ms)
+            return True
+        return False
+
+    def _check_waits(self, reply: Any) -> None:
+        if isinstance(reply, Exception):
+            raise reply
+        if self.durability == "waitaof":
+            local, replicas = int(reply[0]), int(reply[1])
+            if local < 1 or replicas < self.min_replicas:
+                raise RedisError(
+                    f"WAITAOF: fsynced locally {local}, on {replicas} of "
+                    f"{self.min_replicas} replicas in time"
+                )
+        elif int(reply) < self.min_replicas:
+            raise RedisError(f"{reply} of {self.min_replicas} replicas acknowledged")
 
     async def _count_failure(self, session: Any, row: Any, error: str, now: Any) -> None:
         attempts = row.attempts + 1

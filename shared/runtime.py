@@ -7,12 +7,13 @@ import logging
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
-from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
+from shared.redis_broker import redis_broker
+from shared.redis_conn import redis_client
 from shared.relay import OutboxRelay
 from shared.retention import Retention
 from shared.settings import ServiceSettings
@@ -27,14 +28,14 @@ class Runtime:
     def __init__(self, settings: ServiceSettings, reactions: Sequence[Reaction[Any]] = ()) -> None:
         self.settings = settings
         self.db = Database(settings)
-        self.redis: Redis = Redis.from_url(
-            settings.redis_url,
+        self.redis: Redis = redis_client(
+            settings.redis_target,
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
         )
-        self.broker = RedisBroker(
-            settings.redis_url,
+        self.broker = redis_broker(
+            settings.redis_target,
             logger=logging.getLogger("faststream"),
             log_level=logging.DEBUG,
             graceful_timeout=15.0,
@@ -48,6 +49,7 @@ class Runtime:
             max_attempts=settings.relay_max_attempts,
             durability=settings.relay_durability,
             coalesce_ms=settings.relay_coalesce_ms,
+            min_replicas=settings.redis_min_replicas,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
         self.retention = Retention(settings, self.db, self.redis, reactions)
