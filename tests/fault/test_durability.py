@@ -50,32 +50,34 @@ async def test_kill9_after_a_burst_loses_no_event_marked_published(
     # everysec is the harder case: only WAITAOF stands between a mark and a lost second.
     server = RedisServer(tmp_path / "valkey", binary=embedded_binary(), fsync="everysec")
     server.start()
-    settings = settings_for(DeliverySettings, redis_url=server.url)
-    redis = Redis.from_url(server.url)
-    async with database(settings) as db:
-        relay = OutboxRelay(
-            db, redis, batch=200, interval_ms=10, maxlen=1_000_000, durability="auto"
-        )
-        assert await relay.resolve_durability() == "waitaof"
-        relaying = asyncio.create_task(relay.run())
-        for _batch in range(0, BURST, 50):
-            async with db.session() as session:
-                for _ in range(50):
-                    await add_event(session, event())
+    try:
+        settings = settings_for(DeliverySettings, redis_url=server.url)
+        redis = Redis.from_url(server.url)
+        async with database(settings) as db:
+            relay = OutboxRelay(
+                db, redis, batch=200, interval_ms=10, maxlen=1_000_000, durability="auto"
+            )
+            assert await relay.resolve_durability() == "waitaof"
+            relaying = asyncio.create_task(relay.run())
+            for _batch in range(0, BURST, 50):
+                async with db.session() as session:
+                    for _ in range(50):
+                        await add_event(session, event())
 
-        async def some_published() -> bool:
-            return relay.published_total >= 500
+            async def some_published() -> bool:
+                return relay.published_total >= 500
 
-        await wait_for(some_published, timeout=60, what="a burst on its way")
-        server.kill9()
-        relaying.cancel()
-        await asyncio.gather(relaying, return_exceptions=True)
-        marked = await published_ids(db)
-        server.start()
-        fresh = Redis.from_url(server.url)
-        on_stream = await ids_on_stream(fresh)
-        await fresh.aclose()
-        assert marked, "nothing was marked published before the kill"
-        assert marked - on_stream == set(), f"{len(marked - on_stream)} marked events lost"
-    await redis.aclose(close_connection_pool=True)
-    server.stop()
+            await wait_for(some_published, timeout=60, what="a burst on its way")
+            server.kill9()
+            relaying.cancel()
+            await asyncio.gather(relaying, return_exceptions=True)
+            marked = await published_ids(db)
+            server.start()
+            fresh = Redis.from_url(server.url)
+            on_stream = await ids_on_stream(fresh)
+            await fresh.aclose()
+            assert marked, "nothing was marked published before the kill"
+            assert marked - on_stream == set(), f"{len(marked - on_stream)} marked events lost"
+        await redis.aclose(close_connection_pool=True)
+    finally:
+        server.stop()  # even when the test fails: never leave a server behind
