@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("action", choices=("list", "retry"))
     outbox.add_argument("services", nargs="*", help=f"any of: {', '.join(SERVICES)} (all)")
     outbox.add_argument("--id", type=int, action="append", dest="ids", help="only these rows")
+    survey = sub.add_parser("survey", help="survey commands: rebuild the IKM aggregates")
+    survey.add_argument("action", choices=("rebuild",))
     ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if (code := ops_cli.run(args)) is not None:
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_streams())
     if args.command == "outbox":
         return asyncio.run(_outbox(args.action, args.services or list(SERVICES), args.ids))
+    if args.command == "survey":
+        from services.survey.commands import main as survey_main
+
+        return survey_main(args.action)
     return 2
 
 

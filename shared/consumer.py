@@ -72,7 +72,8 @@ class Consumers:
             stream,
             group=group,
             consumer=self.reader_name,
-            max_records=s.batch_read_batch if reaction.batch else s.read_batch,
+            max_records=reaction.read_batch
+            or (s.batch_read_batch if reaction.batch else s.read_batch),
             polling_interval=s.poll_ms,
             batch=reaction.batch,
         )

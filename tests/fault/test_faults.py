@@ -65,7 +65,10 @@ class Deployment:
 
     async def certificate_rows(self) -> list[str]:
         """Registration ids of the stored certificates, one per row."""
-        rows = await self.fetch('SELECT registration_id FROM "{prefix}certificates".certificates')
+        rows = await self.fetch(
+            'SELECT registration_id FROM "{prefix}certificates".certificates'
+            " WHERE pdf_key IS NOT NULL"  # issued: numbered, rendered and stored
+        )
         return [str(row["registration_id"]) for row in rows]
 
     async def wait_for_certificates(self, count: int, timeout: float = 90) -> None:
