@@ -3,11 +3,19 @@
 from shared.contracts.certificates import CertificateIssuedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
-from shared.contracts.registration import ParticipantRegisteredV1
+from shared.contracts.registration import (
+    ActivityChangedV1,
+    ParticipantCancelledV1,
+    ParticipantCheckedInV1,
+    ParticipantRegisteredV1,
+)
 from shared.contracts.survey import ResponseSubmittedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
+    ParticipantCheckedInV1,
+    ParticipantCancelledV1,
+    ActivityChangedV1,
     CertificateIssuedV1,
     InvitationSentV1,
     ResponseSubmittedV1,
@@ -15,9 +23,12 @@ ALL_EVENTS: tuple[type[Event], ...] = (
 
 __all__ = [
     "ALL_EVENTS",
+    "ActivityChangedV1",
     "CertificateIssuedV1",
     "Event",
     "InvitationSentV1",
+    "ParticipantCancelledV1",
+    "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
     "utcnow",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -10,9 +10,12 @@ from pydantic import Field
 
 from shared.contracts.envelope import Event
 
+CertificatePolicyName = Literal["on_registration", "on_check_in"]
+
 
 class ParticipantRegisteredV1(Event):
-    """A participant registered for a socialisation event (kegiatan sosialisasi)."""
+    """A participant holds a place at a socialisation event (signed up, or promoted from the
+    waiting list); waitlisted sign-ups publish nothing until promoted."""
 
     type: Literal["registration.participant_registered"] = "registration.participant_registered"
     version: Literal[1] = 1
@@ -28,3 +31,55 @@ class ParticipantRegisteredV1(Event):
     level: str = Field(description="Jenjang: SMP, SMA, Mahasiswa or Organisasi Masyarakat.")
     desa: str | None = None
     consent: bool = Field(description="Consent to be contacted on WhatsApp.")
+    certificate_policy: CertificatePolicyName = Field(
+        default="on_registration",
+        description="on_registration: issue the certificate now; on_check_in: wait for "
+        "ParticipantCheckedInV1.",
+    )
+
+
+class ParticipantCheckedInV1(Event):
+    """A registered participant was checked in at the door of the event."""
+
+    type: Literal["registration.participant_checked_in"] = "registration.participant_checked_in"
+    version: Literal[1] = 1
+
+    registration_id: UUID
+    activity_id: UUID
+    checked_in_at: datetime
+    certificate_policy: CertificatePolicyName = "on_registration"
+
+
+class ParticipantCancelledV1(Event):
+    """A registration was cancelled by the participant (confirmation link) or an operator."""
+
+    type: Literal["registration.participant_cancelled"] = "registration.participant_cancelled"
+    version: Literal[1] = 1
+
+    registration_id: UUID
+    activity_id: UUID
+    previous_status: Literal["registered", "waitlisted"]
+    cancelled_by: Literal["participant", "operator"]
+    promoted_registration_id: UUID | None = Field(
+        default=None, description="The waitlisted registration that took the freed place."
+    )
+
+
+class ActivityChangedV1(Event):
+    """An event's time or place changed; registered participants should be told."""
+
+    type: Literal["registration.activity_changed"] = "registration.activity_changed"
+    version: Literal[1] = 1
+
+    activity_id: UUID
+    activity_title: str
+    activity_date: date
+    activity_location: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    previous_date: date
+    previous_starts_at: datetime | None = None
+    changed_fields: list[str] = Field(description="e.g. ['date', 'starts_at', 'location']")
+    registration_ids: list[UUID] = Field(
+        description="Registered (not waitlisted or cancelled) participants to notify."
+    )
