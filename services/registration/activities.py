@@ -53,8 +53,10 @@ def _fields(data: ActivityCreate | ActivityUpdate, tenant: Tenant) -> dict[str, 
 
 
 def _check_times(activity: Activity) -> None:
-    if activity.starts_at and activity.ends_at and as_utc(activity.ends_at) <= as_utc(
+    if (
         activity.starts_at
+        and activity.ends_at
+        and as_utc(activity.ends_at) <= as_utc(activity.starts_at)
     ):
         raise invalid("Waktu selesai harus sesudah waktu mulai.", "ends_at")
     opens, closes = activity.registration_opens_at, activity.registration_closes_at
@@ -85,7 +87,11 @@ async def create_activity(
 
 
 async def update_activity(
-    session: AsyncSession, activity_id: uuid.UUID, *, tenant_of: dict[str, Tenant], data: ActivityUpdate
+    session: AsyncSession,
+    activity_id: uuid.UUID,
+    *,
+    tenant_of: dict[str, Tenant],
+    data: ActivityUpdate,
 ) -> tuple[Activity, list[str]]:
     """Edits an event; refuses a capacity below the registered count; announces a move."""
     activity = await repository.lock_activity(session, activity_id)
@@ -99,7 +105,9 @@ async def update_activity(
     if capacity is not None and capacity < registered:
         raise DomainError(
             f"Kuota tidak bisa lebih kecil dari jumlah peserta terdaftar ({registered}).",
-            status=409, field="capacity", code="kuota_terlalu_kecil",
+            status=409,
+            field="capacity",
+            code="kuota_terlalu_kecil",
         )
     before = {key: getattr(activity, key) for key in _MOVING}
     for key, value in values.items():
@@ -147,4 +155,3 @@ async def _announce_move(
             registration_ids=[r.id for r in rows],
         ),
     )
-

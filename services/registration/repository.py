@@ -82,7 +82,7 @@ async def last_waitlist_position(session: AsyncSession, activity_id: uuid.UUID) 
             Registration.activity_id == activity_id, Registration.status == WAITLISTED
         )
     )
-    return int(result.scalar_one())
+    return int(result.scalar_one() or 0)
 
 
 async def first_waitlisted(session: AsyncSession, activity_id: uuid.UUID) -> Registration | None:
@@ -119,7 +119,9 @@ async def find_registration(
     )
 
 
-async def get_registration(session: AsyncSession, registration_id: uuid.UUID) -> Registration | None:
+async def get_registration(
+    session: AsyncSession, registration_id: uuid.UUID
+) -> Registration | None:
     """Gets a registration by its id."""
     return await session.get(Registration, registration_id)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
@@ -29,7 +30,7 @@ class ActivityCreate(BaseModel):
 
     tenant: str | None = Field(default=None, description="Defaults to the operator's kecamatan.")
     title: str = Field(min_length=3, max_length=200)
-    date: date | None = None
+    date: dt.date | None = None
     location: str | None = Field(default=None, min_length=3, max_length=200)
     venue: str | None = Field(default=None, min_length=3, max_length=200)
     starts_at: datetime | None = None
@@ -50,7 +51,7 @@ class ActivityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
-    date: date | None = None
+    date: dt.date | None = None
     location: str | None = Field(default=None, min_length=3, max_length=200)
     venue: str | None = Field(default=None, min_length=3, max_length=200)
     starts_at: datetime | None = None
@@ -74,7 +75,7 @@ class ActivityRead(BaseModel):
     id: uuid.UUID
     tenant: str
     title: str
-    date: date
+    date: dt.date
     location: str
     venue: str = ""
     starts_at: datetime | None = None

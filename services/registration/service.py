@@ -78,7 +78,9 @@ def check_window(activity: Activity, now: datetime) -> None:
         raise closed
     if activity.registration_opens_at and now < as_utc(activity.registration_opens_at):
         raise DomainError(
-            "Pendaftaran untuk kegiatan ini belum dibuka.", status=409, code="pendaftaran_belum_dibuka"
+            "Pendaftaran untuk kegiatan ini belum dibuka.",
+            status=409,
+            code="pendaftaran_belum_dibuka",
         )
     if activity.registration_closes_at and now >= as_utc(activity.registration_closes_at):
         raise closed
@@ -104,7 +106,7 @@ def registered_event(
         level=registration.level,
         desa=registration.desa,
         consent=registration.consent,
-        certificate_policy=activity.certificate_policy,  # type: ignore[arg-type]
+        certificate_policy=activity.certificate_policy,
     )
 
 
@@ -222,8 +224,8 @@ async def cancel(
         correlation_id=registration.correlation_id,
         registration_id=registration.id,
         activity_id=activity.id,
-        previous_status=previous,  # type: ignore[arg-type]
-        cancelled_by=by,  # type: ignore[arg-type]
+        previous_status=previous,
+        cancelled_by=by,
         promoted_registration_id=promoted.id if promoted else None,
     )
     await add_event(session, cancelled)
@@ -260,13 +262,18 @@ async def check_in(
     registration = await repository.by_code(session, code.strip().upper().replace("-", ""))
     if registration is None or registration.activity_id != activity.id:
         raise DomainError(
-            "Kode ini tidak terdaftar untuk kegiatan ini.", status=404, field="code",
+            "Kode ini tidak terdaftar untuk kegiatan ini.",
+            status=404,
+            field="code",
             code="kode_tidak_dikenal",
         )
     if registration.status == RegistrationStatus.WAITLISTED:
         raise DomainError(
             f"Peserta masih di daftar tunggu (urutan {registration.waitlist_position}); "
-            "belum mendapat tempat.", status=409, field="code", code="daftar_tunggu",
+            "belum mendapat tempat.",
+            status=409,
+            field="code",
+            code="daftar_tunggu",
         )
     if registration.status == RegistrationStatus.CANCELLED:
         raise DomainError(
@@ -286,7 +293,7 @@ async def check_in(
             registration_id=registration.id,
             activity_id=activity.id,
             checked_in_at=registration.checked_in_at,
-            certificate_policy=activity.certificate_policy,  # type: ignore[arg-type]
+            certificate_policy=activity.certificate_policy,
         ),
     )
     return registration, False
