@@ -14,8 +14,10 @@ CertificatePolicyName = Literal["on_registration", "on_check_in"]
 
 
 class ParticipantRegisteredV1(Event):
-    """A participant holds a place at a socialisation event (signed up, or promoted from the
-    waiting list); waitlisted sign-ups publish nothing until promoted."""
+    """A participant registered for a socialisation event (kegiatan sosialisasi)."""
+
+    # Published when a place is held: at sign-up, or on promotion from the waiting list.
+    # A waitlisted sign-up publishes nothing until promoted.
 
     type: Literal["registration.participant_registered"] = "registration.participant_registered"
     version: Literal[1] = 1
