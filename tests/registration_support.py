@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from faststream.redis.parser import BinaryMessageFormatV1
+from redis.asyncio import Redis
 
+from shared.contracts import Event
 from tests.support import auth
 
 PARTICIPANT: dict[str, Any] = {
@@ -23,6 +26,7 @@ EVENT: dict[str, Any] = {
     "location": "Pendopo Kecamatan Mojosari",
 }
 _numbers = itertools.count(10_000_001)
+E = TypeVar("E", bound=Event)
 
 
 def participant(**overrides: Any) -> dict[str, Any]:
@@ -55,3 +59,12 @@ async def listed(client: httpx.AsyncClient, event_id: str, **params: Any) -> lis
 def token_of(confirmation_url: str) -> str:
     """The secret token at the end of a confirmation URL."""
     return confirmation_url.rsplit("/", 1)[1]
+
+
+async def stream_events(redis: Redis, model: type[E]) -> list[E]:
+    """Every event on a model's stream, decoded as consumers decode it."""
+    entries = await redis.xrange(model.STREAM)
+    return [
+        model.model_validate_json(BinaryMessageFormatV1.parse(fields[b"__data__"])[0])
+        for _id, fields in entries
+    ]
