@@ -215,11 +215,9 @@ async def check_in(
         activity_id=str(event_id),
         already=already,
     )
-    when = registration.checked_in_at
     return CheckInResult(
         already_checked_in=already,
-        message=f"{registration.name} sudah tercatat hadir sebelumnya"
-        + (f" ({when:%H.%M} UTC)." if when else ".")
+        message=f"{registration.name} sudah tercatat hadir sebelumnya; tidak dicatat dua kali."
         if already
         else f"{registration.name} tercatat hadir.",
         registration=registration_read(registration),
