@@ -200,3 +200,14 @@ async def test_another_tenants_operator_cannot_edit_or_list(settings: Settings) 
             assert answer.status_code == 403, (method, path, answer.text)
         listing = await client.get("/api/v1/events", headers=auth(other))
         assert listing.json() == []
+
+
+async def test_a_bad_time_is_explained_in_indonesian(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        refused = await client.post(
+            "/api/v1/events", json={**FULL, "starts_at": "besok pagi"}, headers=auth()
+        )
+        assert refused.status_code == 422
+        field = refused.json()["fields"][0]
+        assert field["field"] == "starts_at"
+        assert field["message"].startswith("Waktu mulai harus berupa waktu dengan format")
