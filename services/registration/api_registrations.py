@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from services.registration import exports, replay, repository, service
 from services.registration.api import operator_activity
@@ -106,7 +107,15 @@ async def register(
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
     body = accepted.model_dump(mode="json")
     if key is not None:
-        await replay.remember(session, scope, key, digest, code, body)
+        try:
+            await replay.remember(session, scope, key, digest, code, body)
+        except IntegrityError:
+            # The same key arrived twice at once (a double tap): the first one's answer wins.
+            await session.rollback()
+            stored = await replay.replay(session, scope, key, digest)
+            if stored is None:
+                raise
+            return JSONResponse(status_code=stored[0], content=stored[1])
     return JSONResponse(status_code=code, content=body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import shutil
@@ -147,6 +148,21 @@ async def test_idempotency_key_replays_the_answer_and_refuses_another_body(
         other = await client.post(url, json=participant(), headers=headers)
         assert other.status_code == 422
         assert other.json()["fields"][0]["field"] == "Idempotency-Key"
+        assert len(await listed(client, event_id)) == 1
+
+
+async def test_a_double_tap_with_one_key_gets_one_registration_and_one_answer(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await create_event(client)
+        url = f"/api/v1/events/{event_id}/registrations"
+        body, headers = participant(), {"Idempotency-Key": "tap-tap"}
+        answers = await asyncio.gather(
+            *(client.post(url, json=body, headers=headers) for _ in range(5))
+        )
+        assert [a.status_code for a in answers] == [201] * 5
+        assert len({a.json()["confirmation_url"] for a in answers}) == 1
         assert len(await listed(client, event_id)) == 1
 
 
