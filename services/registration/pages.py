@@ -31,6 +31,7 @@ _FILES = {
     "registration.css": "text/css",
     "register.js": "text/javascript",
     "checkin.js": "text/javascript",
+    "events.js": "text/javascript",
     "jsQR.js": "text/javascript",
 }
 _DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -133,6 +134,13 @@ async def cancel_by_participant(
         by="participant",
     )
     return RedirectResponse(f"/konfirmasi/{token}?notice=batal", status_code=303)
+
+
+@router.get("/operator/kegiatan", response_class=HTMLResponse, tags=["operator"])
+async def events_page(runtime: RuntimeDep) -> HTMLResponse:
+    """The operator's events page (its calls need the operator's token)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return _render("events.html", tenant=tenant, zone=_ZONES.get(tenant.timezone, tenant.timezone))
 
 
 @router.get(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.processes import ServiceProcess, migrate, service_env
-from tests.support import ADMIN_TOKEN, auth
+from tests.support import ADMIN_TOKEN
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -75,23 +75,35 @@ async def _fill_form(page: Any, base: str, event_id: str) -> None:
     await page.click("button[type=submit]")
 
 
+async def _operator_creates_an_event(page: Any, base: str) -> str:
+    await page.goto(f"{base}/operator/kegiatan")
+    await page.fill("#token", ADMIN_TOKEN)
+    await page.dispatch_event("#token", "change")
+    await page.fill("#title", "Sosialisasi Adminduk")
+    await page.fill("#starts_at", "2026-12-05T08:00")
+    await page.fill("#venue", "Balai Desa Seduri")
+    await page.select_option("#desa", "Seduri")
+    await page.fill("#capacity", "30")
+    await page.click("#create button[type=submit]")
+    await page.wait_for_function(
+        "document.getElementById('result').textContent.includes('tersimpan')"
+    )
+    await page.wait_for_selector("#events li[data-id]")
+    assert "Balai Desa Seduri" in await page.inner_text("#events")
+    assert "2026-12-05 08:00" in await page.inner_text("#events")
+    event_id: str = await page.get_attribute("#events li[data-id]", "data-id")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        stored = (await client.get(f"/api/v1/events/{event_id}")).json()
+    assert stored["starts_at"] == "2026-12-05T08:00:00+07:00" and stored["capacity"] == 30
+    return event_id
+
+
 async def test_sign_up_confirmation_repeat_and_check_in_on_a_phone(
     registration: ServiceProcess, phone_page: Any
 ) -> None:
     base = registration.url
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        created = await client.post(
-            "/api/v1/events",
-            headers=auth(),
-            json={
-                "title": "Sosialisasi Adminduk",
-                "starts_at": "2026-12-05T08:00",
-                "venue": "Balai Desa Seduri",
-                "desa": "Seduri",
-            },
-        )
-        event_id = created.json()["id"]
     page = phone_page
+    event_id = await _operator_creates_an_event(page, base)
     await _fill_form(page, base, event_id)
     await page.wait_for_url("**/konfirmasi/**")
     assert "Terdaftar" in await page.inner_text("#status")
