@@ -64,3 +64,18 @@ async def test_only_the_secret_link_opens_a_registration(settings: Settings) -> 
             await client.get(f"/api/v1/registrations/{body['registration']['id']}")
         ).status_code == 404
         assert (await client.get(f"/konfirmasi/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_the_secret_link_never_reaches_a_log_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await create_event(client)
+        body = (await register(client, event_id, **PARTICIPANT)).json()
+        token = token_of(body["confirmation_url"])
+        assert (await client.get(f"/konfirmasi/{token}")).status_code == 200
+        await client.post(f"/konfirmasi/{token}/batal", data={"yakin": "ya"})
+    logs = capsys.readouterr()
+    assert "/konfirmasi/" in logs.err  # the requests were logged ...
+    assert token not in logs.err + logs.out  # ... without the token
+    assert token[:20] not in logs.err + logs.out
