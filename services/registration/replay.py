@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registration import repository
 from services.registration.models import IdempotencyRecord
 from shared.contracts import utcnow
+from shared.dates import as_utc
 from shared.problems import DomainError
 
 MAX_KEY_LENGTH = 120
+# An answer holds the participant's confirmation link: keep it only as long as a retry is likely.
+KEEP = timedelta(hours=24)
 
 
 def request_hash(body: Any) -> str:
@@ -40,7 +44,7 @@ async def replay(
 ) -> tuple[int, dict[str, Any]] | None:
     """Returns the stored (status, body) of a key, None if new; 422 if the body differs."""
     record = await repository.get_idempotency(session, scope, key)
-    if record is None:
+    if record is None or as_utc(record.created_at) < utcnow() - KEEP:
         return None
     if record.request_hash != digest:
         raise DomainError(
@@ -57,7 +61,8 @@ async def replay(
 async def remember(
     session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
 ) -> None:
-    """Stores the answer of a key in the request's transaction."""
+    """Stores the answer of a key in the request's transaction; forgets answers past KEEP."""
+    await repository.prune_idempotency(session, utcnow() - KEEP)
     record = IdempotencyRecord(
         scope=scope,
         key=key,

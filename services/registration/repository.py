@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registration.models import (
@@ -197,3 +197,8 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
 async def get_idempotency(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
     """Gets the stored answer of an Idempotency-Key."""
     return await session.get(IdempotencyRecord, (scope, key))
+
+
+async def prune_idempotency(session: AsyncSession, before: datetime) -> None:
+    """Deletes stored Idempotency-Key answers older than a moment."""
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before))

@@ -8,12 +8,15 @@ import io
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from redis.asyncio import Redis
+from sqlalchemy import select, update
 
 from services.registration.app import MIGRATIONS, create_app
+from services.registration.models import IdempotencyRecord
 from services.registration.settings import Settings
 from shared.contracts import ParticipantCheckedInV1
 from tests.registration_support import create_event, listed, participant, register, stream_events
@@ -149,6 +152,23 @@ async def test_idempotency_key_replays_the_answer_and_refuses_another_body(
         assert other.status_code == 422
         assert other.json()["fields"][0]["field"] == "Idempotency-Key"
         assert len(await listed(client, event_id)) == 1
+
+
+async def test_an_idempotency_key_is_forgotten_after_a_day(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        event_id = await create_event(client)
+        url = f"/api/v1/events/{event_id}/registrations"
+        headers = {"Idempotency-Key": "old-form"}
+        await client.post(url, json=participant(), headers=headers)
+        async with app.state.runtime.db.session() as session:
+            await session.execute(
+                update(IdempotencyRecord).values(created_at=datetime.now(UTC) - timedelta(days=2))
+            )
+        later = await client.post(url, json=participant(), headers=headers)
+        assert later.status_code == 201
+        async with app.state.runtime.db.session() as session:
+            kept = (await session.scalars(select(IdempotencyRecord))).all()
+        assert len(kept) == 1  # the old answer (and its confirmation link) is gone
 
 
 async def test_a_double_tap_with_one_key_gets_one_registration_and_one_answer(
