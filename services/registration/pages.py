@@ -101,7 +101,7 @@ async def confirmation_page(
     registration = await service.by_token(session, token)
     activity = await service.get_activity(session, registration.activity_id)
     tenant = runtime.tenants[activity.tenant]
-    qr = segno.make(registration.code, error="m").svg_inline(scale=8, border=2)
+    qr = segno.make(registration.code, error="m").svg_inline(border=2, omitsize=True)
     notices = {"batal": "Pendaftaran Anda sudah dibatalkan. Terima kasih sudah mengabari."}
     return _render(
         "confirmation.html",
@@ -170,7 +170,7 @@ async def poster(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep) 
             tenant=tenant,
             when=when_text(activity, tenant),
             url=url,
-            qr_svg=segno.make(url, error="m").svg_inline(scale=10, border=2),
+            qr_svg=segno.make(url, error="m").svg_inline(border=2, omitsize=True),
         )
     )
     return Response(
