@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, event, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from services.registration.models import (
     Activity,
@@ -179,6 +181,29 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+_WRITER_TURNS: dict[int, asyncio.Lock] = {}
+_TURN_KEY = "registration_writer_turn"
+
+
+async def _sqlite_writer_turn(session: AsyncSession) -> None:
+    """Queues this process's SQLite writers in arrival order until their transaction ends.
+
+    BEGIN IMMEDIATE alone would be correct, but its waiters poll with growing sleeps (SQLite's
+    busy handler), which gives long, unfair tails under a burst of sign-ups.
+    """
+    turn = _WRITER_TURNS.setdefault(id(session.get_bind()), asyncio.Lock())
+    await turn.acquire()
+    session.info[_TURN_KEY] = turn  # released by _end_turn when the transaction ends
+
+
+def _end_turn(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and (turn := session.info.pop(_TURN_KEY, None)) is not None:
+        turn.release()
+
+
+event.listen(Session, "after_transaction_end", _end_turn)
+
+
 async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
     """Gets an activity and serialises writers on it until the transaction ends.
 
@@ -187,6 +212,7 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
     with another request's. It must be the transaction's first statement.
     """
     if session.get_bind().dialect.name == "sqlite":
+        await _sqlite_writer_turn(session)
         await session.execute(text("BEGIN IMMEDIATE"))
         return await session.get(Activity, activity_id, populate_existing=True)
     return await session.scalar(
