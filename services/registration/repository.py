@@ -181,19 +181,27 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
-_WRITER_TURNS: dict[int, asyncio.Lock] = {}
+_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Lock] = {}
 _TURN_KEY = "registration_writer_turn"
 
 
-async def _sqlite_writer_turn(session: AsyncSession) -> None:
-    """Queues this process's SQLite writers in arrival order until their transaction ends.
+async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
+    """Queues this process's writers of one event (SQLite: of the database) in arrival order.
 
-    BEGIN IMMEDIATE alone would be correct, but its waiters poll with growing sleeps (SQLite's
-    busy handler), which gives long, unfair tails under a burst of sign-ups.
+    The database lock below stays the guarantee across processes; this queue keeps waiters from
+    holding pooled connections (PostgreSQL) or polling with growing sleeps in SQLite's busy
+    handler, which gave long, unfair tails under a burst of sign-ups. The turn ends with the
+    session's transaction (_end_turn).
     """
-    turn = _WRITER_TURNS.setdefault(id(session.get_bind()), asyncio.Lock())
+    turn = _TURNS.setdefault((id(session.get_bind()), activity_id), asyncio.Lock())
     await turn.acquire()
-    session.info[_TURN_KEY] = turn  # released by _end_turn when the transaction ends
+    session.info[_TURN_KEY] = turn
+    try:
+        await session.connection()  # begins the transaction whose end releases the turn
+    except BaseException:
+        if session.info.pop(_TURN_KEY, None) is turn:
+            turn.release()
+        raise
 
 
 def _end_turn(session: Session, transaction: SessionTransaction) -> None:
@@ -212,9 +220,10 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
     with another request's. It must be the transaction's first statement.
     """
     if session.get_bind().dialect.name == "sqlite":
-        await _sqlite_writer_turn(session)
+        await _take_turn(session, None)
         await session.execute(text("BEGIN IMMEDIATE"))
         return await session.get(Activity, activity_id, populate_existing=True)
+    await _take_turn(session, activity_id)
     return await session.scalar(
         select(Activity).where(Activity.id == activity_id).with_for_update()
     )

@@ -151,3 +151,28 @@ async def test_operator_cancels_a_waitlisted_one_and_the_queue_closes_up(
             headers=auth(),
         )
         assert wrong.status_code == 404
+
+
+async def test_a_burst_on_one_event_waits_in_line_without_taking_every_connection(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        event_id = await create_event(client, capacity=10)
+        pool = app.state.runtime.db.engine.pool
+        busiest = 0
+
+        async def watch() -> None:
+            nonlocal busiest
+            while True:
+                busiest = max(busiest, pool.checkedout())
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        answers = await asyncio.gather(
+            *(register(client, event_id, **participant()) for _ in range(60))
+        )
+        watcher.cancel()
+        assert [a.status_code for a in answers] == [201] * 60
+        # Waiting sign-ups queue in the process; a pool of 10 (+10 overflow) stays free for
+        # the relay, the operators and other events.
+        assert busiest <= 4, busiest
