@@ -181,19 +181,22 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
-_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Lock] = {}
+_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
+# Writers of one event let past the queue at once: enough that the next one already holds a
+# connection when the lock frees (no checkout in the locked path), few enough to spare the pool.
+TURN_WIDTH = 3
 
 
 async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
     """Queues this process's writers of one event (SQLite: of the database) in arrival order.
 
-    The database lock below stays the guarantee across processes; this queue keeps waiters from
-    holding pooled connections (PostgreSQL) or polling with growing sleeps in SQLite's busy
-    handler, which gave long, unfair tails under a burst of sign-ups. The turn ends with the
-    session's transaction (_end_turn).
+    The database lock below stays the guarantee across processes; this queue keeps a burst from
+    holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
+    handler. The turn ends with the session's transaction (_end_turn).
     """
-    turn = _TURNS.setdefault((id(session.get_bind()), activity_id), asyncio.Lock())
+    key = (id(session.get_bind()), activity_id)
+    turn = _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
     await turn.acquire()
     session.info[_TURN_KEY] = turn
     try:

@@ -175,4 +175,4 @@ async def test_a_burst_on_one_event_waits_in_line_without_taking_every_connectio
         assert [a.status_code for a in answers] == [201] * 60
         # Waiting sign-ups queue in the process; a pool of 10 (+10 overflow) stays free for
         # the relay, the operators and other events.
-        assert busiest <= 4, busiest
+        assert busiest <= 6, busiest
