@@ -241,7 +241,7 @@ async def desa_report(
     date_from: date | None = Query(default=None, alias="from"),
     date_to: date | None = Query(default=None, alias="to"),
 ) -> dict[str, Any]:
-    """Per desa and jenjang across events: registrations, attendance, certificates due."""
+    """Per desa and jenjang across events: registrations, attendance, certificates (issued, due)."""
     tenant_code = runtime.settings.default_tenant if principal.tenant == "*" else principal.tenant
     tenant = runtime.tenant(tenant_code)
     pairs = await repository.registrations_between(session, tenant_code, date_from, date_to)

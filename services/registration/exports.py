@@ -23,6 +23,7 @@ COLUMNS = (
     "status",
     "urutan_tunggu",
     "hadir",
+    "sertifikat",
     "waktu_daftar",
 )
 _STATUS_ID = {"registered": "terdaftar", "waitlisted": "daftar tunggu", "cancelled": "dibatalkan"}
@@ -41,6 +42,7 @@ def rows(registrations: Iterable[Registration], *, show_phone: bool) -> list[lis
             _STATUS_ID.get(r.status, r.status),
             r.waitlist_position or "",
             "ya" if r.checked_in_at else "",
+            "ya" if r.certificate_issued_at else "",
             r.created_at.isoformat(),
         ]
         for r in registrations
@@ -80,9 +82,15 @@ def to_xlsx(table: Sequence[Sequence[Any]], title: str) -> bytes:
 def desa_summary(
     pairs: Iterable[tuple[Registration, Activity]], levels: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Per desa and jenjang: registered, attended and certificates due (by the event's policy)."""
+    """Per desa and jenjang: registered, waitlisted, attended, certificates issued and due."""
     table: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"registrations": 0, "waitlisted": 0, "attendance": 0, "certificates": 0}
+        lambda: {
+            "registrations": 0,
+            "waitlisted": 0,
+            "attendance": 0,
+            "certificates": 0,
+            "certificates_due": 0,
+        }
     )
     for registration, activity in pairs:
         cell = table[(registration.desa or "(tidak diisi)", registration.level)]
@@ -94,7 +102,8 @@ def desa_summary(
         attended = registration.checked_in_at is not None
         cell["attendance"] += int(attended)
         on_check_in = activity.certificate_policy == "on_check_in"
-        cell["certificates"] += int(attended or not on_check_in)
+        cell["certificates_due"] += int(attended or not on_check_in)
+        cell["certificates"] += int(registration.certificate_issued_at is not None)
     order = {level: i for i, level in enumerate(levels)}
     keys = sorted(table, key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
     return [{"desa": d, "jenjang": j, **table[(d, j)]} for d, j in keys]

@@ -99,6 +99,9 @@ class Registration(Base):
     checked_in_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancelled_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class IdempotencyRecord(Base):

@@ -240,3 +240,18 @@ async def get_idempotency(session: AsyncSession, scope: str, key: str) -> Idempo
 async def prune_idempotency(session: AsyncSession, before: datetime) -> None:
     """Deletes stored Idempotency-Key answers older than a moment."""
     await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before))
+
+
+async def mark_certificate_issued(
+    session: AsyncSession, tenant: str, registration_id: uuid.UUID, at: datetime
+) -> None:
+    """Records that a registration's certificate was issued (the first time only)."""
+    await session.execute(
+        update(Registration)
+        .where(
+            Registration.id == registration_id,
+            Registration.tenant == tenant,
+            Registration.certificate_issued_at.is_(None),
+        )
+        .values(certificate_issued_at=at)
+    )

@@ -151,6 +151,7 @@ class RegistrationRead(BaseModel):
     created_at: datetime
     checked_in_at: datetime | None = None
     cancelled_at: datetime | None = None
+    certificate_issued_at: datetime | None = None
 
 
 class RegistrationAccepted(BaseModel):

@@ -7,6 +7,7 @@ import csv
 import io
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,8 @@ from sqlalchemy import select, update
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.models import IdempotencyRecord
 from services.registration.settings import Settings
-from shared.contracts import ParticipantCheckedInV1
+from shared.contracts import CertificateIssuedV1, ParticipantCheckedInV1
+from tests.factories import publish
 from tests.registration_support import create_event, listed, participant, register, stream_events
 from tests.support import auth, running_app, wait_for
 
@@ -115,25 +117,50 @@ async def test_search_by_name_or_phone_and_masked_exports(settings: Settings) ->
         assert values[1][1] == "Siti Aminah" and values[1][5] == "+6281311112222"
 
 
-async def test_per_desa_summary_counts_by_jenjang(settings: Settings) -> None:
+async def test_per_desa_summary_counts_by_jenjang_with_issued_certificates(
+    settings: Settings, redis_client: Redis
+) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         on_door = await create_event(client, certificate_policy="on_check_in", capacity=2)
         at_once = await create_event(client)
         a = (await register(client, on_door, **participant(desa="Seduri"))).json()
         await register(client, on_door, **participant(desa="Seduri", level="SMP"))
         await register(client, on_door, **participant(desa="Seduri"))  # waitlisted
-        await register(client, at_once, **participant(desa="Seduri"))
+        b = (await register(client, at_once, **participant(desa="Seduri"))).json()
         await client.post(
             f"/api/v1/events/{on_door}/check-ins",
             json={"code": a["registration"]["code"]},
             headers=auth(),
         )
-        report = await client.get("/api/v1/reports/desa", headers=auth())
-        rows = {(r["desa"], r["jenjang"]): r for r in report.json()["rows"]}
+        issued = certificate_issued(b["registration"]["id"])
+        await publish(redis_client, issued, times=2)  # a redelivery changes nothing
+
+        async def summary() -> dict[tuple[str, str], dict[str, int]]:
+            report = await client.get("/api/v1/reports/desa", headers=auth())
+            rows = {(r["desa"], r["jenjang"]): r for r in report.json()["rows"]}
+            return rows if rows[("Seduri", "SMA")]["certificates"] == 1 else {}
+
+        rows = await wait_for(summary, what="the issued certificate in the report")
         sma = rows[("Seduri", "SMA")]
         assert (sma["registrations"], sma["waitlisted"], sma["attendance"]) == (2, 1, 1)
-        assert sma["certificates"] == 2  # one checked in, one issued at registration
-        assert rows[("Seduri", "SMP")]["certificates"] == 0
+        assert sma["certificates_due"] == 2  # one checked in, one issued at registration
+        assert rows[("Seduri", "SMP")]["certificates_due"] == 0
+        listed_b = await listed(client, at_once)
+        assert listed_b[0]["certificate_issued_at"] is not None
+
+
+def certificate_issued(registration_id: str) -> CertificateIssuedV1:
+    """A CertificateIssuedV1 as the certificates service publishes it."""
+    return CertificateIssuedV1(
+        tenant="mojosari",
+        source="certificates",
+        correlation_id="corr-cert",
+        certificate_id=uuid.uuid4(),
+        registration_id=uuid.UUID(registration_id),
+        number="0001/SERT-MENJAMU/MOJOSARI/2026",
+        download_url="http://sertifikat/1.pdf",
+        verify_url="http://sertifikat/verify/1",
+    )
 
 
 async def test_idempotency_key_replays_the_answer_and_refuses_another_body(
