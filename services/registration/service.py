@@ -107,6 +107,7 @@ def registered_event(
         desa=registration.desa,
         consent=registration.consent,
         certificate_policy=activity.certificate_policy,
+        whatsapp_cohort=activity.whatsapp_cohort,
     )
 
 

@@ -38,6 +38,9 @@ class ParticipantRegisteredV1(Event):
         description="on_registration: issue the certificate now; on_check_in: wait for "
         "ParticipantCheckedInV1.",
     )
+    whatsapp_cohort: str | None = Field(
+        default=None, description="The event's WhatsApp cohort (which mentors' group to invite to)."
+    )
 
 
 class ParticipantCheckedInV1(Event):

@@ -89,7 +89,9 @@ async def test_participant_cancels_by_link_and_the_first_waitlisted_is_promoted(
     settings: Settings, redis_url: str
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
-        event_id = await create_event(client, capacity=1, certificate_policy="on_check_in")
+        event_id = await create_event(
+            client, capacity=1, certificate_policy="on_check_in", whatsapp_cohort="Kelas A"
+        )
         holder = (await register(client, event_id, **participant())).json()
         first = (await register(client, event_id, **participant())).json()
         second = (await register(client, event_id, **participant())).json()
@@ -124,6 +126,7 @@ async def test_participant_cancels_by_link_and_the_first_waitlisted_is_promoted(
         assert str(promoted.registration_id) == first["registration"]["id"]
         assert promoted.causation_id == str(cancelled[0].event_id)
         assert promoted.certificate_policy == "on_check_in"
+        assert promoted.whatsapp_cohort == "Kelas A"
 
 
 async def test_operator_cancels_a_waitlisted_one_and_the_queue_closes_up(
