@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registration import repository
 from services.registration.models import Activity, RegistrationStatus
 from services.registration.schemas import ActivityCreate, ActivityUpdate
-from services.registration.service import SOURCE, promote, registered_event
+from services.registration.service import SOURCE, promote, registered_event, tenant_for
 from shared.contracts import ActivityChangedV1, utcnow
 from shared.dates import as_utc, local_date
 from shared.outbox import add_event
@@ -98,7 +98,7 @@ async def update_activity(
     if activity is None:
         raise NotFound("Kegiatan tidak ditemukan.")
     await session.refresh(activity)
-    tenant = tenant_of[activity.tenant]
+    tenant = tenant_for(tenant_of, activity.tenant)
     values = _fields(data, tenant)
     registered = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
     capacity = values.get("capacity", activity.capacity)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from services.registration import exports, replay, repository, service
+from services.registration import door, exports, replay, repository, service
 from services.registration.api import operator_activity
 from services.registration.models import Registration
 from services.registration.schemas import (
@@ -215,7 +215,7 @@ async def check_in(
 ) -> CheckInResult:
     """Checks a participant in by code; a second scan is harmless and says so."""
     await operator_activity(session, principal, event_id)
-    registration, already = await service.check_in(
+    registration, already = await door.check_in(
         session, event_id, data.code, actor=principal.subject
     )
     log.info(

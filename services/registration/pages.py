@@ -73,7 +73,7 @@ async def registration_page(
 ) -> HTMLResponse:
     """Shows the phone-friendly registration form of one event (public)."""
     activity = await service.get_activity(session, event_id)
-    tenant = runtime.tenants[activity.tenant]
+    tenant = service.tenant_for(runtime.tenants, activity.tenant)
     closed_reason = None
     try:
         service.check_window(activity, datetime.now(ZoneInfo("UTC")))
@@ -100,7 +100,7 @@ async def confirmation_page(
     """Shows a participant's registration: code, status, event, QR for check-in (secret link)."""
     registration = await service.by_token(session, token)
     activity = await service.get_activity(session, registration.activity_id)
-    tenant = runtime.tenants[activity.tenant]
+    tenant = service.tenant_for(runtime.tenants, activity.tenant)
     qr = segno.make(registration.code, error="m").svg_inline(border=2, omitsize=True)
     notices = {"batal": "Pendaftaran Anda sudah dibatalkan. Terima kasih sudah mengabari."}
     return _render(
@@ -139,7 +139,7 @@ async def cancel_by_participant(
 @router.get("/operator/kegiatan", response_class=HTMLResponse, tags=["operator"])
 async def events_page(runtime: RuntimeDep) -> HTMLResponse:
     """The operator's events page (its calls need the operator's token)."""
-    tenant = runtime.tenants[runtime.settings.default_tenant]
+    tenant = service.tenant_for(runtime.tenants, runtime.settings.default_tenant)
     return _render("events.html", tenant=tenant, zone=_ZONES.get(tenant.timezone, tenant.timezone))
 
 
@@ -151,7 +151,7 @@ async def check_in_page(
 ) -> HTMLResponse:
     """The door page: scan QR codes or search (its API calls need the operator's token)."""
     activity = await service.get_activity(session, event_id)
-    tenant = runtime.tenants[activity.tenant]
+    tenant = service.tenant_for(runtime.tenants, activity.tenant)
     return _render(
         "checkin.html", activity=activity, tenant=tenant, when=when_text(activity, tenant)
     )
@@ -161,7 +161,7 @@ async def check_in_page(
 async def poster(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep) -> Response:
     """A printable A4 poster with a QR code to the event's sign-up page."""
     activity = await service.get_activity(session, event_id)
-    tenant = runtime.tenants[activity.tenant]
+    tenant = service.tenant_for(runtime.tenants, activity.tenant)
     url = f"{runtime.settings.effective_public_url}/daftar/{activity.id}"
     pdf = await asyncio.to_thread(
         partial(

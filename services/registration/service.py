@@ -15,16 +15,17 @@ from services.registration.models import Activity, Registration, RegistrationSta
 from services.registration.schemas import RegistrationCreate
 from shared.contracts import (
     ParticipantCancelledV1,
-    ParticipantCheckedInV1,
     ParticipantRegisteredV1,
     utcnow,
 )
 from shared.dates import as_utc
+from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
 
 SOURCE = "registration"
+log = get_logger(__name__)
 # Version of the consent notice on the form (templates/consent.html); stored per registration.
 CONSENT_VERSION = "2026-11-v1"
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at the door
@@ -38,6 +39,20 @@ class SignUp:
     registration: Registration
     created: bool
     token: str | None = None
+
+
+def tenant_for(tenants: dict[str, Tenant], code: str) -> Tenant:
+    """Gets an event's kecamatan; a missing tenant file is a 503 for people, an error for ops."""
+    tenant = tenants.get(code)
+    if tenant is None:
+        log.error("registration.tenant_missing", tenant=code, hint="tenant file absent")
+        raise DomainError(
+            "Layanan pendaftaran kecamatan ini sedang tidak tersedia. Data Anda belum "
+            "tersimpan; silakan coba lagi nanti atau hubungi kantor kecamatan.",
+            status=503,
+            code="kecamatan_tidak_tersedia",
+        )
+    return tenant
 
 
 def hash_token(token: str) -> str:
@@ -143,7 +158,7 @@ async def register_participant(
     if existing is not None:
         return SignUp(existing, created=False)
     check_window(activity, utcnow())
-    check_participant(tenant_of[activity.tenant], data)
+    check_participant(tenant_for(tenant_of, activity.tenant), data)
     status, position = await _place(session, activity)
     token = secrets.token_urlsafe(32)
     registration = Registration(
@@ -251,50 +266,3 @@ async def promote(session: AsyncSession, activity: Activity) -> Registration | N
     await session.flush()
     await repository.move_waitlist_up(session, activity.id, position)
     return first
-
-
-async def check_in(
-    session: AsyncSession, activity_id: uuid.UUID, code: str, *, actor: str
-) -> tuple[Registration, bool]:
-    """Records attendance by code; returns (registration, already). Emits ParticipantCheckedInV1."""
-    activity = await repository.lock_activity(session, activity_id)
-    if activity is None:
-        raise NotFound(NOT_FOUND)
-    registration = await repository.by_code(session, code.strip().upper().replace("-", ""))
-    if registration is None or registration.activity_id != activity.id:
-        raise DomainError(
-            "Kode ini tidak terdaftar untuk kegiatan ini.",
-            status=404,
-            field="code",
-            code="kode_tidak_dikenal",
-        )
-    if registration.status == RegistrationStatus.WAITLISTED:
-        raise DomainError(
-            f"Peserta masih di daftar tunggu (urutan {registration.waitlist_position}); "
-            "belum mendapat tempat.",
-            status=409,
-            field="code",
-            code="daftar_tunggu",
-        )
-    if registration.status == RegistrationStatus.CANCELLED:
-        raise DomainError(
-            "Pendaftaran ini sudah dibatalkan.", status=409, field="code", code="dibatalkan"
-        )
-    if registration.checked_in_at is not None:
-        return registration, True
-    registration.checked_in_at = utcnow()
-    registration.checked_in_by = actor
-    await session.flush()
-    await add_event(
-        session,
-        ParticipantCheckedInV1(
-            tenant=activity.tenant,
-            source=SOURCE,
-            correlation_id=registration.correlation_id,
-            registration_id=registration.id,
-            activity_id=activity.id,
-            checked_in_at=registration.checked_in_at,
-            certificate_policy=activity.certificate_policy,
-        ),
-    )
-    return registration, False

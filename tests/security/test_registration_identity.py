@@ -10,7 +10,7 @@ import pytest
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.settings import Settings
 from tests.registration_support import PARTICIPANT, create_event, register, token_of
-from tests.support import running_app
+from tests.support import auth, running_app
 
 pytestmark = pytest.mark.integration
 
@@ -79,3 +79,21 @@ async def test_the_secret_link_never_reaches_a_log_line(
     assert "/konfirmasi/" in logs.err  # the requests were logged ...
     assert token not in logs.err + logs.out  # ... without the token
     assert token[:20] not in logs.err + logs.out
+
+
+async def test_an_event_whose_tenant_file_is_gone_answers_503_and_stores_nothing(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        event_id = await create_event(client)
+        app.state.runtime.tenants = {}  # the tenant file was removed
+        refused = await register(client, event_id, **PARTICIPANT)
+        assert refused.status_code == 503
+        assert "belum tersimpan" in refused.json()["message"]
+        assert (await client.get(f"/daftar/{event_id}")).status_code == 503
+        rows = await client.get(f"/api/v1/events/{event_id}/registrations", headers=auth())
+        assert rows.json() == []
+    logs = capsys.readouterr().err
+    assert "registration.tenant_missing" in logs
+    assert "http.unhandled_error" not in logs and "KeyError" not in logs
+    assert "Ayu Lestari" not in logs
