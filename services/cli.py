@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from services.ops import cli as ops_cli
 from services.registry import SERVICES, entry
 
 
@@ -35,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("stream", help="e.g. registration.participant_registered.v1")
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these entries")
     sub.add_parser("streams", help="show each consumer group's pending, lag and dead letters")
+    ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
+    if (code := ops_cli.run(args)) is not None:
+        return code
 
     if args.command == "run":
         from services.supervisor import run_all
@@ -102,12 +106,11 @@ def _token(args: argparse.Namespace) -> int:
 
 
 async def _dlq(action: str, stream: str, ids: list[str] | None) -> int:
-    from redis.asyncio import Redis
-
+    from shared.redis_conn import redis_client
     from shared.settings import ServiceSettings
     from shared.streams import list_dead_letters, replay_dead_letters
 
-    redis = Redis.from_url(ServiceSettings().redis_url)
+    redis = redis_client(ServiceSettings().redis_target)
     try:
         if action == "list":
             _print(await list_dead_letters(redis, stream))
@@ -119,14 +122,14 @@ async def _dlq(action: str, stream: str, ids: list[str] | None) -> int:
 
 
 async def _streams() -> int:
-    from redis.asyncio import Redis
     from redis.exceptions import ResponseError
 
     from shared.contracts import ALL_EVENTS
+    from shared.redis_conn import redis_client
     from shared.settings import ServiceSettings
     from shared.streams import group_stats
 
-    redis = Redis.from_url(ServiceSettings().redis_url)
+    redis = redis_client(ServiceSettings().redis_target)
     try:
         stats = []
         for event in ALL_EVENTS:

@@ -17,6 +17,7 @@ from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
 from shared.errors import install_error_handlers
 from shared.logging import bind_context, clear_context, configure_logging, get_logger
+from shared.metrics import install_metrics
 from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
@@ -82,7 +83,10 @@ def create_service_app(
 ) -> FastAPI:
     """Builds a service's FastAPI app: logging, runtime lifespan, errors, health and routes."""
     configure_logging(
-        settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
+        settings.service_name,
+        fmt=settings.effective_log_format,
+        level=settings.log_level,
+        log_dir=settings.log_dir,
     )
 
     @asynccontextmanager
@@ -101,6 +105,7 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, version="1")
     install_error_handlers(app)
+    install_metrics(app, settings)
     app.middleware("http")(_correlation_middleware(settings.service_name))
     app.include_router(_health_router())
     for router in routers:
