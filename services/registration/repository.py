@@ -238,8 +238,19 @@ async def get_idempotency(session: AsyncSession, scope: str, key: str) -> Idempo
 
 
 async def prune_idempotency(session: AsyncSession, before: datetime) -> None:
-    """Deletes stored Idempotency-Key answers older than a moment."""
-    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before))
+    """Deletes up to 100 stored Idempotency-Key answers older than a moment, oldest first."""
+    oldest = await session.execute(
+        select(IdempotencyRecord.scope, IdempotencyRecord.key)
+        .where(IdempotencyRecord.created_at < before)
+        .order_by(IdempotencyRecord.created_at)
+        .limit(100)
+    )
+    for scope, key in oldest.all():  # by primary key; usually none or one per request
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
 
 
 async def mark_certificate_issued(
