@@ -240,6 +240,8 @@ async def cancel(
         correlation_id=registration.correlation_id,
         registration_id=registration.id,
         activity_id=activity.id,
+        cancelled_at=registration.cancelled_at,
+        reason="dibatalkan peserta" if by == "participant" else "dibatalkan petugas",
         previous_status=previous,
         cancelled_by=by,
         promoted_registration_id=promoted.id if promoted else None,

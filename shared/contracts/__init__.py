@@ -1,6 +1,6 @@
 """Event contracts: one versioned pydantic model per event type, one Redis stream per type."""
 
-from shared.contracts.certificates import CertificateIssuedV1
+from shared.contracts.certificates import CertificateIssuedV1, CertificateRevokedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
 from shared.contracts.registration import (
@@ -13,18 +13,20 @@ from shared.contracts.survey import ResponseSubmittedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
-    ParticipantCheckedInV1,
-    ParticipantCancelledV1,
-    ActivityChangedV1,
     CertificateIssuedV1,
     InvitationSentV1,
     ResponseSubmittedV1,
+    CertificateRevokedV1,
+    ParticipantCheckedInV1,
+    ParticipantCancelledV1,
+    ActivityChangedV1,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "ActivityChangedV1",
     "CertificateIssuedV1",
+    "CertificateRevokedV1",
     "Event",
     "InvitationSentV1",
     "ParticipantCancelledV1",

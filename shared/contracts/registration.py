@@ -10,7 +10,7 @@ from pydantic import Field
 
 from shared.contracts.envelope import Event
 
-CertificatePolicyName = Literal["on_registration", "on_check_in"]
+CertificatePolicy = Literal["on_registration", "on_check_in"]
 
 
 class ParticipantRegisteredV1(Event):
@@ -33,10 +33,9 @@ class ParticipantRegisteredV1(Event):
     level: str = Field(description="Jenjang: SMP, SMA, Mahasiswa or Organisasi Masyarakat.")
     desa: str | None = None
     consent: bool = Field(description="Consent to be contacted on WhatsApp.")
-    certificate_policy: CertificatePolicyName = Field(
+    certificate_policy: CertificatePolicy = Field(
         default="on_registration",
-        description="on_registration: issue the certificate now; on_check_in: wait for "
-        "ParticipantCheckedInV1.",
+        description="When the e-certificate is issued: on registration or on check-in.",
     )
     whatsapp_cohort: str | None = Field(
         default=None, description="The event's WhatsApp cohort (which mentors' group to invite to)."
@@ -44,7 +43,7 @@ class ParticipantRegisteredV1(Event):
 
 
 class ParticipantCheckedInV1(Event):
-    """A registered participant was checked in at the door of the event."""
+    """A registered participant was checked in (attended) at the socialisation event."""
 
     type: Literal["registration.participant_checked_in"] = "registration.participant_checked_in"
     version: Literal[1] = 1
@@ -52,19 +51,23 @@ class ParticipantCheckedInV1(Event):
     registration_id: UUID
     activity_id: UUID
     checked_in_at: datetime
-    certificate_policy: CertificatePolicyName = "on_registration"
+    certificate_policy: CertificatePolicy | None = Field(
+        default=None, description="The event's certificate policy at check-in."
+    )
 
 
 class ParticipantCancelledV1(Event):
-    """A registration was cancelled by the participant (confirmation link) or an operator."""
+    """A registration was cancelled (by the participant or an operator)."""
 
     type: Literal["registration.participant_cancelled"] = "registration.participant_cancelled"
     version: Literal[1] = 1
 
     registration_id: UUID
     activity_id: UUID
-    previous_status: Literal["registered", "waitlisted"]
-    cancelled_by: Literal["participant", "operator"]
+    cancelled_at: datetime
+    reason: str | None = None
+    previous_status: Literal["registered", "waitlisted"] | None = None
+    cancelled_by: Literal["participant", "operator"] | None = None
     promoted_registration_id: UUID | None = Field(
         default=None, description="The waitlisted registration that took the freed place."
     )
