@@ -53,6 +53,15 @@ FIELD_LABELS: dict[str, str] = {
     "whatsapp_cohort": "Kelompok WhatsApp",
     "registration_open": "Pendaftaran dibuka",
     "code": "Kode pendaftaran",
+    "submitted_at": "Waktu pengisian",
+    "phone_consent": "Persetujuan dihubungi",
+    "guide_code": "Kode pemandu",
+    "period": "Periode",
+    "weight": "Bobot",
+    "file": "Berkas",
+    "Idempotency-Key": "Kunci pengiriman",
+    "reply": "Tanggapan",
+    "ticket_id": "Tiket",
 }
 
 
