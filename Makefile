@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench bench-scale migrate clean system-check
+.PHONY: run test lint unit bench bench-scale migrate clean system-check lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -39,6 +39,15 @@ unit: $(STAMP)
 bench: $(STAMP)
 	MENJAMU_BENCH_TIMEOUT_S=$${MENJAMU_BENCH_TIMEOUT_S:-1800} $(BIN)/python -m benchmarks
 
+# The unit tests on the lowest versions pyproject.toml allows (needs PyPI: the machine's mirror
+# holds only recent releases, so this is not part of .ci/run).
+lowest:
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) .ci/lowest.py > .venv-lowest/constraints.txt
+	.venv-lowest/bin/python -m pip install --quiet -c .venv-lowest/constraints.txt -e ".[dev]"
+	.venv-lowest/bin/pytest tests/unit -q
+
 # Province-day simulation (README "Deployment and scale"): SIGNUPS=100000 by default; on a
 # small or shared machine run e.g. `make bench-scale SIGNUPS=1000`.
 SIGNUPS ?= 100000
@@ -46,4 +55,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks._province_day --signups $(SIGNUPS)
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) .venv-lowest data

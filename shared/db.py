@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,8 +25,10 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
     """Returns the URL and engine options: search_path per service on PostgreSQL."""
     url = settings.effective_database_url
     if url.startswith("postgresql"):
+        # No pre-ping (a round trip per checkout): a checkout looks at the socket instead
+        # (_drop_closed), and pool_recycle retires connections a firewall may have cut.
         return url, {
-            "pool_pre_ping": True,
+            "pool_recycle": 1800,
             "pool_size": 10,
             "connect_args": {"server_settings": {"search_path": settings.schema_name}},
         }
@@ -45,6 +48,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # asyncpg notices a server-side close (a restart) on the idle socket; hand out another.
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
 class Database:
     """One service's engine and session factory."""
 
@@ -55,6 +65,8 @@ class Database:
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        if self.dialect == "postgresql":
+            event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.after_commit: list[Callable[[], None]] = []
 

@@ -13,6 +13,7 @@ from shared.contracts.consultation import (
 from shared.contracts.envelope import Event, utcnow
 from shared.contracts.messaging import WhatsAppMessageRequestedV1
 from shared.contracts.registration import (
+    ActivityChangedV1,
     ParticipantCancelledV1,
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
@@ -33,12 +34,14 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CertificateRevokedV1,
     ParticipantCheckedInV1,
     ParticipantCancelledV1,
+    ActivityChangedV1,
     IkmUpdatedV1,
     WhatsAppMessageRequestedV1,
 )
 
 __all__ = [
     "ALL_EVENTS",
+    "ActivityChangedV1",
     "CertificateIssuedV1",
     "CertificateRevokedV1",
     "ConversationAssignedV1",
