@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these entries")
     sub.add_parser("streams", help="show each consumer group's pending, lag and dead letters")
     args = parser.parse_args(argv)
+    if args.command in ("run", "serve", "migrate"):
+        from shared.datafiles import protect_data_dir
+        from shared.settings import ServiceSettings
+
+        protect_data_dir(ServiceSettings().data_dir)
 
     if args.command == "run":
         from services.supervisor import run_all

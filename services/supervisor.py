@@ -176,7 +176,9 @@ def _banner(names: list[str], token: str, generated: bool, data_dir: Path) -> No
     for name in names:
         settings = entry(name).settings()
         say("menjamu", f"{name:<13} {settings.effective_public_url}  (docs: /docs)")
-    where = f"generated into {data_dir / 'admin-token'}" if generated else "from your settings"
-    say("menjamu", f"admin token ({where}): {token}")
+    if generated:  # shown once, when new; a token you set or kept is never printed again
+        say("menjamu", f"admin token (generated into {data_dir / 'admin-token'}): {token}")
+    else:
+        say("menjamu", "admin token: from MENJAMU_ADMIN_TOKEN or data/admin-token (not shown)")
     say("menjamu", f"data folder: {data_dir}   stop: Ctrl-C")
     say("menjamu", "=" * 60)

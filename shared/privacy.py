@@ -10,6 +10,17 @@ from typing import Any
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?62|0)[\s-]?8[\d\s-]{7,14}\d(?!\d)")
 _PHONE_KEYS = frozenset({"phone", "phone_number", "to", "from_", "wa_id", "nomor_hp", "recipient"})
 _NAME_KEYS = frozenset({"name", "nama", "participant_name", "respondent_name"})
+_SECRET_KEYS = frozenset(
+    {"token", "admin_token", "authorization", "password", "secret", "api_key", "cookie"}
+)
+# Text that may quote a request's data inside an error message or a traceback: pydantic's
+# `input_value=...`, SQLAlchemy's `[parameters: ...]`, bearer tokens, URL passwords.
+_TEXT_PATTERNS = (
+    (re.compile(r"input_value=(?:'[^']*'|\"[^\"]*\"|\{.*?\}|\[.*?\]|\S+)"), "input_value=***"),
+    (re.compile(r"\[parameters: .*?\](?=\s*$|\s*\n|\s*\()", re.S | re.M), "[parameters: ***]"),
+    (re.compile(r"(?i)\bbearer\s+\S+"), "Bearer ***"),
+    (re.compile(r"(?<=://)([^:/@\s]*):[^@/\s]+@"), r"\1:***@"),
+)
 
 
 def mask_phone(value: str) -> str:
@@ -26,12 +37,16 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Masks every phone number found inside free text."""
+    """Masks phone numbers, quoted input, SQL parameters and credentials inside free text."""
+    for pattern, replacement in _TEXT_PATTERNS:
+        text = pattern.sub(replacement, text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 def mask_value(key: str, value: Any) -> Any:
     """Masks one log field by its key (phones, names) or its content (phones in text)."""
+    if key.lower() in _SECRET_KEYS and value:
+        return "***"
     if isinstance(value, str):
         if key in _PHONE_KEYS:
             return mask_phone(value)

@@ -9,6 +9,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.logging import get_logger
+from shared.problems import DomainError
+
+log = get_logger(__name__)
+
 
 class WhatsAppGroupSeed(BaseModel):
     """A mentors' WhatsApp group known at deployment (the mentor created it on a phone)."""
@@ -53,10 +58,40 @@ def load_tenant_file(path: Path) -> Tenant:
     return Tenant(**facts, raw=data)
 
 
+class TenantUnavailable(DomainError):
+    """Data refers to a kecamatan whose tenant file is not loaded (removed or renamed)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "Layanan untuk kecamatan ini sedang tidak tersedia, jadi permintaan Anda belum "
+            "diproses. Silakan coba lagi nanti atau hubungi kantor kecamatan.",
+            status=503,
+            code="kecamatan_tidak_tersedia",
+        )
+        self.tenant = code
+
+
+class Tenants(dict[str, Tenant]):
+    """Tenants by code; a missing one is a clear 503 and an operator-facing log line."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def __missing__(self, code: str) -> Tenant:
+        log.error(
+            "tenant.file_missing",
+            tenant=code,
+            tenants_dir=str(self.directory),
+            hint="restore the kecamatan's YAML file in MENJAMU_TENANTS_DIR and restart",
+        )
+        raise TenantUnavailable(code)
+
+
 @lru_cache(maxsize=8)
-def load_tenants(directory: Path) -> dict[str, Tenant]:
+def load_tenants(directory: Path) -> Tenants:
     """Loads every *.yaml tenant file of a folder, by tenant code."""
-    tenants = {}
+    tenants = Tenants(directory)
     for path in sorted(directory.glob("*.yaml")):
         tenant = load_tenant_file(path)
         tenants[tenant.code] = tenant

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from services.registration import repository, service
@@ -18,9 +18,18 @@ from services.registration.schemas import (
     TokenCreate,
     TokenRead,
 )
-from shared.auth import authorize, issue_token
+from shared.auth import ALL_TENANTS, audit_token_issued, authorize, can_issue, issue_token
 from shared.logging import get_logger
-from shared.web import AdminDep, CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+from shared.problems import DomainError
+from shared.web import (
+    AdminDep,
+    CorrelationDep,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    rate_limited,
+    resolve_tenant,
+)
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
@@ -67,6 +76,7 @@ async def get_event(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDe
     response_model=RegistrationAccepted,
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
+    dependencies=[Depends(rate_limited("registration"))],
 )
 async def register(
     event_id: uuid.UUID,
@@ -129,6 +139,14 @@ async def list_registrations(
 )
 async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminDep) -> TokenRead:
     """Issues a role token for one kecamatan (admin only); it is shown once."""
+    if data.tenant != ALL_TENANTS and runtime.tenant(data.tenant) is None:
+        raise DomainError(
+            f"Kecamatan '{data.tenant}' tidak dikenal.",
+            status=422,
+            field="tenant",
+            code="data_tidak_valid",
+        )
+    can_issue(principal, data.role, data.tenant)  # type: ignore[arg-type]
     admin = runtime.settings.admin_token
     assert admin is not None  # AdminDep passed, so the admin token is set
     token = issue_token(
@@ -138,5 +156,5 @@ async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminD
         subject=data.subject,
         ttl_days=data.ttl_days,
     )
-    log.info("auth.token_issued", role=data.role, tenant=data.tenant, by=principal.subject)
+    audit_token_issued(principal, token, role=data.role, tenant=data.tenant, subject=data.subject)
     return TokenRead(token=token, role=data.role, tenant=data.tenant, subject=data.subject)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.survey import repository, service
 from services.survey.schemas import ResponseAccepted, ResponseCreate, UnitRead
@@ -13,7 +13,14 @@ from shared.logging import get_logger
 from shared.problems import NotFound
 from shared.runtime import Runtime
 from shared.tenants import Tenant
-from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+from shared.web import (
+    CorrelationDep,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    rate_limited,
+    resolve_tenant,
+)
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
@@ -58,6 +65,7 @@ async def list_units(
     response_model=ResponseAccepted,
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
+    dependencies=[Depends(rate_limited("survey"))],
 )
 async def submit_response(
     unit: str,
