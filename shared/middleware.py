@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from starlette.requests import Request
+from structlog.contextvars import get_contextvars
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import bind_context, clear_context, get_logger
@@ -51,6 +52,7 @@ class RequestContext:
             return
         incoming = _header(scope, b"x-correlation-id")
         correlation_id = incoming if _CORRELATION_RE.match(incoming) else str(uuid.uuid4())
+        outer = get_contextvars()  # restored afterwards: nothing leaks between requests
         clear_context()
         bind_context(
             service=self.service, correlation_id=correlation_id, request_id=uuid.uuid4().hex[:12]
@@ -83,6 +85,8 @@ class RequestContext:
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
+            clear_context()
+            bind_context(**outer)
 
 
 class SecurityHeaders:
