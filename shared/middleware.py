@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 from starlette.requests import Request
-from structlog.contextvars import get_contextvars
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import get_contextvars
 
 from shared.logging import bind_context, clear_context, get_logger
 from shared.pages import error_response, new_csp_nonce
