@@ -186,3 +186,43 @@ _HTTP_MESSAGES: dict[int, dict[str, str]] = {
     404: {"Not Found": "Halaman atau data tidak ditemukan."},
     405: {"Method Not Allowed": "Metode HTTP ini tidak didukung untuk alamat tersebut."},
 }
+
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "label", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "label": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Makes an OpenAPI document's 422 answers true: our JSON error shape, HTML on pages."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        page = not path.startswith(("/api/", "/health", "/ready"))
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is None:
+                continue
+            answer["description"] = "Data tidak valid"
+            answer["content"] = (
+                {"text/html": {"schema": {"type": "string"}}}
+                if page
+                else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            )
+    return schema

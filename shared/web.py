@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
 from shared.datafiles import protect_data_dir
-from shared.errors import install_error_handlers
+from shared.errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
@@ -183,6 +183,12 @@ class ServiceApp(FastAPI):
     """
 
     wrap: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's schema, with the error answers this app really gives (see shared.errors)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = document_errors(super().openapi())
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         """Builds Starlette's stack, then wraps it in the service's pure ASGI middleware."""
