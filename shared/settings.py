@@ -85,6 +85,9 @@ class ServiceSettings(BaseSettings):
     stream_maxlen: int = Field(
         default=1_000_000, ge=1000, validation_alias=AliasChoices("MENJAMU_STREAM_MAXLEN")
     )
+    stream_retention_days: float = Field(
+        default=30, ge=0, validation_alias=AliasChoices("MENJAMU_STREAM_RETENTION_DAYS")
+    )
     supervise_interval_s: float = Field(default=5.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)

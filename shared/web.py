@@ -15,12 +15,14 @@ from starlette.types import ASGIApp
 
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
+from shared.contracts import ALL_EVENTS
 from shared.datafiles import protect_data_dir
 from shared.errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
 from shared.ratelimit import RateLimited, limiter_for, phone_identity, wait_message
+from shared.retention import run_retention
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
@@ -158,6 +160,10 @@ def create_service_app(
         if on_startup is not None:
             await on_startup(runtime)
         await runtime.start()
+        if settings.stream_retention_days:
+            streams = [event.STREAM for event in ALL_EVENTS]
+            max_age_s = settings.stream_retention_days * 86400
+            runtime.spawn(run_retention(runtime.redis, streams, max_age_s), "stream-retention")
         log.info("service.started", url=settings.effective_public_url)
         try:
             yield
