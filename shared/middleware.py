@@ -59,7 +59,7 @@ class RequestContext:
         )
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         started = time.perf_counter()
-        status = 500
+        status = 0
         marker = (CORRELATION_HEADER.lower().encode(), correlation_id.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -74,7 +74,7 @@ class RequestContext:
         except Exception:
             # Starlette sent the 500 page and logged the traceback (masked) before re-raising;
             # re-raising again would only make the server log it a second time, unmasked.
-            if status != 500:
+            if status != 500:  # nothing (or a success) was sent: let the server handle it
                 raise
         finally:
             if scope["path"] not in _QUIET_PATHS:
@@ -82,7 +82,7 @@ class RequestContext:
                     "http.request",
                     method=scope["method"],
                     path=scope["path"],
-                    status=status,
+                    status=status or 500,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
             clear_context()
@@ -221,7 +221,6 @@ class BodyLimit:
             await self._refuse(scope, send, 413)
 
     async def _refuse(self, scope: Scope, send: Send, status: int) -> None:
-        log.info("http.body_refused", status=status, limit_bytes=self.max_bytes)
         message = (
             f"Data yang dikirim terlalu besar (maksimal {self.max_bytes // 1024} KB)."
             if status == 413

@@ -91,3 +91,40 @@ def test_the_banner_shows_the_admin_token_only_when_it_generated_it(
     assert "kept-secret-token" not in capsys.readouterr().out
     _banner([], "fresh-token", True, tmp_path)
     assert "fresh-token" in capsys.readouterr().out
+
+
+def test_exception_text_that_quotes_request_data_is_masked() -> None:
+    from pydantic import BaseModel, field_validator
+
+    from shared.privacy import mask_event_dict
+
+    class Person(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def refuse(cls, value: str) -> str:
+            raise ValueError("no")
+
+    try:
+        Person(name="Ayu Lestari")
+    except ValueError as exc:
+        pydantic_text = str(exc)
+    sql_text = (
+        "(sqlite3.IntegrityError) UNIQUE constraint failed\n[SQL: INSERT INTO r VALUES (?, ?)]\n"
+        "[parameters: ('Ayu Lestari', '+6281234567890')]\n(Background on this error at: x)"
+    )
+    masked = mask_event_dict(
+        None,
+        "error",
+        {
+            "exception": pydantic_text + "\n" + sql_text,
+            "url": "redis://:s3cret-pass@redis:6379/0",
+            "header": f"Authorization: Bearer {ADMIN_TOKEN}",
+            "token": "mj1.abc.def",
+        },
+    )
+    text = str(masked)
+    for secret in (*SECRETS, "s3cret-pass", "mj1.abc.def"):
+        assert secret not in text, secret
+    assert "UNIQUE constraint failed" in text  # the operator still learns what happened
