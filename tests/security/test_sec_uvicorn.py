@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +66,55 @@ def test_data_files_are_private_to_the_service_user(registration: ServiceProcess
     assert any(p.name.endswith(".sqlite3") for p in files)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_the_registration_form_works_in_a_browser_under_the_strict_csp(
+    registration: ServiceProcess,
+) -> None:
+    """Finding 12: the nonce lets the page's own script run; an injected inline one is blocked."""
+    if not Path("/usr/bin/chromium").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    event = httpx.post(f"{registration.url}/api/v1/events", json=EVENT, headers=auth()).json()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            page.goto(f"{registration.url}/daftar/{event['id']}")
+            page.fill("#name", "Ayu Lestari")
+            page.fill("#school", "SMAN 1 Mojosari")
+            page.fill("#phone", "081234567890")
+            page.check("#consent")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#result.ok", timeout=20_000)
+            assert violations == []
+            page.evaluate(
+                "() => { const s = document.createElement('script');"
+                " s.textContent = 'window.injected = 1'; document.body.appendChild(s); }"
+            )
+            page.wait_for_timeout(200)
+            assert page.evaluate("() => window.injected") is None
+            assert any("Security Policy" in v for v in violations)
+        finally:
+            browser.close()
