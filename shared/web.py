@@ -108,7 +108,9 @@ def rate_limited(bucket: str, *, phone_field: str | None = "phone") -> Callable[
                 f"{wait_message(wait)}.",
                 wait,
             )
-        phone = phone_identity(await _body_field(request, phone_field)) if phone_field else ""
+        phone = ""
+        if phone_field and settings.rate_limit_per_phone > 0:
+            phone = phone_identity(await _body_field(request, phone_field))
         wait = await limiter.hit(
             f"{bucket}:phone",
             phone,
