@@ -151,3 +151,26 @@ async def test_head_on_a_public_page_answers_like_get_without_a_body(
         assert post_only.status_code == 405
         assert (await client.get(f"/api/v1/events/{event_id}/registrations")).status_code == 401
         assert (await client.head(f"/api/v1/events/{event_id}/registrations")).status_code == 401
+
+
+async def test_each_request_is_one_log_line_carrying_its_correlation_id(
+    service_app: ServiceRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 8: correlation and request logging as pure ASGI middleware, one line per request."""
+    import json
+
+    async with service_app("survey", log_format="json") as (_app, client):
+        capsys.readouterr()
+        answers = [
+            await client.get("/api/v1/units", headers={"X-Correlation-ID": f"corr-{i}"})
+            for i in range(5)
+        ]
+        bad = await client.get("/api/v1/units", headers={"X-Correlation-ID": "bad id with spaces"})
+        err = capsys.readouterr().err
+    lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
+    requests = [x for x in lines if x["event"] == "http.request"]
+    assert [x["correlation_id"] for x in requests[:5]] == [f"corr-{i}" for i in range(5)]
+    assert len(requests) == 6
+    assert [a.headers["x-correlation-id"] for a in answers] == [f"corr-{i}" for i in range(5)]
+    assert bad.headers["x-correlation-id"] == requests[5]["correlation_id"] != "bad id with spaces"
+    assert all(x["status"] == 200 and x["path"] == "/api/v1/units" for x in requests)
