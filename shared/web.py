@@ -22,9 +22,9 @@ from shared.logging import bind_context, configure_logging, get_logger
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
 from shared.ratelimit import RateLimited, limiter_for, phone_identity, wait_message
-from shared.retention import run_retention
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.stream_retention import run_retention
 
 log = get_logger(__name__)
 

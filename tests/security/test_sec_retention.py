@@ -7,7 +7,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from shared.retention import trim_by_age
+from shared.stream_retention import trim_by_age
 
 pytestmark = pytest.mark.integration
 DAY_MS = 86_400_000
