@@ -109,8 +109,10 @@ class SecurityHeaders:
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), *_BASE_HEADERS]
-                headers.append((b"content-security-policy", _policy(headers, nonce).encode()))
+                headers = list(message.get("headers", []))
+                policy = (b"content-security-policy", _policy(headers, nonce).encode())
+                present = {k.lower() for k, _ in headers}  # a route's own choice wins
+                headers += [h for h in (*_BASE_HEADERS, policy) if h[0] not in present]
                 message["headers"] = headers
             await send(message)
 
