@@ -1,12 +1,15 @@
 """Property-based fuzz of all four services' OpenAPI schemas (schemathesis) over real HTTP:
 no 5xx, documented responses match their schema, no traceback text in any answer.
 
-Bounded for `make test` (MENJAMU_FUZZ_EXAMPLES, default 8 per operation and mode);
-`make fuzz` runs the same with many more examples."""
+Bounded for `make test` (MENJAMU_FUZZ_EXAMPLES, default 8 per operation and mode) on SQLite;
+`make fuzz` runs the same with many more examples (`MENJAMU_FUZZ_DATABASE=postgres` on the
+machine's PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +22,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from tests.conftest import TEST_REDIS_DB
+from tests.conftest import TEST_REDIS_DB, _drop_schemas
 from tests.processes import ServiceProcess, migrate, service_env
 from tests.security.conftest import SERVICES
-from tests.support import ADMIN_TOKEN, REDIS_HOST, REDIS_PORT, require_server
+from tests.support import ADMIN_TOKEN, PG_URL, REDIS_HOST, REDIS_PORT, require_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 EXAMPLES = int(os.environ.get("MENJAMU_FUZZ_EXAMPLES", "8"))
@@ -44,8 +47,15 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServiceProcess]]:
     require_server("Redis", REDIS_HOST, REDIS_PORT)
     tmp = tmp_path_factory.mktemp("fuzz")
+    database_url, prefix = None, ""
+    if os.environ.get("MENJAMU_FUZZ_DATABASE") == "postgres":
+        require_server("PostgreSQL", "127.0.0.1", 5432)
+        database_url, prefix = PG_URL, f"fz{uuid.uuid4().hex[:8]}_"
     env = service_env(
-        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{TEST_REDIS_DB}", data_dir=tmp / "data"
+        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{TEST_REDIS_DB}",
+        data_dir=tmp / "data",
+        database_url=database_url,
+        schema_prefix=prefix,
     )
     migrate(env, *SERVICES)
     procs = {name: ServiceProcess(name, env, Path(tmp)) for name in SERVICES}
@@ -56,6 +66,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
     finally:
         for proc in procs.values():
             proc.stop()
+        if prefix:
+            asyncio.run(_drop_schemas(PG_URL, prefix))
 
 
 def _fuzz(operation: Any, base_url: str, mode: GenerationMode) -> None:
