@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import time
 import unicodedata
@@ -75,6 +76,19 @@ def limiter_for(redis: Redis) -> RateLimiter:
     if limiter is None:
         limiter = _limiters[redis] = RateLimiter(redis)
     return limiter
+
+
+def address_identity(host: str) -> str:
+    """The client a limit counts: an IPv4 address, or an IPv6 /64 (one device owns many)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def phone_identity(value: Any) -> str:

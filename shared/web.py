@@ -21,7 +21,13 @@ from shared.errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
-from shared.ratelimit import RateLimited, limiter_for, phone_identity, wait_message
+from shared.ratelimit import (
+    RateLimited,
+    address_identity,
+    limiter_for,
+    phone_identity,
+    wait_message,
+)
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 from shared.stream_retention import run_retention
@@ -95,7 +101,7 @@ def rate_limited(bucket: str, *, phone_field: str | None = "phone") -> Callable[
         if _is_operator(request, runtime):
             return
         limiter = limiter_for(runtime.redis)
-        address = request.client.host if request.client else ""
+        address = address_identity(request.client.host) if request.client else ""
         wait = await limiter.hit(
             f"{bucket}:address",
             address,

@@ -128,3 +128,12 @@ async def test_the_limiter_lets_requests_through_while_redis_is_down() -> None:
 def test_phone_identity_ignores_spelling_and_unicode_digits() -> None:
     same = {"081234567890", "+62 812-3456-7890", "6281234567890", "０８１２３４５６７８９０"}
     assert {phone_identity(p) for p in same} == {"81234567890"}
+
+
+def test_one_ipv6_device_counts_as_one_client_whatever_address_it_picks() -> None:
+    from shared.ratelimit import address_identity
+
+    a = address_identity("2001:db8:1:2:aaaa::1")
+    assert a == address_identity("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert a != address_identity("2001:db8:1:3::1")
+    assert address_identity("::ffff:10.0.0.7") == address_identity("10.0.0.7") == "10.0.0.7"
