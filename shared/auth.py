@@ -42,6 +42,7 @@ class Principal:
     role: Role
     tenant: str
     subject: str
+    expires: float | None = None  # epoch seconds; None = never (the bootstrap admin)
 
     def can_act_for(self, tenant: str) -> bool:
         """Tells whether this principal may act for the given tenant."""
@@ -61,20 +62,34 @@ def _unb64(text: str) -> bytes:
 
 
 def issue_token(
-    admin_token: str, *, role: Role, tenant: str, subject: str, ttl_days: int | None = 365
+    admin_token: str,
+    *,
+    role: Role,
+    tenant: str,
+    subject: str,
+    ttl_days: int | None = 365,
+    not_after: float | None = None,
 ) -> str:
-    """Signs a token for a role on a tenant; it expires after ttl_days (None = never)."""
+    """Signs a token for a role on a tenant; it expires after ttl_days (None = never), and
+    never after not_after (the issuer's own expiry: no token outlives its issuer's)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     payload = {
         "r": role,
         "t": tenant,
         "s": subject,
-        "e": int(time.time() + ttl_days * 86400) if ttl_days else None,
+        "e": _expiry(ttl_days, not_after),
     }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     signature = _b64(hmac.new(_key(admin_token), body.encode(), hashlib.sha256).digest())
     return f"{_PREFIX}.{body}.{signature}"
+
+
+def _expiry(ttl_days: int | None, not_after: float | None) -> int | None:
+    expires = time.time() + ttl_days * 86400 if ttl_days else None
+    if not_after is not None:
+        expires = min(expires, not_after) if expires is not None else not_after
+    return int(expires) if expires is not None else None
 
 
 def verify_token(admin_token: str | None, token: str) -> Principal:
@@ -95,7 +110,7 @@ def verify_token(admin_token: str | None, token: str) -> Principal:
     expires = payload.get("e")
     if expires is not None and (not isinstance(expires, int | float) or expires < time.time()):
         raise AuthError("Token sudah kedaluwarsa. Minta token baru kepada admin.")
-    return Principal(role=payload["r"], tenant=payload["t"], subject=payload["s"])
+    return Principal(role=payload["r"], tenant=payload["t"], subject=payload["s"], expires=expires)
 
 
 def _payload(body: str) -> dict[str, Any]:
@@ -114,8 +129,9 @@ def _payload(body: str) -> dict[str, Any]:
     return payload
 
 
-def can_issue(principal: Principal, role: Role, tenant: str) -> None:
-    """Raises AuthError (403) unless the principal may issue this token: never a wider one."""
+def can_issue(principal: Principal, role: Role, tenant: str, ttl_days: int | None = None) -> None:
+    """Raises AuthError (403) unless the principal may issue this token: never a wider one
+    (another or every kecamatan, or a longer life than the issuer's own)."""
     if principal.role != "admin":
         raise AuthError("Hanya admin yang dapat menerbitkan token.", status=403)
     if tenant == ALL_TENANTS and principal.tenant != ALL_TENANTS:

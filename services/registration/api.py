@@ -155,6 +155,7 @@ async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminD
         tenant=data.tenant,
         subject=data.subject,
         ttl_days=data.ttl_days,
+        not_after=principal.expires,
     )
     audit_token_issued(principal, token, role=data.role, tenant=data.tenant, subject=data.subject)
     return TokenRead(token=token, role=data.role, tenant=data.tenant, subject=data.subject)

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from shared.auth import verify_token
 from tests.security.conftest import SERVICES, ServiceRunner
 from tests.support import ADMIN_TOKEN, auth
 
@@ -67,6 +68,16 @@ async def test_a_kecamatan_admin_cannot_mint_a_token_for_all_kecamatan(
         assert same.status_code == 201, same.text
         operator = same.json()["token"]
         assert (await _token(client, operator, role="mentor")).status_code == 403
+        # Nor one that outlives its own: its life is capped at the issuer's expiry.
+        own = verify_token(ADMIN_TOKEN, scoped_admin).expires
+        assert own is not None
+        for ttl in (400, None):
+            minted = await _token(client, scoped_admin, ttl_days=ttl)
+            assert minted.status_code == 201
+            expires = verify_token(ADMIN_TOKEN, minted.json()["token"]).expires
+            assert expires is not None and expires <= own
+        short = (await _token(client, scoped_admin, ttl_days=30)).json()["token"]
+        assert (verify_token(ADMIN_TOKEN, short).expires or 0) < own - 300 * 86400
 
 
 async def test_tokens_are_only_issued_for_a_kecamatan_that_exists(
