@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from services.ops import cli as ops_cli
 from services.registry import SERVICES, entry
 
 
@@ -35,12 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("stream", help="e.g. registration.participant_registered.v1")
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these entries")
     sub.add_parser("streams", help="show each consumer group's pending, lag and dead letters")
+    ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command in ("run", "serve", "migrate"):
         from shared.datafiles import protect_data_dir
         from shared.settings import ServiceSettings
 
         protect_data_dir(ServiceSettings().data_dir)
+    if (code := ops_cli.run(args)) is not None:
+        return code
 
     if args.command == "run":
         from services.supervisor import run_all

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SERVICES = ("registration", "certificates", "consultation", "survey")
+SERVICES = ("registration", "certificates", "consultation", "survey", "dashboard")
 
 
 @dataclass(frozen=True)

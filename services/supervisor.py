@@ -149,6 +149,7 @@ def run_all(names: list[str]) -> int:
         "MENJAMU_DATA_DIR": str(data_dir),
         "MENJAMU_ADMIN_TOKEN": token,
         "PYTHONUNBUFFERED": "1",
+        "MENJAMU_LOG_DIR": os.environ.get("MENJAMU_LOG_DIR", str(data_dir / "logs")),
     }
     redis_proc = None
     if not os.environ.get("REDIS_URL"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -31,6 +32,7 @@ from shared.contracts import Event
 from shared.db import Database
 from shared.idempotency import claim_event_ids, processed_ids
 from shared.logging import bound_context, get_logger
+from shared.metrics import consumer_done
 from shared.outbox import add_event
 from shared.settings import ServiceSettings
 from shared.streams import as_str, dead_letter, ensure_group, group_exists
@@ -171,9 +173,11 @@ class Consumers:
                     reaction, message_id, raw["data"], deliveries, "max deliveries exceeded"
                 )
                 return
+            started = time.perf_counter()
             try:
                 done = await within(self._apply(reaction, [event]), reaction.timeout_s)
             except Exception as exc:
+                consumer_done(self.settings.service_name, reaction.group, "failed")
                 # Left pending on purpose: the claimer retries it after claim_idle_ms.
                 log.warning(
                     "consumer.handler_failed",
@@ -183,6 +187,8 @@ class Consumers:
                 )
                 return
             await message.ack()
+            outcome = "handled" if done else "duplicate"
+            consumer_done(self.settings.service_name, reaction.group, outcome, _since(started))
             log.info(
                 "consumer.handled" if done else "consumer.duplicate_skipped", delivery=deliveries
             )
@@ -199,9 +205,11 @@ class Consumers:
                 events.append(_parse(reaction.event, body))
             except PoisonMessage as exc:
                 await self._dead_letter(reaction, message_id, data, 1, str(exc))
+        started = time.perf_counter()
         try:
             done = await within(self._apply(reaction, events), reaction.timeout_s)
         except Exception as exc:
+            consumer_done(self.settings.service_name, reaction.group, "failed", count=len(events))
             # The whole batch stays pending; the claimer retries message by message, so one
             # bad message ends in the dead-letter stream without holding back the others.
             log.warning(
@@ -212,6 +220,9 @@ class Consumers:
             )
             return
         await self.redis.xack(reaction.event.STREAM, reaction.group, *ids)
+        service = self.settings.service_name
+        consumer_done(service, reaction.group, "handled", _since(started), count=done)
+        consumer_done(service, reaction.group, "duplicate", count=len(events) - done)
         log.info("consumer.batch_handled", group=reaction.group, size=len(events), applied=done)
 
     async def _apply(self, reaction: Reaction[Any], events: list[Event]) -> int:
@@ -257,6 +268,7 @@ class Consumers:
             reason=reason,
             maxlen=self.settings.stream_maxlen,
         )
+        consumer_done(self.settings.service_name, reaction.group, "dead_lettered")
         log.error(
             "consumer.dead_lettered",
             group=reaction.group,
@@ -274,6 +286,10 @@ def _parse(model: type[E], body: Any) -> E:
         return model.model_validate(body)
     except (ValueError, ValidationError) as exc:
         raise PoisonMessage(f"not a valid {model.__name__}: {exc}") from exc
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 def _as_list(outcome: Outcome) -> Sequence[Event]:

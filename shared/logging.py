@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,7 +17,9 @@ clear_context = structlog.contextvars.clear_contextvars
 bound_context = structlog.contextvars.bound_contextvars
 
 
-def configure_logging(service: str, *, fmt: str = "console", level: str = "INFO") -> None:
+def configure_logging(
+    service: str, *, fmt: str = "console", level: str = "INFO", log_dir: Path | None = None
+) -> None:
     """Routes structlog and stdlib logs (uvicorn, faststream) through one masked pipeline."""
     # Tracebacks are rendered to plain text (stdlib format: no local variables, which could
     # hold tokens or a request body) *before* masking, so masking covers them too.
@@ -54,6 +58,8 @@ def configure_logging(service: str, *, fmt: str = "console", level: str = "INFO"
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    if log_dir is not None:
+        root.handlers.append(_file_handler(log_dir, service, shared_processors))
     root.setLevel(level.upper())
     # faststream logs every message and every task callback at INFO; its warnings still show.
     for noisy in ("uvicorn.access", "sqlalchemy.engine", "aiosqlite", "asyncio", "faststream"):
@@ -61,6 +67,25 @@ def configure_logging(service: str, *, fmt: str = "console", level: str = "INFO"
     for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def _file_handler(log_dir: Path, service: str, processors: list[Any]) -> logging.Handler:
+    """JSON lines in <log_dir>/<service>.log, rotated at 10 MiB, 5 kept (`menjamu logs`)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / f"{service}.log", maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=processors,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    return handler
 
 
 def _add_service(service: str) -> Any:

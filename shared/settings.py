@@ -73,6 +73,10 @@ class ServiceSettings(BaseSettings):
     rate_limit_phone_window_s: int = Field(
         default=3600, ge=1, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PHONE_WINDOW_S")
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MENJAMU_METRICS_TOKEN")
+    )
+    log_dir: Path | None = Field(default=None, validation_alias=AliasChoices("MENJAMU_LOG_DIR"))
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str = ""

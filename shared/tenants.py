@@ -1,4 +1,8 @@
-"""Tenants (kecamatan) come from YAML files, one per kecamatan, in the tenants folder."""
+"""Tenants (kecamatan) come from YAML files, one per kecamatan, in the tenants folder.
+
+A tenant file is checked before a service uses it (`menjamu tenant check` runs the same
+check): a service refuses to start on an invalid file, with the same messages.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.logging import get_logger
 from shared.problems import DomainError
+from shared.tenant_check import TenantFileError, check_tenant_text, read_tenant_yaml
 
+__all__ = [
+    "Tenant",
+    "TenantFileError",
+    "TenantUnavailable",
+    "Tenants",
+    "load_tenant_file",
+    "load_tenants",
+    "tenant_from_data",
+]
 log = get_logger(__name__)
 
 
@@ -46,9 +59,8 @@ class Tenant(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
-def load_tenant_file(path: Path) -> Tenant:
-    """Reads one tenant file: `tenant:` facts plus the top-level lists."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def tenant_from_data(data: dict[str, Any]) -> Tenant:
+    """Builds a Tenant from a parsed file: `tenant:` facts plus the top-level lists."""
     facts = dict(data.get("tenant") or {})
     facts.setdefault("participant_levels", data.get("participant_levels") or [])
     facts.setdefault("consultation_rules", data.get("consultation_rules") or [])
@@ -56,6 +68,15 @@ def load_tenant_file(path: Path) -> Tenant:
         if key in data:
             facts.setdefault(key, data[key])
     return Tenant(**facts, raw=data)
+
+
+def load_tenant_file(path: Path) -> Tenant:
+    """Reads and checks one tenant file; raises TenantFileError listing every problem."""
+    text = path.read_text(encoding="utf-8")
+    problems = check_tenant_text(text)
+    if problems:
+        raise TenantFileError(path, problems)
+    return tenant_from_data(read_tenant_yaml(text))
 
 
 class TenantUnavailable(DomainError):
@@ -92,9 +113,16 @@ class Tenants(dict[str, Tenant]):
 def load_tenants(directory: Path) -> Tenants:
     """Loads every *.yaml tenant file of a folder, by tenant code."""
     tenants = Tenants(directory)
+    paths: dict[str, Path] = {}
     for path in sorted(directory.glob("*.yaml")):
         tenant = load_tenant_file(path)
+        if tenant.code in paths:
+            raise TenantFileError(
+                path,
+                [f"tenant.code: kode '{tenant.code}' sudah dipakai oleh {paths[tenant.code]}."],
+            )
         tenants[tenant.code] = tenant
+        paths[tenant.code] = path
     if not tenants:
         raise RuntimeError(f"no tenant file (*.yaml) in {directory}")
     return tenants

@@ -19,6 +19,7 @@ from shared.contracts import ALL_EVENTS
 from shared.datafiles import protect_data_dir
 from shared.errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
+from shared.metrics import install_metrics
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
 from shared.ratelimit import (
@@ -156,7 +157,10 @@ def create_service_app(
 ) -> FastAPI:
     """Builds a service's FastAPI app: logging, runtime lifespan, errors, health and routes."""
     configure_logging(
-        settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
+        settings.service_name,
+        fmt=settings.effective_log_format,
+        level=settings.log_level,
+        log_dir=settings.log_dir,
     )
     if not settings.database_url:  # the embedded default keeps SQLite files in the data folder
         protect_data_dir(settings.data_dir)
@@ -184,6 +188,7 @@ def create_service_app(
         SecurityHeaders(BodyLimit(inner, settings.max_body_bytes)), settings.service_name
     )
     install_error_handlers(app)
+    install_metrics(app, settings)
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)

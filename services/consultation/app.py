@@ -11,6 +11,7 @@ from services.consultation.api import dev_router, public_router, router
 from services.consultation.devgateway import DevGateway
 from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
 from services.consultation.gateway import WhatsAppGateway
+from services.consultation.queue_metrics import outbound_queue_metrics
 from services.consultation.settings import Settings
 from shared.logging import get_logger
 from shared.runtime import Runtime
@@ -47,10 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers: list[APIRouter] = [router, public_router]
     if settings.whatsapp_gateway == "dev":
         routers.append(dev_router)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Menjamu: konsultasi",
         routers=routers,
         reactions=handlers.reactions(settings),
         on_startup=on_startup,
     )
+    app.state.metrics_probes = [outbound_queue_metrics]
+    return app

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -238,3 +238,15 @@ async def list_dev_messages(session: AsyncSession, limit: int = 200) -> list[Dev
             )
         ).all()
     )
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+async def outbound_counts(session: AsyncSession, now: datetime) -> list[tuple[str, str, bool, int]]:
+    """(tenant, status, due now, count) of the outbound queue, for the metrics scrape."""
+    due = OutboundMessage.next_attempt_at <= now
+    query = select(OutboundMessage.tenant, OutboundMessage.status, due, func.count()).group_by(
+        OutboundMessage.tenant, OutboundMessage.status, due
+    )
+    return [(t, s, bool(d), int(n)) for t, s, d, n in (await session.execute(query)).all()]

@@ -309,7 +309,9 @@ async def test_without_any_group_the_invitation_is_recorded_as_no_group(
     tenants = tmp_path / "tenants"
     tenants.mkdir()
     (tenants / "mojosari.yaml").write_text(
-        "tenant:\n  code: mojosari\n  name: Kecamatan Mojosari\n", encoding="utf-8"
+        "tenant:\n  code: mojosari\n  name: Kecamatan Mojosari\n  camat: Camat Uji\n"
+        "participant_levels: [SMA]\n",
+        encoding="utf-8",
     )
     settings = settings.model_copy(update={"tenants_dir": tenants})
     early, later = participant_registered(), participant_registered()

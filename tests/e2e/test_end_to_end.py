@@ -83,6 +83,7 @@ async def test_journey_on_the_embedded_default(tmp_path: Path) -> None:
         {
             "MENJAMU_DATA_DIR": str(tmp_path / "data"),
             "MENJAMU_EMBEDDED_REDIS_PORT": str(free_port()),
+            "DASHBOARD_PORT": str(free_port()),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -103,6 +104,9 @@ async def test_journey_on_the_embedded_default(tmp_path: Path) -> None:
         _assert_journey(result, ikm)
         assert (tmp_path / "data" / "certificates.sqlite3").exists()
         assert (tmp_path / "data" / "redis").is_dir()
+        # `make run` also writes each service's JSON log to data/logs/<service>.log.
+        first = (tmp_path / "data" / "logs" / "registration.log").read_text().splitlines()[0]
+        assert json.loads(first)["service"] == "registration"
     finally:
         runner.send_signal(signal.SIGINT)
         code = runner.wait(60)
@@ -118,7 +122,8 @@ def _wait_for_token(log_path: Path, runner: subprocess.Popen[bytes]) -> str:
         if runner.poll() is not None:
             raise AssertionError(f"menjamu run exited:\n{output[-3000:]}")
         match = re.search(r"admin token \(generated into .*?\): (\S+)", output)
-        if match and output.count("Application startup complete") >= len(SERVICES):
+        # `menjamu run` starts the dashboard too: wait for all of them.
+        if match and output.count("Application startup complete") >= len(SERVICES) + 1:
             return match.group(1)
         time.sleep(0.2)
     raise AssertionError(f"menjamu run did not come up:\n{log_path.read_text()[-3000:]}")
