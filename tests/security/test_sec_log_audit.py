@@ -1,9 +1,10 @@
-"""Log audit: the journey and the error cases through all four service processes, then every
+"""Log audit: the journey and the error cases through all five service processes, then every
 log line (console and JSON) is searched for the admin token, the test phones in any common
 spelling and the test names. Expected count: zero."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,8 +43,10 @@ def services(
         MENJAMU_LOG_FORMAT=request.param,
         MENJAMU_RATE_LIMIT_PER_PHONE="3",
     )
-    migrate(env, *SERVICES)
-    procs = {name: ServiceProcess(name, env, tmp_path) for name in SERVICES}
+    migrate(env, *SERVICES, "dashboard")
+    procs = {name: ServiceProcess(name, env, tmp_path) for name in (*SERVICES, "dashboard")}
+    urls = {n: p.url for n, p in procs.items() if n != "dashboard"}
+    procs["dashboard"].env["DASHBOARD_SERVICE_URLS"] = json.dumps(urls)
     try:
         for proc in procs.values():
             proc.start()
@@ -100,14 +103,26 @@ def _error_cases(urls: Urls, event_id: str) -> None:
         client.get(f"{urls.consultation}/dev/whatsapp")
 
 
+def _dashboard_cases(dashboard: str) -> None:
+    """The operator's side: phone lookup, login with a wrong and with the right token."""
+    with httpx.Client(base_url=dashboard, timeout=30) as client:
+        for phone in ("081234567890", "+62 812-3456-7890"):
+            found = client.get("/api/v1/journeys", params={"phone": phone}, headers=auth())
+            assert found.status_code == 200, found.text
+        client.post("/dashboard/masuk", data={"token": "wrong-" + ADMIN_TOKEN})
+        client.post("/dashboard/masuk", data={"token": ADMIN_TOKEN})
+        client.get("/dashboard")
+
+
 async def test_no_log_line_carries_a_token_a_phone_or_a_name(
     services: dict[str, ServiceProcess],
 ) -> None:
-    urls = Urls(**{name: proc.url for name, proc in services.items()})
+    urls = Urls(**{name: proc.url for name, proc in services.items() if name != "dashboard"})
     result = await follow_registration(urls, ADMIN_TOKEN, correlation_id="audit-1")
     await follow_survey(urls, ADMIN_TOKEN)
     event_id = result["certificates"][0].get("activity_id") or _an_event(urls)
     _error_cases(urls, event_id)
+    _dashboard_cases(services["dashboard"].url)
     for proc in services.values():
         proc.stop()  # flushes and writes the shutdown lines too
     text = "\n".join(proc.log_path.read_text() for proc in services.values())
