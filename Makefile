@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench fuzz migrate clean system-check
+.PHONY: run test lint unit bench bench-scale fuzz migrate clean system-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -43,6 +43,12 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Province-day simulation (README "Deployment and scale"): SIGNUPS=100000 by default; on a
+# small or shared machine run e.g. `make bench-scale SIGNUPS=1000`.
+SIGNUPS ?= 100000
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks._province_day --signups $(SIGNUPS)
 
 clean:
 	rm -rf $(VENV) data

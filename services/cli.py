@@ -111,12 +111,11 @@ def _token(args: argparse.Namespace) -> int:
 
 
 async def _dlq(action: str, stream: str, ids: list[str] | None) -> int:
-    from redis.asyncio import Redis
-
+    from shared.redis_conn import redis_client
     from shared.settings import ServiceSettings
     from shared.streams import list_dead_letters, replay_dead_letters
 
-    redis = Redis.from_url(ServiceSettings().redis_url)
+    redis = redis_client(ServiceSettings().redis_target)
     try:
         if action == "list":
             _print(await list_dead_letters(redis, stream))
@@ -128,14 +127,14 @@ async def _dlq(action: str, stream: str, ids: list[str] | None) -> int:
 
 
 async def _streams() -> int:
-    from redis.asyncio import Redis
     from redis.exceptions import ResponseError
 
     from shared.contracts import ALL_EVENTS
+    from shared.redis_conn import redis_client
     from shared.settings import ServiceSettings
     from shared.streams import group_stats
 
-    redis = Redis.from_url(ServiceSettings().redis_url)
+    redis = redis_client(ServiceSettings().redis_target)
     try:
         stats = []
         for event in ALL_EVENTS:

@@ -17,6 +17,7 @@ from shared.logging import get_logger
 from shared.outbox import outbox_table
 
 log = get_logger(__name__)
+REPLICA_WAIT_MS = 5_000  # below the clients' socket_timeout (10 s in Runtime), or WAIT times out
 
 
 async def encode_for_stream(event_type: str, correlation_id: str, payload: str) -> dict[Any, Any]:
@@ -38,9 +39,17 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, db: Database, redis: Redis, *, batch: int, interval_ms: int, maxlen: int
+        self,
+        db: Database,
+        redis: Redis,
+        *,
+        batch: int,
+        interval_ms: int,
+        maxlen: int,
+        min_replicas: int = 0,
     ) -> None:
         self.db = db
+        self.min_replicas = min_replicas
         self.redis = redis
         self.batch = batch
         self.interval = interval_ms / 1000
@@ -79,7 +88,11 @@ class OutboxRelay:
             for row in rows:
                 fields = await encode_for_stream(row.event_type, row.correlation_id, row.payload)
                 pipe.xadd(row.stream, fields, maxlen=self.maxlen, approximate=True)
-            await pipe.execute()
+            if self.min_replicas:  # WAIT on the XADDs' connection: on a replica before the mark
+                pipe.wait(self.min_replicas, REPLICA_WAIT_MS)
+            replies = await pipe.execute()
+            if self.min_replicas and replies[-1] < self.min_replicas:
+                raise RedisError(f"{replies[-1]} of {self.min_replicas} replicas acknowledged")
             await session.execute(
                 update(outbox_table)
                 .where(outbox_table.c.id.in_([row.id for row in rows]))

@@ -7,12 +7,13 @@ import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
+from shared.redis_broker import redis_broker
+from shared.redis_conn import redis_client
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tenants import Tenant, load_tenants
@@ -26,14 +27,14 @@ class Runtime:
     def __init__(self, settings: ServiceSettings, reactions: Sequence[Reaction[Any]] = ()) -> None:
         self.settings = settings
         self.db = Database(settings)
-        self.redis: Redis = Redis.from_url(
-            settings.redis_url,
+        self.redis: Redis = redis_client(
+            settings.redis_target,
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
         )
-        self.broker = RedisBroker(
-            settings.redis_url,
+        self.broker = redis_broker(
+            settings.redis_target,
             logger=logging.getLogger("faststream"),
             log_level=logging.DEBUG,
             graceful_timeout=15.0,
@@ -44,6 +45,7 @@ class Runtime:
             batch=settings.relay_batch,
             interval_ms=settings.relay_interval_ms,
             maxlen=settings.stream_maxlen,
+            min_replicas=settings.redis_min_replicas,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)

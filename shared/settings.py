@@ -10,6 +10,8 @@ from typing import ClassVar, Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.redis_conn import RedisTarget, parse_redis_url
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +40,13 @@ class ServiceSettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("REDIS_URL", "MENJAMU_REDIS_URL"),
+    )
+    redis_sentinels: str = Field(default="", validation_alias=AliasChoices("REDIS_SENTINELS"))
+    redis_sentinel_master: str = Field(
+        default="", validation_alias=AliasChoices("REDIS_SENTINEL_MASTER")
+    )
+    redis_min_replicas: int = Field(
+        default=0, ge=0, validation_alias=AliasChoices("MENJAMU_REDIS_MIN_REPLICAS")
     )
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "MENJAMU_DATABASE_URL")
@@ -100,7 +109,13 @@ class ServiceSettings(BaseSettings):
     def _production_needs_secrets(self) -> Self:
         if self.environment == "production" and self.admin_token is None:
             raise ValueError("MENJAMU_ADMIN_TOKEN must be set when MENJAMU_ENV=production")
+        self.redis_target  # noqa: B018 (a malformed REDIS_URL fails at start, naming itself)
         return self
+
+    @property
+    def redis_target(self) -> RedisTarget:
+        """Where Redis is: REDIS_URL, or the sentinels' current master."""
+        return parse_redis_url(self.redis_url, self.redis_sentinels, self.redis_sentinel_master)
 
     @property
     def schema_name(self) -> str:

@@ -82,7 +82,7 @@ class ServiceProcess:
         """Base URL of the service."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ServiceProcess:
+    def start(self, timeout: float = 60) -> ServiceProcess:
         """Starts the process and waits until /health answers."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -92,7 +92,7 @@ class ServiceProcess:
             stdout=log,
             stderr=log,
         )
-        _wait(self._healthy, 60, f"{self.name} /health (log: {self.log_path})")
+        _wait(self._healthy, timeout, f"{self.name} /health (log: {self.log_path})")
         return self
 
     def _healthy(self) -> bool:

@@ -1,0 +1,224 @@
+"""deploy/k8s renders, validates against the Kubernetes and CRD schemas, and matches the code."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from services import registry
+from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
+from tests.unit.deploy.k8s_render import crd_schema, render
+
+ROOT = Path(__file__).resolve().parents[3]
+K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
+KUBERNETES_VERSION = "1.32"
+SERVICES = {
+    "registration": 8001,
+    "certificates": 8002,
+    "consultation": 8003,
+    "survey": 8004,
+    "dashboard": 8005,
+}
+# The dashboard runs one replica: its live page pushes what its own consumer reads.
+NOT_AUTOSCALED = {"registration", "dashboard"}
+# group -> the stream it reads, from the contracts (a renamed stream or group fails here).
+GROUP_STREAMS = {
+    "certificates.issue": ParticipantRegisteredV1.STREAM,
+    "consultation.invite": ParticipantRegisteredV1.STREAM,
+    "survey.aggregate": ResponseSubmittedV1.STREAM,
+}
+GROUP_IN_CODE = re.compile(r'(?:group\s*=\s*|_GROUP\s*=\s*)"([a-z_.]+)"')
+
+Doc = dict[str, Any]
+
+
+def overlay_copy(tmp_path: Path, overlay: str) -> Path:
+    """A copy of deploy/k8s with the overlay's secret files made from their examples."""
+    tree = tmp_path / "k8s"
+    shutil.copytree(K8S, tree)
+    secrets = tree / "overlays" / overlay / "secrets"
+    for example in secrets.glob("*.env.example"):
+        (secrets / example.name.removesuffix(".example")).write_text(example.read_text())
+    return tree / "overlays" / overlay
+
+
+@pytest.fixture(params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return overlay_copy(tmp_path, request.param)
+
+
+@pytest.fixture
+def docs(overlay: Path) -> list[Doc]:
+    return render(overlay)
+
+
+def by_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def test_every_object_validates_against_the_kubernetes_or_its_crd_schema(
+    docs: list[Doc],
+) -> None:
+    problems = []
+    for doc in docs:
+        group, _, version = doc["apiVersion"].rpartition("/")
+        schema = crd_schema(group, version, doc["kind"]) if group else None
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        try:
+            if schema is not None:
+                jsonschema.validate(doc, schema)
+            else:
+                kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{name}: no schema (neither Kubernetes nor a vendored CRD)")
+        except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as exc:
+            problems.append(f"{name}: {getattr(exc, 'message', exc)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_crd_schemas_reject_a_misspelt_field(docs: list[Doc]) -> None:
+    scaled = next(d for d in docs if d["kind"] == "ScaledObject")
+    broken = {**scaled, "spec": {**scaled["spec"], "maxReplicas": 3}}
+    with pytest.raises(jsonschema.ValidationError, match="maxReplicas"):
+        jsonschema.validate(broken, crd_schema("keda.sh", "v1alpha1", "ScaledObject"))
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    wrong = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(wrong, KUBERNETES_VERSION, strict=True)
+
+
+def test_each_service_probes_ready_and_health_with_requests_and_limits(docs: list[Doc]) -> None:
+    deployments = by_kind(docs, "Deployment")
+    assert set(deployments) == set(SERVICES) == set(registry.SERVICES), (
+        "a service without manifests"
+    )
+    for name, deployment in deployments.items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["serve", name]
+        assert container["ports"][0]["containerPort"] == SERVICES[name]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        resources = container["resources"]
+        for side in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources.get(side, {})), f"{name} {side}"
+        assert deployment["metadata"]["namespace"].startswith("menjamu-")
+
+
+def test_disruption_budgets_and_services_select_the_pods_of_a_deployment(docs: list[Doc]) -> None:
+    deployments = by_kind(docs, "Deployment")
+    for kind in ("PodDisruptionBudget", "Service"):
+        objects = by_kind(docs, kind)
+        assert set(objects) == set(SERVICES)
+        for name, obj in objects.items():
+            selector = obj["spec"].get("selector", {})
+            selector = selector.get("matchLabels", selector)
+            pod_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+            assert selector.items() <= pod_labels.items(), f"{kind}/{name} selects no pod"
+
+
+def test_every_consumer_group_in_the_code_has_a_scaled_object_on_its_stream(
+    docs: list[Doc],
+) -> None:
+    handlers = {
+        name: ROOT / "services" / name / "handlers.py"
+        for name in SERVICES
+        if name not in NOT_AUTOSCALED
+    }
+    in_code = {
+        group: name
+        for name, path in handlers.items()
+        if path.exists()
+        for group in GROUP_IN_CODE.findall(path.read_text())
+    }
+    assert set(in_code) == set(GROUP_STREAMS), "a consumer group without a known stream"
+    scaled = by_kind(docs, "ScaledObject")
+    for group, service in in_code.items():
+        triggers = scaled[service]["spec"]["triggers"]
+        assert scaled[service]["spec"]["scaleTargetRef"]["name"] == service
+        kinds = set()
+        for trigger in triggers:
+            meta = trigger["metadata"]
+            assert (meta["consumerGroup"], meta["stream"]) == (group, GROUP_STREAMS[group])
+            assert trigger["authenticationRef"]["name"] in by_kind(docs, "TriggerAuthentication")
+            kinds |= {"lag"} if "lagCount" in meta else {"pending"}
+        assert kinds == {"lag", "pending"}, f"{service}: lag and pending triggers"
+        assert "replicas" not in by_kind(docs, "Deployment")[service]["spec"]
+
+
+def test_the_ingress_routes_public_paths_only(docs: list[Doc]) -> None:
+    (ingress,) = by_kind(docs, "Ingress").values()
+    paths = {
+        p["path"]: p["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    for private in ("/docs", "/health", "/ready", "/dev", "/api/v1/tokens", "/api/v1/ikm"):
+        assert not any(private.startswith(path) for path in paths), private
+    assert paths["/daftar"] == "registration" and paths["/survei"] == "survey"
+    assert paths["/verify"] == "certificates" and paths["/i"] == "consultation"
+    assert "dashboard" not in paths.values()
+
+
+def test_network_policies_deny_by_default_and_only_consultation_reaches_out(
+    docs: list[Doc],
+) -> None:
+    policies = by_kind(docs, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "Job")]
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in workloads]
+    assert all(deny["podSelector"]["matchLabels"].items() <= labels.items() for labels in pods)
+    public = [
+        name
+        for name, p in policies.items()
+        if any("ipBlock" in peer for rule in p["spec"].get("egress", []) for peer in rule["to"])
+    ]
+    assert public == ["consultation-reach-whatsapp"]
+    assert policies[public[0]]["spec"]["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "consultation"
+    }
+
+
+def test_secrets_come_from_uncommitted_files_and_hold_no_value_in_git(overlay: Path) -> None:
+    secrets = overlay / "secrets"
+    assert (secrets / ".gitignore").read_text().strip() == "*.env"
+    for example in secrets.glob("*.env.example"):
+        for line in example.read_text().splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                assert value in ("", "dev") or "PASSWORD@" in value, f"{key} has a value"
+
+
+def test_the_renderer_agrees_with_kubectl_kustomize(overlay: Path, docs: list[Doc]) -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: the Python renderer is checked by the tests above")
+    built = subprocess.run(
+        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=True
+    ).stdout
+    theirs = {_key(d): _decoded(d) for d in yaml.safe_load_all(built) if d}
+    ours = {_key(d): _decoded(d) for d in docs}
+    assert theirs.keys() == ours.keys()
+    for key, doc in ours.items():
+        assert doc == theirs[key], f"{key} differs from kubectl kustomize"
+
+
+def _key(doc: Doc) -> tuple[str, str]:
+    return doc["kind"], doc["metadata"]["name"]
+
+
+def _decoded(doc: Doc) -> Doc:
+    """A Secret with its values decoded (kubectl wraps long base64 lines)."""
+    if doc["kind"] != "Secret":
+        return doc
+    return {**doc, "data": {k: base64.b64decode(v) for k, v in doc.get("data", {}).items()}}
