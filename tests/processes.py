@@ -156,6 +156,8 @@ def service_env(
                 f"{prefix}RELAY_INTERVAL_MS": "100",
             }
         )
+    # A render is ~0.1 s; a short timeout keeps the lease of a killed replica's rows short.
+    env["CERTIFICATES_RENDER_TIMEOUT_S"] = "10"
     if database_url:
         env["DATABASE_URL"] = database_url
     env.update(extra)

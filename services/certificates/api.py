@@ -1,19 +1,30 @@
-"""HTTP routes of the certificates service: list, download, verification, revoke."""
+"""HTTP routes of the certificates service: list, download, verification, revoke, re-issue."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from services.certificates import repository, service
+from services.certificates.context import ContextDep
 from services.certificates.models import STATUS_VALID, Certificate
 from services.certificates.numbering import pdf_filename
-from services.certificates.schemas import CertificateRead, CertificateVerification, RevokeRequest
+from services.certificates.schemas import (
+    CertificateRead,
+    CertificateVerification,
+    ReissueProgress,
+    ReissueRequest,
+    RevokeRequest,
+)
 from shared.auth import authorize
 from shared.dates import as_utc
+from shared.db import mark_after_commit
 from shared.logging import get_logger
+from shared.outbox import add_event
+from shared.problems import NotFound
 from shared.runtime import Runtime
 from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
@@ -32,8 +43,11 @@ def _read(runtime: Runtime, certificate: Certificate) -> CertificateRead:
         tenant=certificate.tenant,
         number=certificate.number,
         registration_id=certificate.registration_id,
+        activity_id=certificate.activity_id,
         status=certificate.status,
         issued_at=as_utc(certificate.issued_at),
+        reissued_at=as_utc(certificate.reissued_at) if certificate.reissued_at else None,
+        rendering=certificate.needs_render,
         revoked_at=as_utc(certificate.revoked_at) if certificate.revoked_at else None,
         revoke_reason=certificate.revoke_reason,
         download_url=service.download_url(base, certificate.id),
@@ -57,7 +71,7 @@ async def list_certificates(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CertificateRead]:
-    """Lists certificates of a registration or of a kecamatan, newest first (operator)."""
+    """Lists issued certificates (PDF made) of a registration or a kecamatan (operator)."""
     code = None
     if tenant is not None or registration_id is None or principal.tenant != "*":
         code = resolve_tenant(runtime, principal, tenant).code
@@ -72,9 +86,16 @@ async def list_certificates(
     tags=["public"],
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def download_pdf(certificate_id: uuid.UUID, session: SessionDep) -> Response:
+async def download_pdf(
+    certificate_id: uuid.UUID, session: SessionDep, context: ContextDep
+) -> Response:
     """Downloads a valid certificate's PDF (public: the id is an unguessable link)."""
-    certificate, pdf = await service.certificate_pdf(session, certificate_id)
+    certificate = await service.get_certificate(session, certificate_id)
+    key = service.downloadable_key(certificate)
+    pdf = await asyncio.to_thread(context.store.get, key)
+    if pdf is None:
+        log.error("certificate.pdf_missing", certificate_id=str(certificate.id), key=key)
+        raise NotFound("Berkas sertifikat tidak ditemukan. Hubungi kantor kecamatan.")
     log.info(
         "certificate.downloaded", certificate_id=str(certificate.id), tenant=certificate.tenant
     )
@@ -111,6 +132,7 @@ async def verification(
         activity_location=c.activity_location,
         issuer=issuer_name(runtime, c),
         issued_at=as_utc(c.issued_at),
+        reissued_at=as_utc(c.reissued_at) if c.reissued_at else None,
         revoked_at=as_utc(c.revoked_at) if c.revoked_at else None,
         revoke_reason=c.revoke_reason,
         verify_url=service.verify_url(_public_url(runtime), c.id),
@@ -127,10 +149,13 @@ async def revoke(
     runtime: RuntimeDep,
     principal: OperatorDep,
 ) -> CertificateRead:
-    """Revokes a certificate with a reason (operator of its kecamatan)."""
+    """Revokes a certificate with a reason and announces it (operator of its kecamatan)."""
     certificate = await service.get_certificate(session, certificate_id)
     authorize(principal, ("operator",), certificate.tenant)
-    certificate = await service.revoke_certificate(session, certificate_id, reason=data.reason)
+    certificate, revoked = await service.revoke_certificate(
+        session, certificate_id, reason=data.reason
+    )
+    await add_event(session, revoked)
     log.info(
         "certificate.revoked",
         certificate_id=str(certificate.id),
@@ -138,3 +163,65 @@ async def revoke(
         by=principal.subject,
     )
     return _read(runtime, certificate)
+
+
+@router.post(
+    "/certificates/{certificate_id}/reissue",
+    response_model=ReissueProgress,
+    status_code=202,
+    tags=["operator"],
+)
+async def reissue_one(
+    certificate_id: uuid.UUID, session: SessionDep, principal: OperatorDep
+) -> ReissueProgress:
+    """Makes a new PDF of one certificate; number, id and links stay (operator)."""
+    certificate = await service.get_certificate(session, certificate_id)
+    authorize(principal, ("operator",), certificate.tenant)
+    progress = await service.reissue(
+        session, tenant=certificate.tenant, certificate_id=certificate_id
+    )
+    mark_after_commit(session)  # wakes this replica's finisher once committed
+    log.info("certificate.reissue_requested", certificate_id=str(certificate_id), **progress)
+    return ReissueProgress(tenant=certificate.tenant, **progress)
+
+
+@router.post(
+    "/events/{activity_id}/certificates/reissue",
+    response_model=ReissueProgress,
+    status_code=202,
+    tags=["operator"],
+)
+async def reissue_event(
+    activity_id: uuid.UUID,
+    data: ReissueRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    tenant: str | None = None,
+) -> ReissueProgress:
+    """Makes new PDFs of every valid certificate of an event, optionally retitled (operator)."""
+    code = resolve_tenant(runtime, principal, tenant).code
+    progress = await service.reissue(
+        session, tenant=code, activity_id=activity_id, activity_title=data.activity_title
+    )
+    mark_after_commit(session)
+    log.info("certificate.reissue_requested", activity_id=str(activity_id), **progress)
+    return ReissueProgress(tenant=code, activity_id=activity_id, **progress)
+
+
+@router.get(
+    "/events/{activity_id}/certificates/progress",
+    response_model=ReissueProgress,
+    tags=["operator"],
+)
+async def event_progress(
+    activity_id: uuid.UUID,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    tenant: str | None = None,
+) -> ReissueProgress:
+    """How many of an event's certificates still wait for their (new) PDF (operator)."""
+    code = resolve_tenant(runtime, principal, tenant).code
+    progress = await service.progress(session, tenant=code, activity_id=activity_id)
+    return ReissueProgress(tenant=code, activity_id=activity_id, **progress)

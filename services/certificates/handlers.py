@@ -1,35 +1,35 @@
-"""Stream reactions of the certificates service: render a certificate per registration."""
+"""Stream reactions of the certificates service: number on registration or check-in, revoke
+on cancellation. Each reaction is step one only (short); the finisher renders afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.certificates import service
-from services.certificates.render import CertificateContent, CertificateRenderer
+from services.certificates import policy
+from services.certificates.models import Certificate
 from services.certificates.settings import Settings
 from shared.consumer import Reaction
-from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1
+from shared.contracts import (
+    CertificateRevokedV1,
+    ParticipantCancelledV1,
+    ParticipantCheckedInV1,
+    ParticipantRegisteredV1,
+)
+from shared.db import mark_after_commit
 from shared.runtime import Runtime
 
 ISSUE_GROUP = "certificates.issue"
+CHECK_IN_GROUP = "certificates.check_in"
+CANCEL_GROUP = "certificates.cancel"
 
 
-def prepare_renderer(runtime: Runtime) -> None:
-    """Builds the process's one renderer and the lock that lets one render run at a time."""
-    runtime.state["renderer"] = CertificateRenderer()
-    runtime.state["render_lock"] = asyncio.Lock()
-
-
-async def render_pdf(runtime: Runtime, content: CertificateContent) -> bytes:
-    """Renders in a worker thread (the event loop keeps serving) and one at a time."""
-    renderer: CertificateRenderer = runtime.state["renderer"]
-    async with runtime.state["render_lock"]:
-        return await asyncio.to_thread(renderer.render, content)
+def _numbered(session: AsyncSession, certificate: Certificate | None) -> None:
+    # The after-commit hooks wake the finisher (see app.py): it renders right after commit.
+    if certificate is not None:
+        mark_after_commit(session)
 
 
 def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reaction[Any]]:
@@ -37,22 +37,46 @@ def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reacti
 
     async def issue_certificate_on_participant_registered(
         session: AsyncSession, event: ParticipantRegisteredV1
-    ) -> CertificateIssuedV1 | None:
-        """Issues the participant's e-certificate once per registration."""
-        current = runtime()
-        return await service.issue_certificate(
-            session,
-            event,
-            tenant=current.tenant(event.tenant),
-            public_url=settings.effective_public_url,
-            number_code=settings.number_code,
-            render=partial(render_pdf, current),
+    ) -> None:
+        """Numbers the participant's e-certificate once per registration (unless on check-in)."""
+        certificate = await policy.on_registered(
+            session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
         )
+        _numbered(session, certificate)
 
+    async def issue_certificate_on_participant_checked_in(
+        session: AsyncSession, event: ParticipantCheckedInV1
+    ) -> None:
+        """Numbers the certificate of an event that issues on attendance."""
+        certificate = await policy.on_checked_in(
+            session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
+        )
+        _numbered(session, certificate)
+
+    async def revoke_certificate_on_participant_cancelled(
+        session: AsyncSession, event: ParticipantCancelledV1
+    ) -> CertificateRevokedV1 | None:
+        """A cancelled registration gets no certificate; one issued is revoked."""
+        return await policy.on_cancelled(session, event)
+
+    timeout = settings.handler_timeout_s
     return [
         Reaction(
-            group=ISSUE_GROUP,
-            event=ParticipantRegisteredV1,
-            handle=issue_certificate_on_participant_registered,
-        )
+            ISSUE_GROUP,
+            ParticipantRegisteredV1,
+            issue_certificate_on_participant_registered,
+            timeout_s=timeout,
+        ),
+        Reaction(
+            CHECK_IN_GROUP,
+            ParticipantCheckedInV1,
+            issue_certificate_on_participant_checked_in,
+            timeout_s=timeout,
+        ),
+        Reaction(
+            CANCEL_GROUP,
+            ParticipantCancelledV1,
+            revoke_certificate_on_participant_cancelled,
+            timeout_s=timeout,
+        ),
     ]

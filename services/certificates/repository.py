@@ -3,43 +3,47 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.certificates.models import Certificate, CertificateCounter
+from services.certificates.models import (
+    STATUS_VALID,
+    Certificate,
+    CertificateCounter,
+    CertificateTemplate,
+    Participant,
+)
 
 
-async def add(session: AsyncSession, certificate: Certificate) -> None:
-    """Adds a certificate and flushes it so the unique keys are checked now."""
-    session.add(certificate)
+async def add(session: AsyncSession, row: Any) -> None:
+    """Adds a row and flushes it so the unique keys are checked now."""
+    session.add(row)
     await session.flush()
 
 
 async def get(
     session: AsyncSession, certificate_id: uuid.UUID, *, lock: bool = False
 ) -> Certificate | None:
-    """Gets a certificate by id without its PDF; `lock` holds its row (PostgreSQL)."""
+    """Gets a certificate by id; `lock` holds its row (PostgreSQL)."""
     query = select(Certificate).where(Certificate.id == certificate_id)
     if lock:
         query = query.with_for_update()
     return await session.scalar(query)
 
 
-async def get_pdf(session: AsyncSession, certificate_id: uuid.UUID) -> bytes | None:
-    """Gets only the PDF bytes of a certificate."""
-    return await session.scalar(select(Certificate.pdf).where(Certificate.id == certificate_id))
-
-
 async def find_by_registration(
-    session: AsyncSession, registration_id: uuid.UUID
+    session: AsyncSession, registration_id: uuid.UUID, *, lock: bool = False
 ) -> Certificate | None:
     """Finds the certificate of a registration (there is at most one)."""
-    return await session.scalar(
-        select(Certificate).where(Certificate.registration_id == registration_id)
-    )
+    query = select(Certificate).where(Certificate.registration_id == registration_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
 
 
 async def list_certificates(
@@ -50,8 +54,12 @@ async def list_certificates(
     limit: int,
     offset: int,
 ) -> list[Certificate]:
-    """Lists certificates, newest first, by tenant and/or registration."""
-    query = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.number.desc())
+    """Lists rendered certificates, newest first, by tenant and/or registration."""
+    query = (
+        select(Certificate)
+        .where(Certificate.pdf_key.is_not(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.number.desc())
+    )
     if tenant is not None:
         query = query.where(Certificate.tenant == tenant)
     if registration_id is not None:
@@ -63,9 +71,8 @@ async def next_sequence(session: AsyncSession, tenant: str, year: int) -> int:
     """Takes the next number of a tenant's year; the row stays locked until commit.
 
     One atomic UPDATE ... RETURNING: on PostgreSQL it locks the counter row like
-    SELECT ... FOR UPDATE; on SQLite it takes the write lock before reading, so two
-    transactions never read the same last number (pysqlite starts a transaction only at
-    the first write, so a SELECT-then-UPDATE could read a stale value there).
+    SELECT ... FOR UPDATE; on SQLite it takes the write lock before reading. The lock is held
+    only for step one (number + row), never during a render.
     """
     bump = (
         update(CertificateCounter)
@@ -85,3 +92,146 @@ async def next_sequence(session: AsyncSession, tenant: str, year: int) -> int:
         value = await session.scalar(bump)
     assert value is not None
     return int(value)
+
+
+async def claim_renders(
+    session: AsyncSession, *, owner: str, limit: int, now: datetime, lease_s: float
+) -> list[Certificate]:
+    """Leases up to `limit` certificates waiting for their PDF (replicas skip each other's)."""
+    waiting = (
+        select(Certificate.id)
+        .where(
+            Certificate.needs_render.is_(True),
+            Certificate.status == STATUS_VALID,
+            or_(Certificate.render_lease_until.is_(None), Certificate.render_lease_until < now),
+        )
+        .order_by(Certificate.issued_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(Certificate)
+        .where(Certificate.id.in_(waiting.scalar_subquery()))
+        .values(
+            render_lease_until=now + timedelta(seconds=lease_s),
+            render_owner=owner,
+            render_attempts=Certificate.render_attempts + 1,
+        )
+        .returning(Certificate)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.scalars(claim)).all())
+
+
+async def release_leases_of(session: AsyncSession, owner: str) -> int:
+    """Frees the leases an earlier run of this replica (same name) held when it stopped."""
+    result = await session.execute(
+        update(Certificate)
+        .where(Certificate.render_owner == owner, Certificate.needs_render.is_(True))
+        .values(render_lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def release_lease(
+    session: AsyncSession, certificate_id: uuid.UUID, *, owner: str, retry_at: datetime
+) -> None:
+    """Gives back a failed render's lease so the row is retried at `retry_at`."""
+    await session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate_id, Certificate.render_owner == owner)
+        .values(render_lease_until=retry_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def lock_participant(
+    session: AsyncSession, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
+) -> Participant:
+    """Gets what the service knows of a registration, creating it first; the row is locked."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Participant)
+        .values(registration_id=registration_id, tenant=tenant, activity_id=activity_id)
+        .on_conflict_do_nothing()
+    )
+    query = (
+        select(Participant)
+        .where(Participant.registration_id == registration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = await session.scalar(query)
+    assert found is not None
+    return found
+
+
+async def mark_for_reissue(
+    session: AsyncSession,
+    *,
+    tenant: str,
+    activity_id: uuid.UUID | None = None,
+    certificate_id: uuid.UUID | None = None,
+    activity_title: str | None = None,
+) -> int:
+    """Asks for new PDFs of valid certificates (one, or an event's); returns how many."""
+    conditions = [Certificate.tenant == tenant, Certificate.status == STATUS_VALID]
+    if activity_id is not None:
+        conditions.append(Certificate.activity_id == activity_id)
+    if certificate_id is not None:
+        conditions.append(Certificate.id == certificate_id)
+    values: dict[str, Any] = {
+        "needs_render": True,
+        "generation": Certificate.generation + 1,
+        "render_lease_until": None,
+    }
+    if activity_title is not None:
+        values["activity_title"] = activity_title
+    result = await session.execute(
+        update(Certificate)
+        .where(and_(*conditions))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def render_progress(
+    session: AsyncSession, *, tenant: str, activity_id: uuid.UUID | None
+) -> dict[str, int]:
+    """Counts an event's (or a tenant's) certificates: total, waiting for a PDF, revoked."""
+    query = select(
+        func.count(),
+        func.count().filter(Certificate.needs_render.is_(True)),
+        func.count().filter(Certificate.status != STATUS_VALID),
+        func.count().filter(Certificate.reissued_at.is_not(None)),
+    ).where(Certificate.tenant == tenant)
+    if activity_id is not None:
+        query = query.where(Certificate.activity_id == activity_id)
+    total, waiting, revoked, reissued = (await session.execute(query)).one()
+    return {"total": total, "waiting": waiting, "revoked": revoked, "reissued": reissued}
+
+
+async def template(session: AsyncSession, tenant: str) -> CertificateTemplate | None:
+    """A kecamatan's uploaded template, if any."""
+    return await session.get(CertificateTemplate, tenant)
+
+
+async def templates_of(session: AsyncSession, tenants: set[str]) -> dict[str, CertificateTemplate]:
+    """The uploaded templates of several kecamatan, by code."""
+    if not tenants:
+        return {}
+    rows = await session.scalars(
+        select(CertificateTemplate).where(CertificateTemplate.tenant.in_(tenants))
+    )
+    return {row.tenant: row for row in rows}
+
+
+async def delete_template(session: AsyncSession, tenant: str) -> bool:
+    """Removes a kecamatan's uploaded template; tells whether there was one."""
+    found = await session.get(CertificateTemplate, tenant)
+    if found is None:
+        return False
+    await session.delete(found)
+    return True

@@ -16,8 +16,11 @@ class CertificateRead(BaseModel):
     tenant: str
     number: str
     registration_id: uuid.UUID
+    activity_id: uuid.UUID | None = None
     status: Literal["valid", "revoked"]
     issued_at: datetime
+    reissued_at: datetime | None = None
+    rendering: bool = Field(description="A new PDF is being made (first issue or re-issue).")
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
     download_url: str
@@ -38,6 +41,7 @@ class CertificateVerification(BaseModel):
     activity_location: str
     issuer: str = Field(description="The issuing kecamatan, e.g. 'Kecamatan Mojosari'.")
     issued_at: datetime
+    reissued_at: datetime | None = None
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
     verify_url: str
@@ -49,3 +53,22 @@ class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=3, max_length=500)
+
+
+class ReissueRequest(BaseModel):
+    """An operator asks for new PDFs; optionally with the event's corrected title."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    activity_title: str | None = Field(default=None, min_length=3, max_length=300)
+
+
+class ReissueProgress(BaseModel):
+    """How far the PDFs of an event (or of one certificate) are."""
+
+    tenant: str
+    activity_id: uuid.UUID | None = None
+    total: int
+    waiting: int = Field(description="Certificates whose new PDF is not made yet.")
+    done: int
+    revoked: int

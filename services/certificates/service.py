@@ -1,25 +1,38 @@
-"""Certificate rules: one per registration, numbered per tenant and year, revocable."""
+"""Certificate rules: one per registration, numbered per tenant and year, revocable.
+
+Issuing takes two steps so that no lock is held while a PDF renders: `allocate` gives the
+number and inserts the row in one short transaction; the finisher (finisher.py) renders the
+PDF outside any transaction, stores it, and `finish_render` records the key and announces
+`CertificateIssuedV1` in a second, idempotent transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.certificates import repository
-from services.certificates.models import STATUS_REVOKED, STATUS_VALID, Certificate
+from services.certificates.models import (
+    STATUS_REVOKED,
+    STATUS_VALID,
+    Certificate,
+)
 from services.certificates.numbering import format_number
 from services.certificates.render import CertificateContent
-from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1, utcnow
-from shared.dates import local_date
+from shared.contracts import (
+    CertificateIssuedV1,
+    CertificateRevokedV1,
+    ParticipantRegisteredV1,
+    utcnow,
+)
+from shared.dates import as_utc, local_date
 from shared.logging import get_logger
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
 
 SOURCE = "certificates"
-Render = Callable[[CertificateContent], Awaitable[bytes]]
 log = get_logger(__name__)
 
 
@@ -37,100 +50,126 @@ def verify_url(public_url: str, certificate_id: uuid.UUID) -> str:
     return f"{public_url}/verify/{certificate_id}"
 
 
+def brochure_url(public_url: str) -> str:
+    """The public requirements brochure (A5 PDF)."""
+    return f"{public_url}/brosur.pdf"
+
+
 def certificate_content(
-    event: ParticipantRegisteredV1, tenant: Tenant, *, number: str, verify: str, issued_on: date
+    certificate: Certificate, tenant: Tenant, *, public_url: str
 ) -> CertificateContent:
-    """What is printed on a registration's certificate."""
+    """What is printed on a certificate, from its row and its kecamatan's facts."""
+    issued_on: date = local_date(as_utc(certificate.issued_at), tenant.timezone)
     return CertificateContent(
-        number=number,
-        participant_name=event.name,
-        school=event.school,
-        level=event.level,
-        event_title=event.activity_title,
-        event_date=event.activity_date,
-        event_location=event.activity_location,
+        number=certificate.number,
+        participant_name=certificate.participant_name,
+        school=certificate.school,
+        level=certificate.level,
+        event_title=certificate.activity_title,
+        event_date=certificate.activity_date,
+        event_location=certificate.activity_location,
         tenant_name=tenant.name,
         kabupaten=tenant.kabupaten,
         programme=tenant.programme,
         signer_name=tenant.camat,
         signer_title=tenant.camat_title,
-        verify_url=verify,
+        verify_url=verify_url(public_url, certificate.id),
         issued_on=issued_on,
     )
 
 
-async def issue_certificate(
-    session: AsyncSession,
-    event: ParticipantRegisteredV1,
-    *,
-    tenant: Tenant | None,
-    public_url: str,
-    number_code: str,
-    render: Render,
-) -> CertificateIssuedV1 | None:
-    """Issues a registration's certificate once; returns the event it causes, or None.
-
-    A registration that already has a certificate (the natural key) gets nothing new: no
-    second PDF, no second number, no second event.
-    """
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
+def require_tenant(tenant: Tenant | None, code: str, ids: dict[str, str]) -> Tenant:
     if tenant is None:
         log.error("certificate.unknown_tenant", **ids)
         raise UnknownTenant(
-            f"no tenant file for kecamatan {event.tenant!r}; "
+            f"no tenant file for kecamatan {code!r}; "
             "add deploy/tenants/<code>.yaml or fix the producer"
         )
+    return tenant
+
+
+async def allocate(
+    session: AsyncSession, event: ParticipantRegisteredV1, *, tenant: Tenant, number_code: str
+) -> Certificate | None:
+    """Step one: the next number and the certificate row, once per registration."""
+    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
     if await repository.find_by_registration(session, event.registration_id) is not None:
         log.info("certificate.already_issued", **ids)
         return None
     issued_at = utcnow()
-    issued_on = local_date(issued_at, tenant.timezone)
-    sequence = await repository.next_sequence(session, tenant.code, issued_on.year)
-    number = format_number(sequence, code=number_code, tenant_code=tenant.code, year=issued_on.year)
-    certificate_id = uuid.uuid4()
-    content = certificate_content(
-        event,
-        tenant,
-        number=number,
-        verify=verify_url(public_url, certificate_id),
-        issued_on=issued_on,
-    )
-    pdf = await render(content)
-    await repository.add(
-        session,
-        Certificate(
-            id=certificate_id,
-            tenant=tenant.code,
-            registration_id=event.registration_id,
-            number=number,
-            participant_name=event.name,
-            school=event.school,
-            level=event.level,
-            activity_title=event.activity_title,
-            activity_date=event.activity_date,
-            activity_location=event.activity_location,
-            pdf=pdf,
-            status=STATUS_VALID,
-            issued_at=issued_at,
-            correlation_id=event.correlation_id,
-        ),
-    )
-    log.info(
-        "certificate.issued",
-        certificate_id=str(certificate_id),
-        number=number,
-        pdf_bytes=len(pdf),
-        **ids,
-    )
-    return CertificateIssuedV1.caused_by(
-        event,
-        source=SOURCE,
-        certificate_id=certificate_id,
+    year = local_date(issued_at, tenant.timezone).year
+    sequence = await repository.next_sequence(session, tenant.code, year)
+    certificate = Certificate(
+        id=uuid.uuid4(),
+        tenant=tenant.code,
         registration_id=event.registration_id,
-        number=number,
-        download_url=download_url(public_url, certificate_id),
-        verify_url=content.verify_url,
+        activity_id=event.activity_id,
+        number=format_number(sequence, code=number_code, tenant_code=tenant.code, year=year),
+        participant_name=event.name,
+        school=event.school,
+        level=event.level,
+        activity_title=event.activity_title,
+        activity_date=event.activity_date,
+        activity_location=event.activity_location,
+        needs_render=True,
+        generation=1,
+        render_attempts=0,
+        status=STATUS_VALID,
+        issued_at=issued_at,
+        correlation_id=event.correlation_id,
+        causation_id=str(event.event_id),
     )
+    await repository.add(session, certificate)
+    log.info(
+        "certificate.numbered", certificate_id=str(certificate.id), number=certificate.number, **ids
+    )
+    return certificate
+
+
+async def finish_render(
+    session: AsyncSession,
+    certificate_id: uuid.UUID,
+    *,
+    generation: int,
+    key: str,
+    public_url: str,
+) -> CertificateIssuedV1 | None:
+    """Step two: records the stored PDF; announces the certificate the first time only."""
+    certificate = await repository.get(session, certificate_id, lock=True)
+    if certificate is None or not certificate.needs_render:
+        return None  # another replica finished it first
+    now = utcnow()
+    certificate.pdf_key = key
+    certificate.rendered_at = now
+    certificate.render_lease_until = None
+    # A re-issue asked for while this render ran leaves the row waiting for one more render.
+    certificate.needs_render = certificate.generation != generation
+    ids = {"certificate_id": str(certificate.id), "tenant": certificate.tenant}
+    if certificate.announced_at is not None:
+        certificate.reissued_at = now
+        log.info("certificate.reissued", number=certificate.number, **ids)
+        return None
+    certificate.announced_at = now
+    log.info("certificate.issued", number=certificate.number, **ids)
+    if certificate.status != STATUS_VALID:
+        return None
+    return CertificateIssuedV1(
+        tenant=certificate.tenant,
+        source=SOURCE,
+        correlation_id=certificate.correlation_id,
+        causation_id=certificate.causation_id,
+        certificate_id=certificate.id,
+        registration_id=certificate.registration_id,
+        number=certificate.number,
+        download_url=download_url(public_url, certificate.id),
+        verify_url=verify_url(public_url, certificate.id),
+        brochure_url=brochure_url(public_url),
+    )
+
+
+def retry_at(attempts: int, lease_s: float) -> datetime:
+    """When a failed render is tried again: exponential back-off up to the lease."""
+    return utcnow() + timedelta(seconds=min(2.0**attempts, lease_s))
 
 
 async def get_certificate(session: AsyncSession, certificate_id: uuid.UUID) -> Certificate:
@@ -141,11 +180,8 @@ async def get_certificate(session: AsyncSession, certificate_id: uuid.UUID) -> C
     return certificate
 
 
-async def certificate_pdf(
-    session: AsyncSession, certificate_id: uuid.UUID
-) -> tuple[Certificate, bytes]:
-    """Returns a valid certificate and its PDF; a revoked one is gone (410)."""
-    certificate = await get_certificate(session, certificate_id)
+def downloadable_key(certificate: Certificate) -> str:
+    """The storage key of a valid certificate's PDF; revoked is gone (410)."""
     if certificate.status == STATUS_REVOKED:
         raise DomainError(
             "Sertifikat ini sudah dicabut sehingga tidak dapat diunduh lagi. "
@@ -153,14 +189,18 @@ async def certificate_pdf(
             status=410,
             code="sertifikat_dicabut",
         )
-    pdf = await repository.get_pdf(session, certificate_id)
-    assert pdf is not None
-    return certificate, pdf
+    if certificate.pdf_key is None:
+        raise DomainError(
+            "Sertifikat sedang dibuat. Silakan coba lagi dalam beberapa saat.",
+            status=409,
+            code="sertifikat_sedang_dibuat",
+        )
+    return certificate.pdf_key
 
 
 async def revoke_certificate(
     session: AsyncSession, certificate_id: uuid.UUID, *, reason: str
-) -> Certificate:
+) -> tuple[Certificate, CertificateRevokedV1]:
     """Revokes a valid certificate with a reason; revoking twice is refused (409)."""
     certificate = await repository.get(session, certificate_id, lock=True)
     if certificate is None:
@@ -169,8 +209,64 @@ async def revoke_certificate(
         raise DomainError(
             "Sertifikat ini sudah dicabut sebelumnya.", status=409, code="sudah_dicabut"
         )
+    return certificate, revoke(certificate, reason, correlation_id=certificate.correlation_id)
+
+
+def revoke(certificate: Certificate, reason: str, *, correlation_id: str) -> CertificateRevokedV1:
+    """Marks a certificate revoked and returns the event that announces it."""
     certificate.status = STATUS_REVOKED
     certificate.revoked_at = utcnow()
     certificate.revoke_reason = reason
-    await session.flush()
-    return certificate
+    certificate.needs_render = False
+    return CertificateRevokedV1(
+        tenant=certificate.tenant,
+        source=SOURCE,
+        correlation_id=correlation_id,
+        certificate_id=certificate.id,
+        registration_id=certificate.registration_id,
+        number=certificate.number,
+        revoked_at=certificate.revoked_at,
+        reason=reason,
+    )
+
+
+async def progress(
+    session: AsyncSession, *, tenant: str, activity_id: uuid.UUID | None
+) -> dict[str, int]:
+    """Counts of an event's certificates: total, waiting for a PDF, done, revoked."""
+    counts = await repository.render_progress(session, tenant=tenant, activity_id=activity_id)
+    if counts["total"] == 0:
+        raise NotFound("Tidak ada sertifikat untuk kegiatan ini.")
+    valid = counts["total"] - counts["revoked"]
+    return {
+        "total": counts["total"],
+        "waiting": counts["waiting"],
+        "done": valid - counts["waiting"],
+        "revoked": counts["revoked"],
+    }
+
+
+async def reissue(
+    session: AsyncSession,
+    *,
+    tenant: str,
+    activity_id: uuid.UUID | None = None,
+    certificate_id: uuid.UUID | None = None,
+    activity_title: str | None = None,
+) -> dict[str, int]:
+    """Asks for new PDFs (numbers, ids and links unchanged); returns the progress counts."""
+    marked = await repository.mark_for_reissue(
+        session,
+        tenant=tenant,
+        activity_id=activity_id,
+        certificate_id=certificate_id,
+        activity_title=activity_title,
+    )
+    if marked == 0:
+        raise NotFound("Tidak ada sertifikat berlaku yang dapat diterbitkan ulang.")
+    if certificate_id is not None:
+        certificate = await repository.get(session, certificate_id)
+        activity_id = certificate.activity_id if certificate else None
+    if activity_id is None:
+        return {"total": marked, "waiting": marked, "done": 0, "revoked": 0}
+    return await progress(session, tenant=tenant, activity_id=activity_id)

@@ -1,8 +1,10 @@
 """Certificates service settings (env prefix CERTIFICATES_)."""
 
-from typing import ClassVar
+import os
+from pathlib import Path
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -21,3 +23,41 @@ class Settings(ServiceSettings):
         max_length=40,
         description="Middle part of the printed number: 0001/<number_code>/MOJOSARI/2026.",
     )
+    render_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="Renderer processes of this service process (default: one per core).",
+    )
+    render_timeout_s: float = Field(
+        default=20.0, gt=0, description="A render that takes longer is killed and retried."
+    )
+    sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often rows left between the two steps are looked for."
+    )
+    storage: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = Field(
+        default=None, description="Folder of the PDFs (local storage); default <data>/certificates."
+    )
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr | None = None
+
+    @property
+    def handler_timeout_s(self) -> float:
+        """Timeout of the issuing handler (step one only): always below claim_idle_ms, so the
+        claimer never takes a message its handler is still working on."""
+        return min(30.0, self.claim_idle_ms / 1000 * 0.8)
+
+    @property
+    def render_lease_s(self) -> float:
+        """How long a claimed render is hidden from other replicas: longer than a render."""
+        return self.render_timeout_s * 2 + 10
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        """The local PDF folder."""
+        return self.storage_dir or self.data_dir / "certificates"

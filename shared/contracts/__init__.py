@@ -1,9 +1,13 @@
 """Event contracts: one versioned pydantic model per event type, one Redis stream per type."""
 
-from shared.contracts.certificates import CertificateIssuedV1
+from shared.contracts.certificates import CertificateIssuedV1, CertificateRevokedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
-from shared.contracts.registration import ParticipantRegisteredV1
+from shared.contracts.registration import (
+    ParticipantCancelledV1,
+    ParticipantCheckedInV1,
+    ParticipantRegisteredV1,
+)
 from shared.contracts.survey import ResponseSubmittedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
@@ -11,13 +15,19 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CertificateIssuedV1,
     InvitationSentV1,
     ResponseSubmittedV1,
+    CertificateRevokedV1,
+    ParticipantCheckedInV1,
+    ParticipantCancelledV1,
 )
 
 __all__ = [
     "ALL_EVENTS",
     "CertificateIssuedV1",
+    "CertificateRevokedV1",
     "Event",
     "InvitationSentV1",
+    "ParticipantCancelledV1",
+    "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
     "utcnow",

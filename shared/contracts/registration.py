@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+
+CertificatePolicy = Literal["on_registration", "on_check_in"]
 
 
 class ParticipantRegisteredV1(Event):
@@ -28,3 +30,30 @@ class ParticipantRegisteredV1(Event):
     level: str = Field(description="Jenjang: SMP, SMA, Mahasiswa or Organisasi Masyarakat.")
     desa: str | None = None
     consent: bool = Field(description="Consent to be contacted on WhatsApp.")
+    certificate_policy: CertificatePolicy = Field(
+        default="on_registration",
+        description="When the e-certificate is issued: on registration or on check-in.",
+    )
+
+
+class ParticipantCheckedInV1(Event):
+    """A registered participant was checked in (attended) at the socialisation event."""
+
+    type: Literal["registration.participant_checked_in"] = "registration.participant_checked_in"
+    version: Literal[1] = 1
+
+    registration_id: UUID
+    activity_id: UUID
+    checked_in_at: datetime
+
+
+class ParticipantCancelledV1(Event):
+    """A registration was cancelled (by the participant or an operator)."""
+
+    type: Literal["registration.participant_cancelled"] = "registration.participant_cancelled"
+    version: Literal[1] = 1
+
+    registration_id: UUID
+    activity_id: UUID
+    cancelled_at: datetime
+    reason: str | None = None

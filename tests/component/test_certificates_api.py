@@ -28,7 +28,7 @@ PUBLIC_URL = "https://sertifikat.mojosari.example.id"
 
 @pytest.fixture
 def settings(settings_for: Callable[..., Settings]) -> Settings:
-    return settings_for(Settings, public_url=PUBLIC_URL)
+    return settings_for(Settings, public_url=PUBLIC_URL, render_workers=1)
 
 
 async def certificate_of(client: httpx.AsyncClient, registration_id: uuid.UUID) -> dict[str, Any]:
@@ -87,6 +87,7 @@ async def test_registration_on_the_stream_gives_a_downloadable_certificate_and_a
         assert (issued.certificate_id, issued.number) == (uuid.UUID(cert["id"]), cert["number"])
         assert issued.download_url == cert["download_url"]
         assert issued.verify_url == cert["verify_url"]
+        assert issued.brochure_url == f"{PUBLIC_URL}/brosur.pdf"
 
 
 async def test_second_delivery_of_the_same_event_renders_one_certificate(

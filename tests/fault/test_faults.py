@@ -54,6 +54,7 @@ class Deployment:
         try:
             rows = await conn.fetch(
                 f'SELECT registration_id FROM "{self.schema_prefix}certificates".certificates'
+                " WHERE pdf_key IS NOT NULL"  # issued: numbered, rendered and stored
             )
         finally:
             await conn.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.certificates import service
+from services.certificates import policy, service
 from services.certificates.models import Certificate
 from services.certificates.numbering import format_number, pdf_filename
 from services.certificates.pages import render_verify_page
@@ -87,15 +87,26 @@ async def test_an_event_for_an_unknown_kecamatan_is_refused_loudly() -> None:
         consent=True,
     )
 
-    async def never(_content: Any) -> bytes:
-        raise AssertionError("must not render")
-
     with pytest.raises(service.UnknownTenant, match="atlantis"):
-        await service.issue_certificate(
-            None,
+        await policy.on_registered(
+            None,  # type: ignore[arg-type]
             event,
-            tenant=None,  # type: ignore[arg-type]
-            public_url="http://x",
+            tenant=None,
             number_code="S",
-            render=never,
         )
+
+
+def test_a_failed_render_is_retried_later_and_later_but_within_the_lease() -> None:
+    waits = [
+        (service.retry_at(attempt, lease_s=130) - datetime.now(UTC)).total_seconds()
+        for attempt in (1, 3, 10)
+    ]
+    assert 1 < waits[0] < waits[1] < waits[2] <= 130
+
+
+def test_verify_page_shows_the_reissue_date() -> None:
+    page = render_verify_page(
+        _certificate(reissued_at=datetime(2026, 12, 9, 18, tzinfo=UTC)), issuer="Kecamatan X"
+    )
+    assert "Diterbitkan ulang" in page and "10 Desember 2026" in page
+    assert "Diterbitkan ulang" not in render_verify_page(_certificate(), issuer="Kecamatan X")

@@ -268,3 +268,28 @@ def test_start_up_is_quiet_when_libharfbuzz_subset_is_present(
 
     assert harfbuzz_subset_available() is True
     assert log.warnings == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Nguyễn Thị Ánh Ŝtefan Çağlar", "Σωκράτης Παπαδόπουλος", "Людмила Иванова"],
+    ids=["latin-diacritics", "greek", "cyrillic"],
+)
+def test_names_in_other_scripts_print_with_the_bundled_font(
+    renderer: CertificateRenderer, tmp_path: Path, name: str
+) -> None:
+    from tests.certificates_support import pdf_text
+
+    pdf = renderer.render(replace(CONTENT, participant_name=name))
+    assert name in pdf_text(pdf, tmp_path)  # no missing-glyph boxes: each letter is text
+
+
+def test_a_name_of_two_hundred_letters_prints_whole_on_one_page(
+    renderer: CertificateRenderer, tmp_path: Path
+) -> None:
+    from tests.certificates_support import pdf_text
+
+    name = " ".join(["Raden Ajeng Kartini Wulandari Sekar"] * 6)[:200]
+    pdf = renderer.render(replace(CONTENT, participant_name=name))
+    assert page_count(pdf) == 1
+    assert " ".join(name.split()) in " ".join(pdf_text(pdf, tmp_path).split())

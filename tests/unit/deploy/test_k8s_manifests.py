@@ -15,7 +15,12 @@ import pytest
 import yaml
 
 from services import registry
-from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1
+from shared.contracts import (
+    ParticipantCancelledV1,
+    ParticipantCheckedInV1,
+    ParticipantRegisteredV1,
+    ResponseSubmittedV1,
+)
 from tests.unit.deploy.k8s_render import crd_schema, render
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,6 +39,8 @@ NOT_AUTOSCALED = {"registration", "dashboard"}
 # group -> the stream it reads, from the contracts (a renamed stream or group fails here).
 GROUP_STREAMS = {
     "certificates.issue": ParticipantRegisteredV1.STREAM,
+    "certificates.check_in": ParticipantCheckedInV1.STREAM,
+    "certificates.cancel": ParticipantCancelledV1.STREAM,
     "consultation.invite": ParticipantRegisteredV1.STREAM,
     "survey.aggregate": ResponseSubmittedV1.STREAM,
 }
@@ -143,7 +150,12 @@ def test_every_consumer_group_in_the_code_has_a_scaled_object_on_its_stream(
     assert set(in_code) == set(GROUP_STREAMS), "a consumer group without a known stream"
     scaled = by_kind(docs, "ScaledObject")
     for group, service in in_code.items():
-        triggers = scaled[service]["spec"]["triggers"]
+        # A service with several groups has a pair of triggers per group.
+        triggers = [
+            t
+            for t in scaled[service]["spec"]["triggers"]
+            if t["metadata"]["consumerGroup"] == group
+        ]
         assert scaled[service]["spec"]["scaleTargetRef"]["name"] == service
         kinds = set()
         for trigger in triggers:
@@ -166,6 +178,7 @@ def test_the_ingress_routes_public_paths_only(docs: list[Doc]) -> None:
         assert not any(private.startswith(path) for path in paths), private
     assert paths["/daftar"] == "registration" and paths["/survei"] == "survey"
     assert paths["/verify"] == "certificates" and paths["/i"] == "consultation"
+    assert paths["/brosur.pdf"] == paths["/stiker.pdf"] == "certificates"
     assert "dashboard" not in paths.values()
 
 

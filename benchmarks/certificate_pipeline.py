@@ -1,0 +1,224 @@
+"""Certificates per second through the real pipeline on PostgreSQL, by number of processes.
+
+N registrations (MENJAMU_BENCH_PIPELINE_N, 300) are put on the registration stream as the
+relay puts them; certificates service processes (`menjamu serve certificates`, each with
+CERTIFICATES_RENDER_WORKERS render processes) consume them, number each in one short
+transaction, render outside any transaction, store the PDF in the local folder and announce
+`CertificateIssuedV1`. The clock stops when every certificate is stored and announced.
+The baseline, measured in the same run, is a plain loop rendering the same certificates with
+the project's renderer in this process. Peak memory (VmHWM) is read per process before stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+
+from benchmarks._common import Result, env_int
+from benchmarks._infra import PG_URL, REDIS_URL, flush_redis, pg_reachable, sample_event
+from benchmarks.certificate_render import _content
+from shared.relay import encode_for_stream
+
+N = env_int("MENJAMU_BENCH_PIPELINE_N", 300)
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "plain render loop, one process (baseline)"
+NOTE = (
+    "Targets (issue 10): one process with one render worker >= 0.9 of the baseline; two "
+    "processes >= 1.7. Measured on this 2-core machine, shared with other work while it ran."
+)
+
+
+def _baseline() -> tuple[float, float]:
+    from services.certificates.render import CertificateRenderer
+
+    renderer = CertificateRenderer()
+    renderer.render(_content(0))
+    started, cpu = time.perf_counter(), time.thread_time()
+    for i in range(1, N + 1):
+        renderer.render(_content(i))
+    return time.perf_counter() - started, time.thread_time() - cpu
+
+
+def _env(tmp: Path, prefix: str, workers: int, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENJAMU_", "CERTIFICATES_"))}
+    env.update(
+        REDIS_URL=REDIS_URL,
+        DATABASE_URL=PG_URL,
+        MENJAMU_DATA_DIR=str(tmp),
+        MENJAMU_DB_SCHEMA_PREFIX=prefix,
+        MENJAMU_ADMIN_TOKEN="bench",
+        MENJAMU_LOG_FORMAT="json",
+        MENJAMU_LOG_LEVEL="WARNING",
+        CERTIFICATES_RENDER_WORKERS=str(workers),
+        CERTIFICATES_PORT=str(port),
+        CERTIFICATES_POLL_MS="100",
+        CERTIFICATES_RELAY_INTERVAL_MS="100",
+    )
+    return env
+
+
+def _peak_kib(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a process, KiB; 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process has used, seconds; 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of every thread of `pid` (render workers are started from threads)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return sorted(set(found))
+
+
+async def _started(port: int, proc: subprocess.Popen[bytes], workers: int) -> None:
+    """Waits for /ready and for the render workers (children of the service process)."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError("a certificates process exited at start-up")
+            try:
+                ready = (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            if ready and len(_children(proc.pid)) >= workers:
+                await asyncio.sleep(2.0)  # the workers import WeasyPrint (~1 s)
+                return
+            await asyncio.sleep(0.2)
+    raise RuntimeError("certificates did not start")
+
+
+async def _count(schema: str) -> int:
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        done: int = await conn.fetchval(
+            f'SELECT count(*) FROM "{schema}".certificates WHERE pdf_key IS NOT NULL'
+        )
+        unsent: int = await conn.fetchval(
+            f'SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL'
+        )
+    finally:
+        await conn.close()
+    return done if unsent == 0 else 0
+
+
+async def _pipeline(processes: int, workers: int) -> tuple[float, list[int], list[float]]:
+    """Runs N registrations through `processes` service processes.
+
+    Returns the seconds, then peak KiB and CPU seconds of each process (service, then its
+    children: the multiprocessing resource tracker and the render workers)."""
+    await flush_redis()
+    prefix = f"bench{uuid.uuid4().hex[:8]}_"
+    schema = f"{prefix}certificates"
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="menjamu-bench-") as tmp:
+        base = _env(Path(tmp), prefix, workers, 0)
+        cli = [sys.executable, "-m", "services.cli"]
+        subprocess.run([*cli, "migrate", "certificates"], env=base, cwd=ROOT, check=True)
+        try:
+            for i in range(processes):
+                port = 18600 + i
+                env = _env(Path(tmp), prefix, workers, port)
+                log = (Path(tmp) / f"certificates-{i}.log").open("wb")
+                proc = subprocess.Popen([*cli, "serve", "certificates"], env=env, cwd=ROOT,
+                                        stdout=log, stderr=log)  # fmt: skip
+                procs.append(proc)
+                await _started(port, proc, workers)
+            cpu_before = {p: _cpu_s(p) for proc in procs for p in [proc.pid, *_children(proc.pid)]}
+            seconds = await _publish_and_wait(schema)
+            pids = [p for proc in procs for p in [proc.pid, *_children(proc.pid)]]
+            peaks = [_peak_kib(p) for p in pids]
+            cpu = [_cpu_s(p) - cpu_before.get(p, 0.0) for p in pids]
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
+            await _drop(schema)
+    return seconds, peaks, cpu
+
+
+async def _publish_and_wait(schema: str) -> float:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        events = [sample_event(i) for i in range(N)]
+        started = time.perf_counter()
+        pipe = redis.pipeline(transaction=False)
+        for event in events:
+            fields = await encode_for_stream(
+                event.type, event.correlation_id, event.model_dump_json()
+            )
+            pipe.xadd(event.STREAM, fields)
+        await pipe.execute()
+        while await _count(schema) < N:
+            await asyncio.sleep(0.1)
+        return time.perf_counter() - started
+    finally:
+        await redis.aclose()
+
+
+async def _drop(schema: str) -> None:
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+async def run() -> list[Result]:
+    """Baseline loop, then 1 process x 1 worker, 2 processes x 1, 1 process x 2."""
+    if not pg_reachable():
+        raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
+    baseline_s, baseline_cpu = await asyncio.to_thread(_baseline)
+    detail = f"CPU {baseline_cpu / N * 1000:.0f} ms per certificate; {_load()}"
+    results = [Result(BASELINE, N, baseline_s, baseline=BASELINE, detail=detail)]
+    for processes, workers in ((1, 1), (2, 1), (1, 2)):
+        seconds, peaks, cpu = await _pipeline(processes, workers)
+        memory = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
+        per_cert = ", ".join(f"{c / N * 1000:.0f}" for c in cpu)
+        results.append(
+            Result(
+                f"pipeline: {processes} certificates process(es) x {workers} render worker(s)",
+                N,
+                seconds,
+                baseline=BASELINE,
+                detail=(
+                    f"per process (service, resource tracker, render workers; then the next "
+                    f"service): peak RSS MiB {memory}; CPU ms per certificate {per_cert}; "
+                    f"{_load()}"
+                ),
+            )
+        )
+    return results

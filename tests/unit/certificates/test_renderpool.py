@@ -1,0 +1,76 @@
+"""Render workers: a render that overruns is stopped for real, and renders never overlap."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
+if PROJECT_ROOT not in sys.path:
+    sys.path.insert(0, PROJECT_ROOT)
+
+from services.certificates.render import TEMPLATES_DIR  # noqa: E402
+from services.certificates.renderpool import RenderFailed, RenderPool  # noqa: E402
+from tests.certificates_support import pdf_text  # noqa: E402
+from tests.unit.certificates.test_render import CONTENT  # noqa: E402
+
+SLOW_MARK = "lambat"
+
+
+@pytest.fixture(scope="module")
+def slow_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real stylesheet, and a template that takes seconds for one participant."""
+    folder = tmp_path_factory.mktemp("templates")
+    shutil.copy(TEMPLATES_DIR / "certificates.css", folder / "certificates.css")
+    (folder / "certificate.html").write_text(
+        "<html><body><p>{{ c.participant_name }}</p>"
+        f"{{% if '{SLOW_MARK}' in c.participant_name %}}"
+        "{% for i in range(1500) %}<p>{{ i }}</p>{% endfor %}{% endif %}</body></html>"
+    )
+    return folder
+
+
+@pytest.fixture
+async def pool(slow_templates: Path) -> AsyncIterator[RenderPool]:
+    started = RenderPool(1, timeout_s=60, templates_dir=slow_templates)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def test_a_render_that_overruns_its_timeout_is_killed_and_the_worker_replaced(
+    pool: RenderPool,
+) -> None:
+    first_pid = pool._workers[0].process.pid
+    pool.timeout_s = 1.0
+    with pytest.raises(RenderFailed, match="timed out"):
+        await pool.render(replace(CONTENT, participant_name=f"Peserta {SLOW_MARK}"))
+    assert pool._workers[0].process is None  # killed, not left rendering
+    pool.timeout_s = 60
+    pdf = await pool.render(CONTENT)
+    assert pdf.startswith(b"%PDF")
+    assert pool._workers[0].process.pid != first_pid
+
+
+async def test_a_cancelled_caller_keeps_its_worker_until_the_render_has_ended(
+    pool: RenderPool, tmp_path: Path
+) -> None:
+    slow = asyncio.create_task(
+        pool.render(replace(CONTENT, participant_name=f"Peserta {SLOW_MARK}"))
+    )
+    await asyncio.sleep(0.3)  # let the slow job reach the worker
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    # The worker is still busy with the cancelled job: the next render waits for it and
+    # gets its own answer, never the cancelled job's.
+    assert pool._idle.empty()
+    pdf = await pool.render(replace(CONTENT, participant_name="Bima Sakti"))
+    text = pdf_text(pdf, tmp_path)
+    assert "Bima Sakti" in text and SLOW_MARK not in text
