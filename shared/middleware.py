@@ -177,17 +177,19 @@ class _DocsSender:
 class BodyLimit:
     """Refuses a request body over max_bytes with 413, from Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}  # path -> larger limit, only where an upload is meant
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.uploads.get(scope["path"], self.max_bytes)
         declared = _header(scope, b"content-length")
-        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send, 413 if declared.isdigit() else 400)
+        if declared and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, send, 413 if declared.isdigit() else 400, limit)
             return
         received = 0
         refused = False
@@ -198,7 +200,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     refused = True
                     # Stop the app from reading further; what it answers is replaced below.
                     return {"type": "http.disconnect"}
@@ -209,7 +211,7 @@ class BodyLimit:
             if refused:
                 if not started:
                     started = True
-                    await self._refuse(scope, send, 413)
+                    await self._refuse(scope, send, 413, limit)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -220,11 +222,11 @@ class BodyLimit:
             if not refused:
                 raise
         if refused and not started:
-            await self._refuse(scope, send, 413)
+            await self._refuse(scope, send, 413, limit)
 
-    async def _refuse(self, scope: Scope, send: Send, status: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, status: int, limit: int) -> None:
         message = (
-            f"Data yang dikirim terlalu besar (maksimal {self.max_bytes // 1024} KB)."
+            f"Data yang dikirim terlalu besar (maksimal {limit // 1024} KB)."
             if status == 413
             else "Header Content-Length tidak valid."
         )

@@ -154,6 +154,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     reactions: Sequence[Reaction[Any]] = (),
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
+    upload_paths: Sequence[str] = (),
 ) -> FastAPI:
     """Builds a service's FastAPI app: logging, runtime lifespan, errors, health and routes."""
     configure_logging(
@@ -183,9 +184,10 @@ def create_service_app(
             log.info("service.stopping")
             await runtime.stop()
 
+    uploads = {path: settings.max_upload_bytes for path in upload_paths}
     app = ServiceApp(title=title, lifespan=lifespan, version="1")
     app.wrap = lambda inner: RequestContext(
-        SecurityHeaders(BodyLimit(inner, settings.max_body_bytes)), settings.service_name
+        SecurityHeaders(BodyLimit(inner, settings.max_body_bytes, uploads)), settings.service_name
     )
     install_error_handlers(app)
     install_metrics(app, settings)

@@ -51,6 +51,20 @@ async def test_the_body_limit_is_a_setting(service_app: ServiceRunner) -> None:
         assert (await client.post(_post_path("survey"), json=body)).status_code == 413
 
 
+async def test_only_upload_endpoints_take_larger_bodies(service_app: ServiceRunner) -> None:
+    """A certificate template with its logo is an upload: 1 MB, not 64 KB; nothing else is."""
+    logo = "data:image/png;base64," + "A" * 300_000
+    body = {"html": "<p>{{ nama }}</p>", "logo": logo}
+    async with service_app("certificates") as (_app, client):
+        upload = await client.put("/api/v1/certificates/template", json=body, headers=auth())
+        assert upload.status_code != 413, upload.text
+        other = await client.post(_post_path("certificates"), json=body, headers=auth())
+        assert other.status_code == 413
+        huge = {"html": "<p></p>", "logo": "A" * 1_100_000}
+        too_big = await client.put("/api/v1/certificates/template", json=huge, headers=auth())
+        assert too_big.status_code == 413 and "1024 KB" in too_big.json()["message"]
+
+
 async def test_invalid_json_and_form_bodies_get_a_message_that_names_the_problem(
     service_app: ServiceRunner,
 ) -> None:
