@@ -60,7 +60,8 @@ def page_templates(service_file: str) -> Environment:
 
 def wants_html(request: Request) -> bool:
     """Tells whether a request is for a page people open (its errors are pages too)."""
-    return not request.url.path.startswith(_JSON_PATHS)
+    path = request.url.path
+    return not path.startswith(_JSON_PATHS) and not path.endswith((".pdf", ".json"))
 
 
 def error_response(
