@@ -45,6 +45,15 @@ FIELD_LABELS: dict[str, str] = {
     "scheme": "Skema",
     "invite_link": "Tautan undangan",
     "reason": "Alasan",
+    "submitted_at": "Waktu pengisian",
+    "phone_consent": "Persetujuan dihubungi",
+    "guide_code": "Kode pemandu",
+    "period": "Periode",
+    "weight": "Bobot",
+    "file": "Berkas",
+    "Idempotency-Key": "Kunci pengiriman",
+    "reply": "Tanggapan",
+    "ticket_id": "Tiket",
 }
 
 

@@ -180,13 +180,15 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.uploads = uploads or {}  # path -> larger limit, only where an upload is meant
+        # path pattern (regex) -> larger limit, only where an upload is meant
+        self.uploads = [(re.compile(p), n) for p, n in (uploads or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.uploads.get(scope["path"], self.max_bytes)
+        path = scope["path"]
+        limit = next((n for p, n in self.uploads if p.fullmatch(path)), self.max_bytes)
         declared = _header(scope, b"content-length")
         if declared and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, send, 413 if declared.isdigit() else 400, limit)

@@ -71,7 +71,7 @@ class ServiceSettings(BaseSettings):
         default=64 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_BODY_BYTES")
     )
     max_upload_bytes: int = Field(
-        default=1024 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_UPLOAD_BYTES")
+        default=6 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_UPLOAD_BYTES")
     )
     rate_limit_per_address: int = Field(
         default=60, ge=0, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PER_ADDRESS")

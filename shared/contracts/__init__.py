@@ -3,12 +3,13 @@
 from shared.contracts.certificates import CertificateIssuedV1, CertificateRevokedV1
 from shared.contracts.consultation import InvitationSentV1
 from shared.contracts.envelope import Event, utcnow
+from shared.contracts.messaging import WhatsAppMessageRequestedV1
 from shared.contracts.registration import (
     ParticipantCancelledV1,
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
 )
-from shared.contracts.survey import ResponseSubmittedV1
+from shared.contracts.survey import IkmUpdatedV1, ResponseSubmittedV1
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
@@ -18,6 +19,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CertificateRevokedV1,
     ParticipantCheckedInV1,
     ParticipantCancelledV1,
+    IkmUpdatedV1,
+    WhatsAppMessageRequestedV1,
 )
 
 __all__ = [
@@ -25,10 +28,12 @@ __all__ = [
     "CertificateIssuedV1",
     "CertificateRevokedV1",
     "Event",
+    "IkmUpdatedV1",
     "InvitationSentV1",
     "ParticipantCancelledV1",
     "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
+    "WhatsAppMessageRequestedV1",
     "utcnow",
 ]

@@ -52,7 +52,7 @@ async def test_the_body_limit_is_a_setting(service_app: ServiceRunner) -> None:
 
 
 async def test_only_upload_endpoints_take_larger_bodies(service_app: ServiceRunner) -> None:
-    """A certificate template with its logo is an upload: 1 MB, not 64 KB; nothing else is."""
+    """A certificate template with its logo is an upload: 6 MB, not 64 KB; nothing else is."""
     logo = "data:image/png;base64," + "A" * 300_000
     body = {"html": "<p>{{ nama }}</p>", "logo": logo}
     async with service_app("certificates") as (_app, client):
@@ -60,9 +60,9 @@ async def test_only_upload_endpoints_take_larger_bodies(service_app: ServiceRunn
         assert upload.status_code != 413, upload.text
         other = await client.post(_post_path("certificates"), json=body, headers=auth())
         assert other.status_code == 413
-        huge = {"html": "<p></p>", "logo": "A" * 1_100_000}
+        huge = {"html": "<p></p>", "logo": "A" * 6_400_000}
         too_big = await client.put("/api/v1/certificates/template", json=huge, headers=auth())
-        assert too_big.status_code == 413 and "1024 KB" in too_big.json()["message"]
+        assert too_big.status_code == 413 and "6144 KB" in too_big.json()["message"]
 
 
 async def test_invalid_json_and_form_bodies_get_a_message_that_names_the_problem(
