@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench bench-scale migrate clean system-check lowest
+.PHONY: run test lint unit bench bench-scale fuzz migrate clean system-check lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -34,6 +34,12 @@ test: $(STAMP) system-check lint
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# A longer property-based fuzz of the four services' APIs (the default `make test` runs 8
+# examples per operation and mode); FUZZ_EXAMPLES=1000 for a deeper run.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	MENJAMU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/security/test_sec_fuzz.py -p no:randomly
 
 # The survey benchmarks (100,000 responses, a year of 1,000,000) take several minutes.
 bench: $(STAMP)

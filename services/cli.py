@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     survey.add_argument("action", choices=("rebuild",))
     ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("run", "serve", "migrate"):
+        from shared.datafiles import protect_data_dir
+        from shared.settings import ServiceSettings
+
+        protect_data_dir(ServiceSettings().data_dir)
     if (code := ops_cli.run(args)) is not None:
         return code
 

@@ -102,17 +102,24 @@ def reclaim_stale(pid_file: Path, is_ours: Callable[[int], bool]) -> str | None:
     return f"stopped pid {pid} left running by an earlier run ({pid_file})"
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    """Starts the embedded server on port with its AOF under data/redis; waits until it listens."""
+def start(data_dir: Path, port: int, password: str) -> subprocess.Popen[bytes]:
+    """Starts the embedded server on port with its AOF under data/redis; waits until it listens.
+
+    The password goes in a 0600 config file, not on the command line (`ps` shows that).
+    """
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
+    config = redis_dir / "redis.conf"
+    config.write_text(f"requirepass {password}\n")
+    config.chmod(0o600)
     if not port_free(port):
         raise SystemExit(
             f"port {port} is busy and not by an earlier menjamu run of {data_dir}: "
             "stop what listens there or set MENJAMU_EMBEDDED_REDIS_PORT to a free port"
         )
+    command = redis_server_command(embedded_binary(), port, redis_dir)
     proc = subprocess.Popen(
-        redis_server_command(embedded_binary(), port, redis_dir),
+        [command[0], str(config), *command[1:]],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,

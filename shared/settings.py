@@ -62,6 +62,24 @@ class ServiceSettings(BaseSettings):
     default_tenant: str = Field(
         default="mojosari", validation_alias=AliasChoices("MENJAMU_DEFAULT_TENANT")
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_BODY_BYTES")
+    )
+    max_upload_bytes: int = Field(
+        default=6 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_UPLOAD_BYTES")
+    )
+    rate_limit_per_address: int = Field(
+        default=60, ge=0, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PER_ADDRESS")
+    )
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_WINDOW_S")
+    )
+    rate_limit_per_phone: int = Field(
+        default=10, ge=0, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PER_PHONE")
+    )
+    rate_limit_phone_window_s: int = Field(
+        default=3600, ge=1, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PHONE_WINDOW_S")
+    )
     metrics_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MENJAMU_METRICS_TOKEN")
     )

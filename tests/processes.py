@@ -149,6 +149,8 @@ def service_env(
             "MENJAMU_DB_SCHEMA_PREFIX": schema_prefix,
             "MENJAMU_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
+            # Load tests send from one address; tests/security checks the limits themselves.
+            "MENJAMU_RATE_LIMIT_PER_ADDRESS": "0",
         }
     )
     for prefix in ("REGISTRATION_", "CERTIFICATES_", "CONSULTATION_", "SURVEY_"):
