@@ -15,7 +15,6 @@ from starlette.types import ASGIApp
 
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
-from shared.contracts import ALL_EVENTS
 from shared.datafiles import protect_data_dir
 from shared.errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger

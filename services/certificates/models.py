@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -40,6 +41,21 @@ class Certificate(Base):
         UniqueConstraint("registration_id", name="uq_certificate_registration"),
         UniqueConstraint("tenant", "number", name="uq_certificate_number"),
         Index("ix_certificates_needs_render", "needs_render", "render_lease_until"),
+        # The finisher's queue: only rows still waiting for their PDF, oldest first, and one
+        # replica's own leases; partial, so they stay as small as the queue at province scale.
+        Index(
+            "ix_certificates_waiting",
+            "status",
+            "issued_at",
+            postgresql_where=text("needs_render IS true"),
+            sqlite_where=text("needs_render IS true"),
+        ),
+        Index(
+            "ix_certificates_render_owner",
+            "render_owner",
+            postgresql_where=text("needs_render IS true"),
+            sqlite_where=text("needs_render IS true"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

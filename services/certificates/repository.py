@@ -109,9 +109,14 @@ async def claim_renders(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    # Two statements: the rows are locked by the SELECT, then updated by primary key (one
+    # UPDATE over a subquery lets the planner scan the whole table at province scale).
+    ids = list((await session.scalars(waiting)).all())
+    if not ids:
+        return []
     claim = (
         update(Certificate)
-        .where(Certificate.id.in_(waiting.scalar_subquery()))
+        .where(Certificate.id.in_(ids))
         .values(
             render_lease_until=now + timedelta(seconds=lease_s),
             render_owner=owner,

@@ -144,6 +144,8 @@ def argument(name: str, hint: Any) -> Any:
         return argument(name, args[0])
     if origin in (list, Sequence, typing.Sequence) or hint in (list, Sequence):
         return [argument(name, args[0] if args else str)]
+    if origin in (set, frozenset):
+        return {argument(name, args[0] if args else str)}
     if origin in (dict, Mapping):
         return {argument(name, args[0]): argument(name, args[1])}
     if origin is tuple:
@@ -190,7 +192,7 @@ async def plans_of(session: AsyncSession, fn: Callable[..., Any]) -> list[tuple[
     kwargs: dict[str, Any] = {}
     for param in list(inspect.signature(fn).parameters.values())[1:]:
         hint = hints.get(param.name, Any)
-        if is_row(hint):
+        if is_row(hint) or param.name in ("row", "rows"):  # adds rows: nothing to plan
             return None
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
