@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("stream", help="e.g. registration.participant_registered.v1")
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these entries")
     sub.add_parser("streams", help="show each consumer group's pending, lag and dead letters")
+    survey = sub.add_parser("survey", help="survey commands: rebuild the IKM aggregates")
+    survey.add_argument("action", choices=("rebuild",))
     ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if (code := ops_cli.run(args)) is not None:
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_dlq(args.action, args.stream, args.ids))
     if args.command == "streams":
         return asyncio.run(_streams())
+    if args.command == "survey":
+        from services.survey.commands import main as survey_main
+
+        return survey_main(args.action)
     return 2
 
 

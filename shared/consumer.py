@@ -48,7 +48,10 @@ class Reaction(Generic[E]):
 
     `handle(session, event)` applies the effect inside the given transaction and returns the
     events it causes (queued in the outbox in the same transaction). With `batch=True` the
-    reader hands several messages to one transaction (small effects such as aggregates).
+    reader hands several messages to one transaction (small effects such as aggregates);
+    `handle_many(session, events)`, when given, receives the batch's new events in one call
+    (one statement per batch instead of one per event), and `read_batch` overrides the
+    service's setting for this reaction's reader.
     """
 
     group: str
@@ -56,6 +59,8 @@ class Reaction(Generic[E]):
     handle: Callable[[AsyncSession, E], Awaitable[Outcome]]
     batch: bool = False
     timeout_s: float = 120.0
+    handle_many: Callable[[AsyncSession, list[E]], Awaitable[Outcome]] | None = None
+    read_batch: int | None = None
 
 
 class PoisonMessage(Exception):
@@ -89,7 +94,7 @@ class Consumers:
             stream,
             group=reaction.group,
             consumer=s.consumer_name,
-            max_records=s.read_batch,
+            max_records=reaction.read_batch or s.read_batch,
             polling_interval=s.poll_ms,
             batch=reaction.batch,
         )
@@ -236,19 +241,22 @@ class Consumers:
             raise
 
     async def _apply_once(self, reaction: Reaction[Any], events: list[Event]) -> int:
-        applied = 0
         async with self.db.session() as session:
             fresh = await claim_event_ids(session, self.db.dialect, reaction.group, events)
+            new: list[Event] = []
             for event in events:
                 key = str(event.event_id)
-                if key not in fresh:
-                    continue
-                fresh.discard(key)  # the same event twice in one batch applies once
-                outcome = await reaction.handle(session, event)
+                if key in fresh:
+                    fresh.discard(key)  # the same event twice in one batch applies once
+                    new.append(event)
+            if reaction.handle_many is not None and new:
+                outcomes: list[Outcome] = [await reaction.handle_many(session, new)]
+            else:
+                outcomes = [await reaction.handle(session, event) for event in new]
+            for outcome in outcomes:
                 for produced in _as_list(outcome):
                     await add_event(session, produced)
-                applied += 1
-        return applied
+        return len(new)
 
     async def _all_processed(self, reaction: Reaction[Any], events: list[Event]) -> bool:
         async with self.db.session() as session:

@@ -44,6 +44,24 @@ FIELD_LABELS: dict[str, str] = {
     "scheme": "Skema",
     "invite_link": "Tautan undangan",
     "reason": "Alasan",
+    "venue": "Tempat",
+    "starts_at": "Waktu mulai",
+    "ends_at": "Waktu selesai",
+    "registration_opens_at": "Pendaftaran dibuka",
+    "registration_closes_at": "Pendaftaran ditutup",
+    "certificate_policy": "Kebijakan sertifikat",
+    "whatsapp_cohort": "Kelompok WhatsApp",
+    "registration_open": "Pendaftaran dibuka",
+    "code": "Kode pendaftaran",
+    "submitted_at": "Waktu pengisian",
+    "phone_consent": "Persetujuan dihubungi",
+    "guide_code": "Kode pemandu",
+    "period": "Periode",
+    "weight": "Bobot",
+    "file": "Berkas",
+    "Idempotency-Key": "Kunci pengiriman",
+    "reply": "Tanggapan",
+    "ticket_id": "Tiket",
 }
 
 
@@ -68,6 +86,8 @@ def _message(error: dict[str, Any]) -> str:
         return "harus bernilai true atau false."
     if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
         return "harus berupa tanggal dengan format TTTT-BB-HH (contoh 2026-12-01)."
+    if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        return "harus berupa waktu dengan format TTTT-BB-HHTjj:mm (contoh 2026-12-05T08:00)."
     if kind in ("uuid_parsing", "uuid_type"):
         return "bukan ID yang valid."
     if kind == "json_invalid":

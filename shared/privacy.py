@@ -9,6 +9,9 @@ from typing import Any
 # Indonesian mobile numbers in any common spelling: +62 812..., 62812..., 0812...
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?62|0)[\s-]?8[\d\s-]{7,14}\d(?!\d)")
 _PHONE_KEYS = frozenset({"phone", "phone_number", "to", "from_", "wa_id", "nomor_hp", "recipient"})
+# Secrets that travel in URLs (a participant's confirmation link: 43 URL-safe characters) must
+# not land in a log line, where reading it would open the participant's registration.
+_SECRET_RE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}")
 _NAME_KEYS = frozenset({"name", "nama", "participant_name", "respondent_name"})
 
 
@@ -26,7 +29,8 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Masks every phone number found inside free text."""
+    """Masks every phone number and every long URL-safe secret found inside free text."""
+    text = _SECRET_RE.sub(lambda m: m.group(0)[:4] + "***", text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 

@@ -24,6 +24,14 @@ class WhatsAppGroupSeed(BaseModel):
     invite_link: str
 
 
+class Desa(BaseModel):
+    """A desa or kelurahan of the kecamatan, with its Kemendagri code."""
+
+    code: str = ""
+    name: str
+    kind: str = "desa"
+
+
 class Tenant(BaseModel):
     """One kecamatan's facts: names, signer of the certificate, contacts, levels, desa."""
 
@@ -41,7 +49,8 @@ class Tenant(BaseModel):
     call_center: str = ""
     timezone: str = "Asia/Jakarta"
     participant_levels: list[str] = Field(default_factory=list)
-    desa: list[str] = Field(default_factory=list)
+    desa: list[str] = Field(default_factory=list, description="Names of desa/kelurahan.")
+    desa_list: list[Desa] = Field(default_factory=list, description="With Kemendagri codes.")
     consultation_rules: list[str] = Field(default_factory=list)
     survey_units: dict[str, str] = Field(default_factory=dict)
     whatsapp_groups: list[WhatsAppGroupSeed] = Field(default_factory=list)
@@ -53,9 +62,13 @@ def tenant_from_data(data: dict[str, Any]) -> Tenant:
     facts = dict(data.get("tenant") or {})
     facts.setdefault("participant_levels", data.get("participant_levels") or [])
     facts.setdefault("consultation_rules", data.get("consultation_rules") or [])
-    for key in ("desa", "survey_units", "whatsapp_groups"):
+    for key in ("survey_units", "whatsapp_groups"):
         if key in data:
             facts.setdefault(key, data[key])
+    # desa: plain names or {code, name, kind} entries; `desa` keeps the names either way.
+    entries = [Desa(name=e) if isinstance(e, str) else Desa(**e) for e in data.get("desa") or []]
+    facts.setdefault("desa_list", entries)
+    facts.setdefault("desa", [e.name for e in entries])
     return Tenant(**facts, raw=data)
 
 

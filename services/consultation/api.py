@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.consultation import pages, repository, service
+from services.consultation import invitations, pages, repository, service
 from services.consultation.schemas import (
     GroupCreate,
     GroupRead,
@@ -49,12 +49,20 @@ async def list_groups(
     "/groups", response_model=GroupRead, status_code=status.HTTP_201_CREATED, tags=["operator"]
 )
 async def create_group(
-    data: GroupCreate, session: SessionDep, runtime: RuntimeDep, principal: OperatorDep
+    data: GroupCreate,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
 ) -> GroupRead:
-    """Adds a group by its invite link; new invitations go to the newest active group."""
+    """Adds a group by its invite link; invitations that waited for a group go out now."""
     tenant = resolve_tenant(runtime, principal, data.tenant)
     group = await service.create_group(
         session, tenant=tenant, name=data.name, invite_link=data.invite_link
+    )
+    parts = request.app.state.consultation
+    await invitations.invite_waiting(
+        session, parts.configs[tenant.code], group, runtime.settings.effective_public_url
     )
     log.info(
         "consultation.group_created",
@@ -137,6 +145,12 @@ async def follow_invitation(
     return RedirectResponse(
         link, status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Cache-Control": "no-store"}
     )
+
+
+@public_router.get("/inbox", response_class=HTMLResponse)
+async def mentor_inbox() -> HTMLResponse:
+    """The mentor inbox page; it holds no data until a mentor enters their token."""
+    return HTMLResponse(pages.inbox_page(), headers={"Cache-Control": "no-store"})
 
 
 @dev_router.get("/dev/whatsapp", response_class=HTMLResponse)

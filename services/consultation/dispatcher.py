@@ -10,13 +10,20 @@ the stable idempotency key (the message id) lets the gateway drop that repeat.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from datetime import timedelta
 
-from services.consultation import service
-from services.consultation.gateway import GatewayError, WhatsAppGateway
-from services.consultation.ratelimit import SenderLimits
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.consultation import inbox_repository, repository, service
+from services.consultation.gateway import GatewayError, Outgoing, SendRule, WhatsAppGateway
+from services.consultation.models import OutboundMessage
+from services.consultation.ratelimit import new_recipient_limit, sender_limit
 from services.consultation.settings import Settings
 from shared.aio import wait_for_event, within
+from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -32,11 +39,13 @@ class Dispatcher:
     can swap it in the runtime state.
     """
 
-    def __init__(self, db: Database, settings: Settings, state: dict[str, object]) -> None:
+    def __init__(
+        self, db: Database, redis: Redis, settings: Settings, state: dict[str, object]
+    ) -> None:
         self.db = db
+        self.redis = redis
         self.settings = settings
         self.state = state
-        self.limits = SenderLimits(settings.send_rate_per_minute)
         self.interval = settings.dispatch_interval_ms / 1000
         self._wake = asyncio.Event()
         db.after_commit.append(self.wake)
@@ -54,6 +63,12 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Sends forever: at once after commits, else every interval; survives any error."""
+        try:
+            await self._loop()
+        finally:
+            await self.gateway.close()
+
+    async def _loop(self) -> None:
         backoff = self.interval
         while True:
             self._wake.clear()
@@ -70,29 +85,53 @@ class Dispatcher:
             await wait_for_event(self._wake, self.interval)
 
     async def dispatch_once(self) -> int:
-        """Claims and sends one batch within the sender's rate limit; returns how many."""
+        """Claims what the shared limit allows now; takes each permit right before its send.
+
+        Taking the permit next to the send (not for the whole batch up front) keeps the rate
+        the gateway sees within the limit even when a claim is slow.
+        """
         gateway = self.gateway
-        bucket = self.limits.bucket(gateway.sender_id)
-        allowance = min(self.settings.dispatch_batch, bucket.available())
-        if allowance < 1:
-            await asyncio.sleep(min(bucket.wait_s(), self.interval))
+        s = self.settings
+        limit = sender_limit(self.redis, gateway.sender_id, s.send_rate_per_minute)
+        room = min(s.dispatch_batch, await limit.available())
+        if room < 1:
+            await asyncio.sleep(min((await limit.take(0)).wait_s or self.interval, self.interval))
             return 0
         async with self.db.session() as session:
-            claimed = await service.claim_due(
-                session, limit=allowance, lease_s=self.settings.send_lease_s
-            )
-            batch = [(m.id, m.to_phone, m.body) for m in claimed]
-        for message_id, to, body in batch:
-            bucket.take()
-            await self._send(gateway, message_id, to, body)
-        return len(batch)
+            claimed = await service.claim_due(session, limit=room, lease_s=s.send_lease_s)
+            batch = [(to_outgoing(m), m.id, await self._known(session, m)) for m in claimed]
+        new_cap = new_recipient_limit(self.redis, gateway.sender_id, s.new_recipients_per_hour)
+        sent = 0
+        for index, (message, message_id, known) in enumerate(batch):
+            permit = await limit.take(1)
+            if not permit.granted:  # another replica took the room: the rest waits its turn
+                for _m, later_id, _k in batch[index:]:
+                    await self._give_back(later_id, permit.wait_s)
+                break
+            first = None if known else await new_cap.take(1)
+            if first is not None and not first.granted:
+                log.warning("consultation.new_recipient_cap", message_id=str(message_id))
+                await limit.give_back(permit, 0)
+                await self._give_back(message_id, first.wait_s)
+                continue
+            await self._send(gateway, message_id, message)
+            sent += 1
+        return sent
+
+    async def _known(self, session: AsyncSession, message: OutboundMessage) -> bool:
+        return await inbox_repository.known_recipient(session, message.to_phone)
+
+    async def _give_back(self, message_id: uuid.UUID, wait_s: float) -> None:
+        until = utcnow() + timedelta(seconds=max(wait_s, 0.01))
+        async with self.db.session() as session:
+            await repository.release(session, message_id, until)
 
     async def _send(
-        self, gateway: WhatsAppGateway, message_id: uuid.UUID, to: str, body: str
+        self, gateway: WhatsAppGateway, message_id: uuid.UUID, message: Outgoing
     ) -> None:
         try:
             result = await within(
-                gateway.send_text(to, body, idempotency_key=str(message_id)),
+                gateway.send(message, idempotency_key=str(message_id)),
                 self.settings.send_timeout_s,
             )
         except GatewayError as exc:
@@ -151,3 +190,17 @@ class Dispatcher:
                 attempts=message.attempts,
                 next_attempt_at=str(message.next_attempt_at),
             )
+
+
+def to_outgoing(message: OutboundMessage) -> Outgoing:
+    """The gateway's view of a queued message."""
+    rule = SendRule(message.rule or SendRule.FREE_FORM)
+    return Outgoing(
+        to=message.to_phone,
+        body=message.body,
+        rule=rule,
+        template=message.template,
+        params=tuple(json.loads(message.params or "[]")),
+        document_url=message.document_url,
+        document_name="sertifikat.pdf" if message.document_url else None,
+    )

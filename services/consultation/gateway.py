@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
+
+
+class SendRule(StrEnum):
+    """Which WhatsApp rule an outbound message was sent under (recorded on each message)."""
+
+    FREE_FORM = "free_form"  # inside the 24-hour customer-service window
+    TEMPLATE = "template"  # outside it: an approved template
+    DOCUMENT = "document"  # inside it: a document message (certificate PDF)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send: `body` is always the full text (dev shows it; WAHA sends it).
+
+    Under TEMPLATE the Cloud API sends `template` with `params` (body variables) instead; under
+    DOCUMENT it sends `document_url` with `body` as the caption.
+    """
+
+    to: str
+    body: str
+    rule: SendRule = SendRule.FREE_FORM
+    template: str | None = None
+    language: str = "id"
+    params: tuple[str, ...] = field(default_factory=tuple)
+    document_url: str | None = None
+    document_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +64,10 @@ class WhatsAppGateway(Protocol):
     name: str
     sender_id: str
 
-    async def send_text(self, to: str, body: str, *, idempotency_key: str) -> SendResult:
-        """Sends a text message to an E.164 number; raises GatewayError on failure."""
+    async def send(self, message: Outgoing, *, idempotency_key: str) -> SendResult:
+        """Sends one message to an E.164 number; raises GatewayError on failure."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections (called once at shutdown)."""
         ...

@@ -1,37 +1,99 @@
-"""Stream reactions of the consultation service (thin: the rules live in service.py)."""
+"""Stream reactions of the consultation service (thin: the rules live in the service modules)."""
 
 from __future__ import annotations
 
-from functools import partial
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import service
+from services.consultation import certificate_link, conversations, invitations
+from services.consultation.clock import Clock
+from services.consultation.config import TenantConfig, configs
 from services.consultation.settings import Settings
 from shared.consumer import Reaction
-from shared.contracts import ParticipantRegisteredV1
-from shared.tenants import Tenant, load_tenants
+from shared.contracts import CertificateIssuedV1, Event, MessageReceivedV1, ParticipantRegisteredV1
+from shared.logging import get_logger
+from shared.tenants import load_tenants
+
+log = get_logger(__name__)
 
 
-async def invite_on_participant_registered(
-    session: AsyncSession,
-    event: ParticipantRegisteredV1,
-    *,
-    tenants: dict[str, Tenant],
-    public_url: str,
-) -> None:
-    """Queues a consenting participant's WhatsApp group invitation (sent by the dispatcher)."""
-    await service.invite_participant(
-        session, event, tenant=tenants.get(event.tenant), public_url=public_url
-    )
+@dataclass
+class Parts:
+    """What the consultation service's routes, reactions and sweeper share."""
+
+    settings: Settings
+    configs: dict[str, TenantConfig]
+    clock: Clock
+
+    @property
+    def sla(self) -> timedelta:
+        """How long a mentor has to reply before the conversation moves."""
+        return timedelta(minutes=self.settings.sla_minutes)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Parts:
+        """Reads the tenant files once."""
+        return cls(settings, configs(load_tenants(settings.tenants_dir)), Clock())
 
 
-def reactions(settings: Settings) -> list[Reaction[Any]]:
-    """The service's reactions, bound to its tenants and public URL."""
-    bound = partial(
-        invite_on_participant_registered,
-        tenants=load_tenants(settings.tenants_dir),
-        public_url=settings.effective_public_url,
-    )
-    return [Reaction(group="consultation.invite", event=ParticipantRegisteredV1, handle=bound)]
+class Reactions:
+    """The service's reactions, bound to its parts."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    async def invite_on_participant_registered(
+        self, session: AsyncSession, event: ParticipantRegisteredV1
+    ) -> None:
+        """Queues a consenting participant's WhatsApp group invitation."""
+        await invitations.invite_participant(
+            session,
+            event,
+            config=self.parts.configs.get(event.tenant),
+            public_url=self.parts.settings.effective_public_url,
+        )
+
+    async def send_link_on_certificate_issued(
+        self, session: AsyncSession, event: CertificateIssuedV1
+    ) -> None:
+        """Sends the participant the certificate link, once per certificate."""
+        config = self.parts.configs.get(event.tenant)
+        if config is None:
+            log.error("consultation.unknown_tenant", tenant=event.tenant)
+            return
+        await certificate_link.send_certificate(session, config, event, now=self.parts.clock.now())
+
+    async def answer_on_message_received(
+        self, session: AsyncSession, event: MessageReceivedV1
+    ) -> list[Event] | None:
+        """Moderation, topic, automatic answer, routing for one inbound message."""
+        config = self.parts.configs.get(event.tenant)
+        if config is None:
+            log.error("consultation.unknown_tenant", tenant=event.tenant)
+            return None
+        return await conversations.handle_inbound(
+            session, config, event, now=self.parts.clock.now(), sla=self.parts.sla
+        )
+
+    def all(self) -> list[Reaction[Any]]:
+        """One consumer group per reaction (a WhatsApp outage blocks none of the others)."""
+        return [
+            Reaction(
+                group="consultation.invite",
+                event=ParticipantRegisteredV1,
+                handle=self.invite_on_participant_registered,
+            ),
+            Reaction(
+                group="consultation.certificate",
+                event=CertificateIssuedV1,
+                handle=self.send_link_on_certificate_issued,
+            ),
+            Reaction(
+                group="consultation.inbound",
+                event=MessageReceivedV1,
+                handle=self.answer_on_message_received,
+            ),
+        ]

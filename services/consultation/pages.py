@@ -43,3 +43,8 @@ def invitation_not_found_page(message: str) -> str:
     return _env.get_template("invitation_not_found.html").render(
         title="Tautan undangan tidak ditemukan", message=message
     )
+
+
+def inbox_page() -> str:
+    """Renders the mentor inbox (data comes from the API with the mentor's token)."""
+    return _env.get_template("inbox.html").render(title="Kotak masuk mentor")

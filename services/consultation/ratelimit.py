@@ -1,58 +1,94 @@
-"""An in-process token bucket: at most N messages per minute per sender number."""
+"""Send limits shared by every replica, kept in Redis (a sliding log per sender).
+
+A limit of N per minute is enforced as at most L sends in any sliding window of 60*L/N
+seconds (L = N/60, at least 1), which keeps sending smooth and never lets any minute exceed
+about N across all replicas. The clock is Redis's own (TIME), so replicas on hosts with
+drifting clocks still agree.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+_SLIDING_LOG = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local used = redis.call('ZCARD', key)
+local granted = math.max(0, math.min(want, limit - used))
+for i = 1, granted do
+  redis.call('ZADD', key, now, ARGV[4] .. ':' .. i)
+end
+redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
+local wait = 0
+if granted < want then
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] then wait = tonumber(oldest[2]) + window - now end
+end
+return {granted, tostring(wait), limit - used - granted}
+"""
 
 
-class TokenBucket:
-    """Holds up to `per_minute` tokens, refilled evenly over a minute (bursts up to the cap).
+@dataclass(frozen=True)
+class Grant:
+    """How many sends a caller may make now, and how long until the next one frees up."""
 
-    Each process has its own buckets: several replicas together may send replicas x N per
-    minute from one number.
-    """
-
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self.tokens = self.capacity
-        self.updated = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-
-    def available(self) -> int:
-        """Returns how many whole tokens can be taken now."""
-        self._refill()
-        return int(self.tokens)
-
-    def take(self) -> bool:
-        """Takes one token; returns False (taking nothing) when the bucket is empty."""
-        self._refill()
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-    def wait_s(self) -> float:
-        """Seconds until one token is available (0 when one is)."""
-        self._refill()
-        return max(0.0, (1 - self.tokens) / self.rate)
+    granted: int
+    wait_s: float
+    token: str = ""
+    left: int = 0
 
 
-class SenderLimits:
-    """One token bucket per sender number."""
+class SharedLimit:
+    """At most `limit` takes in any sliding `window_s` seconds, across processes (Redis)."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.buckets: dict[str, TokenBucket] = {}
+    def __init__(self, redis: Redis, key: str, *, limit: int, window_s: float) -> None:
+        self.redis = redis
+        self.key = key
+        self.limit = limit
+        self.window_s = window_s
+        self._script = redis.register_script(_SLIDING_LOG)
 
-    def bucket(self, sender_id: str) -> TokenBucket:
-        """Returns the bucket of a sender, creating it full."""
-        if sender_id not in self.buckets:
-            self.buckets[sender_id] = TokenBucket(self.per_minute)
-        return self.buckets[sender_id]
+    async def take(self, want: int = 1) -> Grant:
+        """Takes up to `want` permits; returns how many were granted."""
+        token = uuid.uuid4().hex
+        granted, wait, left = await self._script(
+            keys=[self.key], args=[self.limit, self.window_s, want, token]
+        )
+        return Grant(
+            granted=int(granted), wait_s=max(0.0, float(wait)), token=token, left=int(left)
+        )
+
+    async def available(self) -> int:
+        """How many permits could be taken now (taking none)."""
+        return (await self.take(0)).left
+
+    async def give_back(self, grant: Grant, used: int) -> None:
+        """Returns the permits of a grant that were not used (nothing to send after all)."""
+        unused = [f"{grant.token}:{i}" for i in range(used + 1, grant.granted + 1)]
+        if unused:
+            await self.redis.zrem(self.key, *unused)
+
+
+def per_minute_window(per_minute: int) -> tuple[int, float]:
+    """Splits N per minute into (L sends, per window of seconds), smooth and never above N."""
+    per_window = max(1, per_minute // 60)
+    return per_window, 60.0 * per_window / per_minute
+
+
+def sender_limit(redis: Redis, sender_id: str, per_minute: int) -> SharedLimit:
+    """The shared rate limit of one sender number."""
+    limit, window_s = per_minute_window(per_minute)
+    return SharedLimit(redis, f"menjamu:wa:rate:{sender_id}", limit=limit, window_s=window_s)
+
+
+def new_recipient_limit(redis: Redis, sender_id: str, per_hour: int) -> SharedLimit:
+    """The shared hourly cap on sends to numbers never contacted before (flood guard)."""
+    return SharedLimit(redis, f"menjamu:wa:new:{sender_id}", limit=per_hour, window_s=3600.0)

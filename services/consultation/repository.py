@@ -10,9 +10,16 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation.models import DevMessage, Invitation, OutboundMessage, WhatsAppGroup
+from services.consultation.models import (
+    DevMessage,
+    Invitation,
+    Mentor,
+    OutboundMessage,
+    Registrant,
+    WhatsAppGroup,
+)
 
-Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage
+Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage | Mentor
 
 
 async def add(session: AsyncSession, *rows: Row) -> None:
@@ -105,13 +112,14 @@ async def get_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Inv
     return await session.get(Invitation, invitation_id)
 
 
-async def record_first_click(session: AsyncSession, click_token: str, now: datetime) -> None:
-    """Stamps the invitation's first click (later clicks keep the first time)."""
-    await session.execute(
+async def record_first_click(session: AsyncSession, click_token: str, now: datetime) -> bool:
+    """Stamps the invitation's first click (later clicks keep the first time); True if first."""
+    result = await session.execute(
         update(Invitation)
         .where(Invitation.click_token == click_token, Invitation.clicked_at.is_(None))
         .values(clicked_at=now)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def click_target(
@@ -143,6 +151,20 @@ async def list_invitations(
     if registration_id is not None:
         query = query.where(Invitation.registration_id == registration_id)
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def waiting_invitations(
+    session: AsyncSession, tenant: str
+) -> list[tuple[Invitation, Registrant | None]]:
+    """A tenant's invitations still waiting for a group, oldest first, locked."""
+    rows = await session.execute(
+        select(Invitation, Registrant)
+        .outerjoin(Registrant, Registrant.registration_id == Invitation.registration_id)
+        .where(Invitation.tenant == tenant, Invitation.status == "no_group")
+        .order_by(Invitation.created_at)
+        .with_for_update(of=Invitation)
+    )
+    return [(row[0], row[1]) for row in rows.all()]
 
 
 async def messages_of(
@@ -205,6 +227,32 @@ async def get_message(session: AsyncSession, message_id: uuid.UUID) -> OutboundM
     """Gets an outbound message by its id, locked for the update that follows (PostgreSQL)."""
     return await session.scalar(
         select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()
+    )
+
+
+async def release(session: AsyncSession, message_id: uuid.UUID, until: datetime) -> None:
+    """Gives a claimed message back unsent (a limit said wait): its attempt is not counted."""
+    await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == "queued")
+        .values(attempts=OutboundMessage.attempts - 1, next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def find_by_dedupe_key(session: AsyncSession, key: str) -> OutboundMessage | None:
+    """Finds the message queued under a natural key (e.g. certificate:<id>)."""
+    return await session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == key))
+
+
+async def find_by_provider_id(
+    session: AsyncSession, provider_message_id: str
+) -> OutboundMessage | None:
+    """Finds a sent message by the provider's id, locked for the status update."""
+    return await session.scalar(
+        select(OutboundMessage)
+        .where(OutboundMessage.provider_message_id == provider_message_id)
+        .with_for_update()
     )
 
 

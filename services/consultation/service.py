@@ -1,24 +1,22 @@
-"""Consultation rules: groups and their links, invitations, the outbound queue's outcomes."""
+"""Consultation rules: groups and their links, clicks, the outbound queue's outcomes."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import messages, repository
-from services.consultation.models import Invitation, OutboundMessage, WhatsAppGroup
-from shared.contracts import InvitationSentV1, ParticipantRegisteredV1, utcnow
-from shared.db import mark_after_commit
+from services.consultation.models import OutboundMessage, WhatsAppGroup
+from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
+from shared.outbox import add_event
 from shared.privacy import mask_text
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
 
 SOURCE = "consultation"
-KIND_GROUP_INVITATION = "group_invitation"
 log = get_logger(__name__)
 
 
@@ -116,97 +114,33 @@ async def rotate_link(
 # --- invitations ------------------------------------------------------------------------------
 
 
-def click_url(public_url: str, click_token: str) -> str:
-    """The service's own redirect link that records the click before sending to WhatsApp."""
-    return f"{public_url.rstrip('/')}/i/{click_token}"
-
-
-async def invite_participant(
-    session: AsyncSession, event: ParticipantRegisteredV1, *, tenant: Tenant | None, public_url: str
-) -> Invitation | None:
-    """Queues the group invitation of a consenting participant, once per registration.
-
-    The invitation and its outbound message are written in the caller's transaction; the
-    dispatcher sends the message and announces InvitationSentV1 when the gateway accepts it.
-    """
-    if not event.consent:
-        log.info(
-            "consultation.invitation_skipped",
-            registration_id=str(event.registration_id),
-            reason="no_consent",
-        )
-        return None
-    existing = await repository.find_invitation_by_registration(session, event.registration_id)
-    if existing is not None:
-        return existing
-    now = utcnow()
-    group = await repository.newest_active_group(session, event.tenant)
-    invitation = Invitation(
-        id=uuid.uuid4(),
-        tenant=event.tenant,
-        registration_id=event.registration_id,
-        group_id=group.id if group else None,
-        phone=event.phone,
-        status="queued" if group else "no_group",
-        click_token=secrets.token_urlsafe(16),
-        created_at=now,
-        correlation_id=event.correlation_id,
-        source_event_id=str(event.event_id),
-    )
-    if group is None:
-        await repository.add(session, invitation)
-        log.warning(
-            "consultation.invitation_no_group",
-            invitation_id=str(invitation.id),
-            registration_id=str(event.registration_id),
-            tenant=event.tenant,
-        )
-        return invitation
-    body = messages.invitation_body(
-        name=event.name,
-        activity_title=event.activity_title,
-        link=click_url(public_url, invitation.click_token),
-        rules=tenant.consultation_rules if tenant else (),
-        tenant_name=tenant.name if tenant else "",
-    )
-    message = OutboundMessage(
-        id=uuid.uuid4(),
-        tenant=event.tenant,
-        to_phone=event.phone,
-        body=body,
-        kind=KIND_GROUP_INVITATION,
-        invitation_id=invitation.id,
-        status="queued",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    await repository.add(session, invitation)
-    await repository.add(session, message)
-    mark_after_commit(session)  # wakes the dispatcher right after the commit
-    log.info(
-        "consultation.invitation_queued",
-        invitation_id=str(invitation.id),
-        message_id=str(message.id),
-        registration_id=str(event.registration_id),
-        group_id=str(group.id),
-    )
-    return invitation
-
-
 async def record_click(session: AsyncSession, click_token: str, *, user_agent: str = "") -> str:
     """Records the first click of an invitation link; returns the group's current link.
 
     A link-preview fetch opens the same link but is not counted as the participant's click.
     """
-    if not messages.is_link_preview(user_agent):
-        await repository.record_first_click(session, click_token, utcnow())
+    first = not messages.is_link_preview(user_agent) and await repository.record_first_click(
+        session, click_token, utcnow()
+    )
     target = await repository.click_target(session, click_token)
     if target is None:
         raise NotFound("Tautan undangan tidak dikenal.")
     invitation, group = target
     if group is None:
         raise NotFound("Grup untuk undangan ini belum tersedia.")
+    if first:
+        await add_event(
+            session,
+            InvitationClickedV1(
+                tenant=invitation.tenant,
+                source=SOURCE,
+                correlation_id=invitation.correlation_id,
+                causation_id=invitation.source_event_id,
+                invitation_id=invitation.id,
+                registration_id=invitation.registration_id,
+                group_id=group.id,
+            ),
+        )
     log.info(
         "consultation.invitation_clicked", invitation_id=str(invitation.id), group_id=str(group.id)
     )

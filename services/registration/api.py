@@ -1,35 +1,64 @@
-"""HTTP routes of the registration service: events, registrations, tokens."""
+"""HTTP routes of the registration service: events (kegiatan) and tokens."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Response, status
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registration import repository, service
-from services.registration.models import Activity
+from services.registration import activities, repository, service
+from services.registration.models import Activity, RegistrationStatus
 from services.registration.schemas import (
     ActivityCreate,
     ActivityRead,
-    RegistrationAccepted,
-    RegistrationCreate,
-    RegistrationRead,
+    ActivityUpdate,
     TokenCreate,
     TokenRead,
 )
-from shared.auth import authorize, issue_token
+from shared.auth import Principal, authorize, issue_token
+from shared.dates import as_utc
 from shared.logging import get_logger
-from shared.web import AdminDep, CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+from shared.runtime import Runtime
+from shared.web import AdminDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
 
 
-def _activity_read(runtime: RuntimeDep, activity: Activity) -> ActivityRead:
-    read = ActivityRead.model_validate(activity)
-    read.registration_url = f"{runtime.settings.effective_public_url}/daftar/{activity.id}"
-    return read
+def _local(value: datetime | None, zone: str) -> datetime | None:
+    return as_utc(value).astimezone(ZoneInfo(zone)) if value else None
+
+
+async def activity_reads(
+    session: AsyncSession, runtime: Runtime, rows: list[Activity]
+) -> list[ActivityRead]:
+    """Builds the event answers: times in the tenant's zone, counts, registration link."""
+    counts = await repository.status_counts(session, [a.id for a in rows])
+    reads = []
+    for activity in rows:
+        tenant = runtime.tenant(activity.tenant)
+        zone = tenant.timezone if tenant else "Asia/Jakarta"
+        read = ActivityRead.model_validate(activity)
+        read.venue = activity.location
+        for key in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            setattr(read, key, _local(getattr(activity, key), zone))
+        read.registered_count = counts.get((activity.id, RegistrationStatus.REGISTERED), 0)
+        read.waitlisted_count = counts.get((activity.id, RegistrationStatus.WAITLISTED), 0)
+        read.registration_url = f"{runtime.settings.effective_public_url}/daftar/{activity.id}"
+        reads.append(read)
+    return reads
+
+
+async def operator_activity(
+    session: AsyncSession, principal: Principal, event_id: uuid.UUID
+) -> Activity:
+    """Gets an event the operator's tenant owns (403 for another tenant's)."""
+    activity = await service.get_activity(session, event_id)
+    authorize(principal, ("operator",), activity.tenant)
+    return activity
 
 
 @router.post(
@@ -40,88 +69,65 @@ async def create_event(
 ) -> ActivityRead:
     """Creates a socialisation event (operator of the tenant)."""
     tenant = resolve_tenant(runtime, principal, data.tenant)
-    activity = await service.create_activity(
+    activity = await activities.create_activity(
         session, tenant=tenant, data=data, created_by=principal.subject
     )
     log.info("registration.event_created", activity_id=str(activity.id), tenant=tenant.code)
-    return _activity_read(runtime, activity)
+    return (await activity_reads(session, runtime, [activity]))[0]
 
 
 @router.get("/events", response_model=list[ActivityRead], tags=["operator"])
 async def list_events(
-    session: SessionDep, runtime: RuntimeDep, principal: OperatorDep
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    desa: str | None = Query(default=None, max_length=120),
+    date_from: date | None = Query(default=None, alias="from"),
+    date_to: date | None = Query(default=None, alias="to"),
 ) -> list[ActivityRead]:
-    """Lists the socialisation events the operator may see."""
+    """Lists the operator's events, optionally of one desa and between two dates."""
     tenant = None if principal.tenant == "*" else principal.tenant
-    return [_activity_read(runtime, a) for a in await repository.list_activities(session, tenant)]
+    rows = await repository.list_activities(
+        session, tenant, desa=desa, date_from=date_from, date_to=date_to
+    )
+    return await activity_reads(session, runtime, rows)
 
 
 @router.get("/events/{event_id}", response_model=ActivityRead, tags=["public"])
 async def get_event(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep) -> ActivityRead:
     """Shows one socialisation event (public: the registration form needs it)."""
-    return _activity_read(runtime, await service.get_activity(session, event_id))
+    activity = await service.get_activity(session, event_id)
+    return (await activity_reads(session, runtime, [activity]))[0]
 
 
-@router.post(
-    "/events/{event_id}/registrations",
-    response_model=RegistrationAccepted,
-    status_code=status.HTTP_201_CREATED,
-    tags=["public"],
-)
-async def register(
+@router.patch("/events/{event_id}", response_model=ActivityRead, tags=["operator"])
+async def update_event(
     event_id: uuid.UUID,
-    data: RegistrationCreate,
+    data: ActivityUpdate,
     session: SessionDep,
     runtime: RuntimeDep,
-    correlation_id: CorrelationDep,
-    response: Response,
-) -> RegistrationAccepted:
-    """Registers a participant for an event (public)."""
-    try:
-        registration, created = await service.register_participant(
-            session,
-            activity_id=event_id,
-            tenant_of=runtime.tenants,
-            data=data,
-            correlation_id=correlation_id,
-        )
-    except IntegrityError:
-        # A simultaneous submission with the same phone committed first (SQLite has no row
-        # lock to make them wait): answer with that registration, as for any repeat.
-        await session.rollback()
-        registration, created = await service.existing_registration(session, event_id, data), False
-    log.info(
-        "registration.participant_registered" if created else "registration.duplicate",
-        registration_id=str(registration.id),
-        activity_id=str(event_id),
-        tenant=registration.tenant,
+    principal: OperatorDep,
+) -> ActivityRead:
+    """Edits an event; moving its date or place notifies registered participants."""
+    await operator_activity(session, principal, event_id)
+    activity, moved = await activities.update_activity(
+        session, event_id, tenant_of=runtime.tenants, data=data
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return RegistrationAccepted(
-        registration=RegistrationRead.model_validate(registration),
-        already_registered=not created,
-        message=(
-            "Pendaftaran berhasil. Sertifikat elektronik dan undangan grup WhatsApp akan "
-            "dikirim ke nomor HP Anda."
-            if created
-            else "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap "
-            "berlaku."
-        ),
-    )
+    log.info("registration.event_updated", activity_id=str(event_id), moved=moved)
+    return (await activity_reads(session, runtime, [activity]))[0]
 
 
-@router.get(
-    "/events/{event_id}/registrations", response_model=list[RegistrationRead], tags=["operator"]
-)
-async def list_registrations(
-    event_id: uuid.UUID, session: SessionDep, principal: OperatorDep
-) -> list[RegistrationRead]:
-    """Lists an event's registrations (operator of the event's tenant)."""
-    activity = await service.get_activity(session, event_id)
-    authorize(principal, ("operator",), activity.tenant)
-    rows = await repository.list_registrations(session, event_id)
-    return [RegistrationRead.model_validate(r) for r in rows]
+@router.post("/events/{event_id}/close", response_model=ActivityRead, tags=["operator"])
+async def close_event(
+    event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep, principal: OperatorDep
+) -> ActivityRead:
+    """Closes an event's registration (sign-ups are refused from now on)."""
+    await operator_activity(session, principal, event_id)
+    activity, _moved = await activities.update_activity(
+        session, event_id, tenant_of=runtime.tenants, data=ActivityUpdate(registration_open=False)
+    )
+    log.info("registration.event_closed", activity_id=str(event_id))
+    return (await activity_reads(session, runtime, [activity]))[0]
 
 
 @router.post(

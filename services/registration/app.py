@@ -5,6 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registration.api import router
+from services.registration.api_registrations import router as registrations_router
+from services.registration.handlers import REACTIONS
 from services.registration.pages import router as pages_router
 from services.registration.settings import Settings
 from shared.web import create_service_app
@@ -13,7 +15,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Creates the app: HTTP routes only; registration consumes no stream."""
+    """Creates the app: HTTP routes and the reaction that notes issued certificates."""
     return create_service_app(
-        settings or Settings(), title="Menjamu: pendaftaran", routers=[router, pages_router]
+        settings or Settings(),
+        title="Menjamu: pendaftaran",
+        routers=[router, registrations_router, pages_router],
+        reactions=REACTIONS,
     )

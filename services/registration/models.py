@@ -1,16 +1,43 @@
-"""Registration tables: socialisation events (kegiatan) and their registrations."""
+"""Registration tables: socialisation events (kegiatan), their registrations, idempotency keys."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     """Declarative base of the registration service's own schema."""
+
+
+class CertificatePolicy(StrEnum):
+    """When a participant's e-certificate is issued."""
+
+    ON_REGISTRATION = "on_registration"
+    ON_CHECK_IN = "on_check_in"
+
+
+class RegistrationStatus(StrEnum):
+    """Where a registration stands; attendance is `checked_in_at` on a registered one."""
+
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
 
 
 class Activity(Base):
@@ -27,13 +54,30 @@ class Activity(Base):
     registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    desa: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    registration_closes_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    certificate_policy: Mapped[str] = mapped_column(
+        String(20), default=CertificatePolicy.ON_REGISTRATION
+    )
+    whatsapp_cohort: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Registration(Base):
     """One participant's registration for one activity; one per phone number per activity."""
 
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("activity_id", "phone", name="uq_registration_phone"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "phone", name="uq_registration_phone"),
+        Index("ix_registrations_activity_status", "activity_id", "status"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id"), index=True)
@@ -46,3 +90,28 @@ class Registration(Base):
     consent: Mapped[bool] = mapped_column(Boolean)
     correlation_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12), default=RegistrationStatus.REGISTERED)
+    waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consent_version: Mapped[str] = mapped_column(String(40))
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_in_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a request carrying an Idempotency-Key, replayed for repeats."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

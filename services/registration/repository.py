@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
-from services.registration.models import Activity, Registration
+from services.registration.models import (
+    Activity,
+    IdempotencyRecord,
+    Registration,
+    RegistrationStatus,
+)
+
+WAITLISTED = RegistrationStatus.WAITLISTED
+REGISTERED = RegistrationStatus.REGISTERED
 
 
-async def add(session: AsyncSession, row: Activity | Registration) -> None:
+async def add(session: AsyncSession, row: Activity | Registration | IdempotencyRecord) -> None:
     """Adds a row and flushes it so constraint violations surface now."""
     session.add(row)
     await session.flush()
@@ -21,22 +32,82 @@ async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activit
     return await session.get(Activity, activity_id)
 
 
-async def list_activities(session: AsyncSession, tenant: str | None) -> list[Activity]:
-    """Lists activities, newest date first, optionally of one tenant."""
+async def list_activities(
+    session: AsyncSession,
+    tenant: str | None,
+    *,
+    desa: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[Activity]:
+    """Lists activities, newest date first, optionally of one tenant, desa and date range."""
     query = select(Activity).order_by(Activity.date.desc(), Activity.created_at.desc())
     if tenant is not None:
         query = query.where(Activity.tenant == tenant)
+    if desa is not None:
+        query = query.where(Activity.desa == desa)
+    if date_from is not None:
+        query = query.where(Activity.date >= date_from)
+    if date_to is not None:
+        query = query.where(Activity.date <= date_to)
     return list((await session.scalars(query)).all())
 
 
-async def count_registrations(session: AsyncSession, activity_id: uuid.UUID) -> int:
-    """Counts the registrations of an activity."""
+async def status_counts(
+    session: AsyncSession, activity_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """Counts registrations per (activity, status)."""
+    if not activity_ids:
+        return {}
+    rows = await session.execute(
+        select(Registration.activity_id, Registration.status, func.count())
+        .where(Registration.activity_id.in_(activity_ids))
+        .group_by(Registration.activity_id, Registration.status)
+    )
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
+async def count_status(session: AsyncSession, activity_id: uuid.UUID, status: str) -> int:
+    """Counts an activity's registrations in one status."""
     result = await session.execute(
         select(func.count())
         .select_from(Registration)
-        .where(Registration.activity_id == activity_id)
+        .where(Registration.activity_id == activity_id, Registration.status == status)
     )
     return int(result.scalar_one())
+
+
+async def last_waitlist_position(session: AsyncSession, activity_id: uuid.UUID) -> int:
+    """Returns the highest waiting-list position of an activity (0 when none)."""
+    result = await session.execute(
+        select(func.coalesce(func.max(Registration.waitlist_position), 0)).where(
+            Registration.activity_id == activity_id, Registration.status == WAITLISTED
+        )
+    )
+    return int(result.scalar_one() or 0)
+
+
+async def first_waitlisted(session: AsyncSession, activity_id: uuid.UUID) -> Registration | None:
+    """Returns the first one on an activity's waiting list."""
+    return await session.scalar(
+        select(Registration)
+        .where(Registration.activity_id == activity_id, Registration.status == WAITLISTED)
+        .order_by(Registration.waitlist_position)
+        .limit(1)
+    )
+
+
+async def move_waitlist_up(session: AsyncSession, activity_id: uuid.UUID, after: int) -> None:
+    """Moves everyone behind a waiting-list position one place forward."""
+    await session.execute(
+        update(Registration)
+        .where(
+            Registration.activity_id == activity_id,
+            Registration.status == WAITLISTED,
+            Registration.waitlist_position > after,
+        )
+        .values(waitlist_position=Registration.waitlist_position - 1)
+    )
 
 
 async def find_registration(
@@ -50,21 +121,148 @@ async def find_registration(
     )
 
 
-async def list_registrations(session: AsyncSession, activity_id: uuid.UUID) -> list[Registration]:
-    """Lists an activity's registrations in the order they came."""
-    return list(
-        (
-            await session.scalars(
-                select(Registration)
-                .where(Registration.activity_id == activity_id)
-                .order_by(Registration.created_at)
-            )
-        ).all()
+async def get_registration(
+    session: AsyncSession, registration_id: uuid.UUID
+) -> Registration | None:
+    """Gets a registration by its id."""
+    return await session.get(Registration, registration_id)
+
+
+async def by_token_hash(session: AsyncSession, token_hash: str) -> Registration | None:
+    """Finds a registration by the hash of its confirmation token."""
+    return await session.scalar(select(Registration).where(Registration.token_hash == token_hash))
+
+
+async def by_code(session: AsyncSession, code: str) -> Registration | None:
+    """Finds a registration by its check-in code."""
+    return await session.scalar(select(Registration).where(Registration.code == code))
+
+
+async def list_registrations(
+    session: AsyncSession,
+    activity_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+    phone: str | None = None,
+) -> list[Registration]:
+    """Lists an activity's registrations in the order they came, filtered."""
+    query = (
+        select(Registration)
+        .where(Registration.activity_id == activity_id)
+        .order_by(Registration.created_at, Registration.id)
     )
+    if status == "checked_in":
+        query = query.where(Registration.checked_in_at.is_not(None))
+    elif status is not None:
+        query = query.where(Registration.status == status)
+    if search or phone:
+        conditions = []
+        if search:
+            conditions.append(func.lower(Registration.name).contains(search.lower()))
+            conditions.append(Registration.code == search.upper())
+        if phone:
+            conditions.append(Registration.phone == phone)
+        query = query.where(or_(*conditions))
+    return list((await session.scalars(query)).all())
+
+
+async def registrations_between(
+    session: AsyncSession, tenant: str | None, date_from: date | None, date_to: date | None
+) -> list[tuple[Registration, Activity]]:
+    """Registrations with their activity, for reports across events."""
+    query = select(Registration, Activity).join(Activity, Registration.activity_id == Activity.id)
+    if tenant is not None:
+        query = query.where(Activity.tenant == tenant)
+    if date_from is not None:
+        query = query.where(Activity.date >= date_from)
+    if date_to is not None:
+        query = query.where(Activity.date <= date_to)
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Semaphore] = {}
+_TURN_KEY = "registration_writer_turn"
+# Writers of one event let past the queue at once: enough that the next one already holds a
+# connection when the lock frees (no checkout in the locked path), few enough to spare the pool.
+TURN_WIDTH = 3
+
+
+async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
+    """Queues this process's writers of one event (SQLite: of the database) in arrival order.
+
+    The database lock below stays the guarantee across processes; this queue keeps a burst from
+    holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
+    handler. The turn ends with the session's transaction (_end_turn).
+    """
+    key = (id(session.get_bind()), activity_id)
+    turn = _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
+    await turn.acquire()
+    session.info[_TURN_KEY] = turn
+    try:
+        await session.connection()  # begins the transaction whose end releases the turn
+    except BaseException:
+        if session.info.pop(_TURN_KEY, None) is turn:
+            turn.release()
+        raise
+
+
+def _end_turn(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and (turn := session.info.pop(_TURN_KEY, None)) is not None:
+        turn.release()
+
+
+event.listen(Session, "after_transaction_end", _end_turn)
 
 
 async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
-    """Gets an activity and locks it (PostgreSQL) so capacity checks do not race."""
+    """Gets an activity and serialises writers on it until the transaction ends.
+
+    PostgreSQL: a row lock (SELECT ... FOR UPDATE). SQLite has no row locks: BEGIN IMMEDIATE
+    takes the database's write lock first, so a capacity check and its insert cannot interleave
+    with another request's. It must be the transaction's first statement.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await _take_turn(session, None)
+        await session.execute(text("BEGIN IMMEDIATE"))
+        return await session.get(Activity, activity_id, populate_existing=True)
+    await _take_turn(session, activity_id)
     return await session.scalar(
         select(Activity).where(Activity.id == activity_id).with_for_update()
+    )
+
+
+async def get_idempotency(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
+    """Gets the stored answer of an Idempotency-Key."""
+    return await session.get(IdempotencyRecord, (scope, key))
+
+
+async def prune_idempotency(session: AsyncSession, before: datetime) -> None:
+    """Deletes up to 100 stored Idempotency-Key answers older than a moment, oldest first."""
+    oldest = await session.execute(
+        select(IdempotencyRecord.scope, IdempotencyRecord.key)
+        .where(IdempotencyRecord.created_at < before)
+        .order_by(IdempotencyRecord.created_at)
+        .limit(100)
+    )
+    for scope, key in oldest.all():  # by primary key; usually none or one per request
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
+
+
+async def mark_certificate_issued(
+    session: AsyncSession, tenant: str, registration_id: uuid.UUID, at: datetime
+) -> None:
+    """Records that a registration's certificate was issued (the first time only)."""
+    await session.execute(
+        update(Registration)
+        .where(
+            Registration.id == registration_id,
+            Registration.tenant == tenant,
+            Registration.certificate_issued_at.is_(None),
+        )
+        .values(certificate_issued_at=at)
     )

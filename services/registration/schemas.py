@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from datetime import date, datetime
+from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from shared.phone import normalize_phone
+from shared.text import clean_name, clean_text
+
+Policy = Literal["on_registration", "on_check_in"]
+
+
+def _clean(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
 
 
 class ActivityCreate(BaseModel):
-    """An operator creates a socialisation event."""
+    """An operator creates a socialisation event.
+
+    Times without an offset are read in the tenant's time zone. The first API took `date` and
+    `location`; both still work (`date` alone = an all-day event, `location` = `venue`).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     tenant: str | None = Field(default=None, description="Defaults to the operator's kecamatan.")
     title: str = Field(min_length=3, max_length=200)
-    date: date
-    location: str = Field(min_length=3, max_length=200)
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
+    date: dt.date | None = None
+    location: str | None = Field(default=None, min_length=3, max_length=200)
+    venue: str | None = Field(default=None, min_length=3, max_length=200)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    desa: str | None = Field(default=None, max_length=120)
+    capacity: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    certificate_policy: Policy = "on_registration"
+    whatsapp_cohort: str | None = Field(default=None, max_length=120)
+
+    _texts = field_validator("title", "location", "venue", "desa", "whatsapp_cohort")(_clean)
+
+
+class ActivityUpdate(BaseModel):
+    """An operator edits an event: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    date: dt.date | None = None
+    location: str | None = Field(default=None, min_length=3, max_length=200)
+    venue: str | None = Field(default=None, min_length=3, max_length=200)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    desa: str | None = Field(default=None, max_length=120)
+    capacity: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    certificate_policy: Policy | None = None
+    whatsapp_cohort: str | None = Field(default=None, max_length=120)
+    registration_open: StrictBool | None = None
+
+    _texts = field_validator("title", "location", "venue", "desa", "whatsapp_cohort")(_clean)
 
 
 class ActivityRead(BaseModel):
@@ -30,10 +75,20 @@ class ActivityRead(BaseModel):
     id: uuid.UUID
     tenant: str
     title: str
-    date: date
+    date: dt.date
     location: str
+    venue: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    desa: str | None = None
     capacity: int | None
     registration_open: bool
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    certificate_policy: str = "on_registration"
+    whatsapp_cohort: str | None = None
+    registered_count: int = 0
+    waitlisted_count: int = 0
     registration_url: str = ""
 
 
@@ -47,7 +102,19 @@ class RegistrationCreate(BaseModel):
     phone: str = Field(min_length=8, max_length=24)
     level: str = Field(min_length=2, max_length=40)
     desa: str | None = Field(default=None, max_length=120)
-    consent: bool
+    consent: StrictBool
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return clean_name(value)
+
+    @field_validator("school")
+    @classmethod
+    def _school(cls, value: str) -> str:
+        return clean_name(value)
+
+    _texts = field_validator("level", "desa")(_clean)
 
     @field_validator("phone")
     @classmethod
@@ -72,20 +139,60 @@ class RegistrationRead(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID = Field(validation_alias="activity_id")
     tenant: str
+    code: str
+    status: str
+    waitlist_position: int | None
     name: str
     school: str
     phone: str
     level: str
     desa: str | None
+    consent_version: str
     created_at: datetime
+    checked_in_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    certificate_issued_at: datetime | None = None
 
 
 class RegistrationAccepted(BaseModel):
-    """What the participant sees after registering."""
+    """What the participant sees after registering; a repeat gets only the notice."""
 
-    registration: RegistrationRead
+    registration: RegistrationRead | None
     already_registered: bool
+    confirmation_url: str | None
     message: str
+
+
+class CheckInCreate(BaseModel):
+    """An operator checks a participant in by the code on their confirmation."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=4, max_length=20)
+
+
+class CheckInResult(BaseModel):
+    """The door's answer: checked in now, or already earlier."""
+
+    already_checked_in: bool
+    message: str
+    registration: RegistrationRead
+
+
+class CancelCreate(BaseModel):
+    """An operator cancels a registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registration_id: uuid.UUID
+
+
+class CancelResult(BaseModel):
+    """What a cancellation did."""
+
+    status: str
+    message: str
+    promoted_registration_id: uuid.UUID | None = None
 
 
 class TokenCreate(BaseModel):

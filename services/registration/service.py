@@ -1,47 +1,68 @@
-"""Registration rules: who may register for which event, and what it announces."""
+"""Registration rules: sign-up, waiting list, cancellation, check-in, and what they announce."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registration import repository
-from services.registration.models import Activity, Registration
-from services.registration.schemas import ActivityCreate, RegistrationCreate
-from shared.contracts import ParticipantRegisteredV1, utcnow
+from services.registration.models import Activity, Registration, RegistrationStatus
+from services.registration.schemas import RegistrationCreate
+from shared.contracts import (
+    ParticipantCancelledV1,
+    ParticipantRegisteredV1,
+    utcnow,
+)
+from shared.dates import as_utc
+from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
 
 SOURCE = "registration"
+log = get_logger(__name__)
+# Version of the consent notice on the form (templates/consent.html); stored per registration.
+CONSENT_VERSION = "2026-11-v1"
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at the door
+NOT_FOUND = "Kegiatan tidak ditemukan. Periksa kembali tautan pendaftaran Anda."
 
 
-async def create_activity(
-    session: AsyncSession, *, tenant: Tenant, data: ActivityCreate, created_by: str
-) -> Activity:
-    """Creates a socialisation event for a tenant, open for registration."""
-    activity = Activity(
-        id=uuid.uuid4(),
-        tenant=tenant.code,
-        title=data.title,
-        date=data.date,
-        location=data.location,
-        capacity=data.capacity,
-        registration_open=True,
-        created_at=utcnow(),
-        created_by=created_by,
-    )
-    await repository.add(session, activity)
-    return activity
+@dataclass
+class SignUp:
+    """The outcome of a sign-up: the registration, whether it is new, and its secret token."""
+
+    registration: Registration
+    created: bool
+    token: str | None = None
 
 
-async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity:
-    """Gets an activity or raises NotFound (in Indonesian)."""
-    activity = await repository.get_activity(session, activity_id)
-    if activity is None:
-        raise NotFound("Kegiatan tidak ditemukan. Periksa kembali tautan pendaftaran Anda.")
-    return activity
+def tenant_for(tenants: dict[str, Tenant], code: str) -> Tenant:
+    """Gets an event's kecamatan; a missing tenant file is a 503 for people, an error for ops."""
+    tenant = tenants.get(code)
+    if tenant is None:
+        log.error("registration.tenant_missing", tenant=code, hint="tenant file absent")
+        raise DomainError(
+            "Layanan pendaftaran kecamatan ini sedang tidak tersedia. Data Anda belum "
+            "tersimpan; silakan coba lagi nanti atau hubungi kantor kecamatan.",
+            status=503,
+            code="kecamatan_tidak_tersedia",
+        )
+    return tenant
+
+
+def hash_token(token: str) -> str:
+    """Hashes a confirmation token: the database never holds a token that opens a page."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_code() -> str:
+    """Returns a check-in code: 8 characters, easy to read aloud."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
 def check_participant(tenant: Tenant, data: RegistrationCreate) -> None:
@@ -63,16 +84,58 @@ def check_participant(tenant: Tenant, data: RegistrationCreate) -> None:
         )
 
 
-async def existing_registration(
-    session: AsyncSession, activity_id: uuid.UUID, data: RegistrationCreate
-) -> Registration:
-    """Returns the registration a phone already has for an activity (after a lost race)."""
-    existing = await repository.find_registration(session, activity_id, data.phone)
-    if existing is None:
+def check_window(activity: Activity, now: datetime) -> None:
+    """Refuses a sign-up outside the event's registration window or after it was closed."""
+    closed = DomainError(
+        "Pendaftaran untuk kegiatan ini sudah ditutup.", status=409, code="pendaftaran_ditutup"
+    )
+    if not activity.registration_open:
+        raise closed
+    if activity.registration_opens_at and now < as_utc(activity.registration_opens_at):
         raise DomainError(
-            "Pendaftaran belum dapat disimpan; silakan kirim ulang.", status=409, code="bentrok"
+            "Pendaftaran untuk kegiatan ini belum dibuka.",
+            status=409,
+            code="pendaftaran_belum_dibuka",
         )
-    return existing
+    if activity.registration_closes_at and now >= as_utc(activity.registration_closes_at):
+        raise closed
+
+
+def registered_event(
+    activity: Activity, registration: Registration, *, causation_id: str | None = None
+) -> ParticipantRegisteredV1:
+    """Builds the event that tells certificates and consultation about a held place."""
+    return ParticipantRegisteredV1(
+        tenant=activity.tenant,
+        source=SOURCE,
+        correlation_id=registration.correlation_id,
+        causation_id=causation_id,
+        registration_id=registration.id,
+        activity_id=activity.id,
+        activity_title=activity.title,
+        activity_date=activity.date,
+        activity_location=activity.location,
+        name=registration.name,
+        school=registration.school,
+        phone=registration.phone,
+        level=registration.level,
+        desa=registration.desa,
+        consent=registration.consent,
+        certificate_policy=activity.certificate_policy,
+        whatsapp_cohort=activity.whatsapp_cohort,
+    )
+
+
+async def _place(session: AsyncSession, activity: Activity) -> tuple[str, int | None]:
+    """Decides registered or waitlisted (with position); the caller holds the activity lock."""
+    if activity.capacity is None:
+        return RegistrationStatus.REGISTERED, None
+    taken = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
+    if taken < activity.capacity:
+        return RegistrationStatus.REGISTERED, None
+    return RegistrationStatus.WAITLISTED, await repository.last_waitlist_position(
+        session, activity.id
+    ) + 1
 
 
 async def register_participant(
@@ -82,29 +145,22 @@ async def register_participant(
     tenant_of: dict[str, Tenant],
     data: RegistrationCreate,
     correlation_id: str,
-) -> tuple[Registration, bool]:
-    """Registers a participant once per phone per event; returns (registration, created).
+) -> SignUp:
+    """Registers a participant once per phone per event, on the waiting list when it is full.
 
-    A repeated submission with the same phone returns the first registration unchanged, so
-    a double tap on a slow connection neither fails nor registers twice. The event
-    ParticipantRegisteredV1 is queued in the outbox in the same transaction.
+    A repeat with the same phone changes nothing. ParticipantRegisteredV1 is queued in the
+    same transaction only for a held place (not for the waiting list).
     """
     activity = await repository.lock_activity(session, activity_id)
     if activity is None:
-        raise NotFound("Kegiatan tidak ditemukan. Periksa kembali tautan pendaftaran Anda.")
+        raise NotFound(NOT_FOUND)
     existing = await repository.find_registration(session, activity_id, data.phone)
     if existing is not None:
-        return existing, False
-    if not activity.registration_open:
-        raise DomainError(
-            "Pendaftaran untuk kegiatan ini sudah ditutup.", status=409, code="pendaftaran_ditutup"
-        )
-    tenant = tenant_of[activity.tenant]
-    check_participant(tenant, data)
-    if activity.capacity is not None and (
-        await repository.count_registrations(session, activity_id) >= activity.capacity
-    ):
-        raise DomainError("Kuota peserta kegiatan ini sudah penuh.", status=409, code="kuota_penuh")
+        return SignUp(existing, created=False)
+    check_window(activity, utcnow())
+    check_participant(tenant_for(tenant_of, activity.tenant), data)
+    status, position = await _place(session, activity)
+    token = secrets.token_urlsafe(32)
     registration = Registration(
         id=uuid.uuid4(),
         activity_id=activity.id,
@@ -115,27 +171,100 @@ async def register_participant(
         level=data.level,
         desa=data.desa,
         consent=data.consent,
+        consent_version=CONSENT_VERSION,
         correlation_id=correlation_id,
         created_at=utcnow(),
+        status=status,
+        waitlist_position=position,
+        code=new_code(),
+        token_hash=hash_token(token),
     )
     await repository.add(session, registration)
-    await add_event(
-        session,
-        ParticipantRegisteredV1(
-            tenant=activity.tenant,
-            source=SOURCE,
-            correlation_id=correlation_id,
-            registration_id=registration.id,
-            activity_id=activity.id,
-            activity_title=activity.title,
-            activity_date=activity.date,
-            activity_location=activity.location,
-            name=registration.name,
-            school=registration.school,
-            phone=registration.phone,
-            level=registration.level,
-            desa=registration.desa,
-            consent=registration.consent,
-        ),
+    if status == RegistrationStatus.REGISTERED:
+        await add_event(session, registered_event(activity, registration))
+    return SignUp(registration, created=True, token=token)
+
+
+async def by_token(session: AsyncSession, token: str) -> Registration:
+    """Gets the registration a confirmation token opens, or raises NotFound."""
+    registration = await repository.by_token_hash(session, hash_token(token))
+    if registration is None:
+        raise NotFound("Tautan konfirmasi tidak dikenal. Periksa kembali tautan Anda.")
+    return registration
+
+
+async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity:
+    """Gets an activity or raises NotFound (in Indonesian)."""
+    activity = await repository.get_activity(session, activity_id)
+    if activity is None:
+        raise NotFound(NOT_FOUND)
+    return activity
+
+
+async def cancel(
+    session: AsyncSession, registration_id: uuid.UUID, *, by: str, actor: str
+) -> tuple[Registration, Registration | None]:
+    """Cancels a registration and promotes the first on the waiting list into a freed place.
+
+    Returns (cancelled, promoted). Cancelling twice is harmless; a checked-in one is refused.
+    """
+    found = await repository.get_registration(session, registration_id)
+    if found is None:
+        raise NotFound("Pendaftaran tidak ditemukan.")
+    activity = await repository.lock_activity(session, found.activity_id)
+    assert activity is not None  # a registration's activity is never deleted
+    await session.refresh(found)
+    registration = found
+    if registration.status == RegistrationStatus.CANCELLED:
+        return registration, None
+    if registration.checked_in_at is not None:
+        raise DomainError(
+            "Peserta sudah hadir (check-in); pendaftaran tidak dapat dibatalkan.",
+            status=409,
+            code="sudah_hadir",
+        )
+    previous, position = registration.status, registration.waitlist_position
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_position = None
+    registration.cancelled_at = utcnow()
+    registration.cancelled_by = actor
+    await session.flush()
+    promoted = None
+    if previous == RegistrationStatus.WAITLISTED and position is not None:
+        await repository.move_waitlist_up(session, activity.id, position)
+    else:
+        promoted = await promote(session, activity)
+    cancelled = ParticipantCancelledV1(
+        tenant=activity.tenant,
+        source=SOURCE,
+        correlation_id=registration.correlation_id,
+        registration_id=registration.id,
+        activity_id=activity.id,
+        cancelled_at=registration.cancelled_at,
+        reason="dibatalkan peserta" if by == "participant" else "dibatalkan petugas",
+        previous_status=previous,
+        cancelled_by=by,
+        promoted_registration_id=promoted.id if promoted else None,
     )
-    return registration, True
+    await add_event(session, cancelled)
+    if promoted is not None:
+        event = registered_event(activity, promoted, causation_id=str(cancelled.event_id))
+        await add_event(session, event)
+    return registration, promoted
+
+
+async def promote(session: AsyncSession, activity: Activity) -> Registration | None:
+    """Moves the first waitlisted into a free place, if there is one (caller holds the lock)."""
+    if activity.capacity is not None:
+        taken = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
+        if taken >= activity.capacity:
+            return None
+    first = await repository.first_waitlisted(session, activity.id)
+    if first is None:
+        return None
+    position = first.waitlist_position or 0
+    first.status = RegistrationStatus.REGISTERED
+    first.waitlist_position = None
+    await session.flush()
+    await repository.move_waitlist_up(session, activity.id, position)
+    return first

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile, status
 
-from services.survey import repository, service
-from services.survey.schemas import ResponseAccepted, ResponseCreate, UnitRead
+from services.survey import imports, reporting, repository, service
+from services.survey.intake import Intake
+from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
+from shared.auth import Principal
 from shared.logging import get_logger
-from shared.problems import NotFound
+from shared.problems import DomainError, NotFound
 from shared.runtime import Runtime
 from shared.tenants import Tenant
-from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
+from shared.web import (
+    CorrelationDep,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    get_principal,
+    require,
+    resolve_tenant,
+)
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
 
-# Labels for this service's fields until shared/errors.py carries them (see the report).
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THANKS = "Terima kasih, penilaian Anda sudah kami terima."
 TenantQuery = Annotated[str | None, Query(description="Kecamatan code; default: the main one.")]
 
@@ -53,32 +65,78 @@ async def list_units(
     ]
 
 
+DEVICE_COOKIE = "survei_perangkat"
+
+
+def optional_operator(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """The operator behind a request that carries a token; None for the anonymous public."""
+    if not request.headers.get("authorization"):
+        return None
+    return require("operator")(get_principal(request, runtime))
+
+
+OptionalOperatorDep = Annotated[Principal | None, Depends(optional_operator)]
+
+
+def device_of(request: Request) -> str:
+    """What identifies the submitting device: the form's cookie, else address + user agent."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if cookie:
+        return f"cookie:{cookie}"
+    host = request.client.host if request.client else "-"
+    return f"addr:{host}|{request.headers.get('user-agent', '')}"
+
+
 @router.post(
     "/units/{unit}/responses",
     response_model=ResponseAccepted,
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
+    responses={200: {"description": "A resubmission: the first response is returned."}},
 )
 async def submit_response(
     unit: str,
-    data: ResponseCreate,
+    data: PaperResponseCreate,
+    request: Request,
+    response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
     correlation_id: CorrelationDep,
+    operator: OptionalOperatorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     tenant: TenantQuery = None,
 ) -> ResponseAccepted:
-    """Stores a citizen's survey answers for a unit (public, from the QR code)."""
-    found = public_tenant(runtime, tenant)
-    response = await service.submit_response(
-        session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id
+    """Stores survey answers for a unit: a citizen's (public, QR code) or a paper form's."""
+    if operator is None and data.submitted_at is not None:
+        raise DomainError(
+            "Waktu pengisian (submitted_at) hanya boleh diisi petugas untuk formulir kertas.",
+            status=422,
+            field="submitted_at",
+            code="data_tidak_valid",
+        )
+    found = (
+        resolve_tenant(runtime, operator, tenant) if operator else public_tenant(runtime, tenant)
     )
+    settings = runtime.settings
+    intake = Intake(
+        channel="kertas" if operator else "qr",
+        device=None if operator else device_of(request),
+        idempotency_key=idempotency_key,
+        submitted_at=data.submitted_at,
+        guide_code=data.guide_code,
+        duplicate_window_s=getattr(settings, "duplicate_window_s", 600),
+    )
+    stored, created = await service.submit_response(
+        session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id,
+        intake=intake,
+    )  # fmt: skip
+    if not created:
+        response.status_code = status.HTTP_200_OK
     log.info(
-        "survey.response_submitted",
-        response_id=str(response.id),
-        unit=response.unit,
-        tenant=response.tenant,
-    )
-    return ResponseAccepted(id=response.id, message=THANKS)
+        "survey.response_submitted" if created else "survey.response_resubmitted",
+        response_id=str(stored.id), unit=stored.unit, tenant=stored.tenant, channel=intake.channel,
+    )  # fmt: skip
+    return ResponseAccepted(id=stored.id, message=THANKS)
 
 
 @router.get("/ikm", tags=["operator"])
@@ -91,11 +149,17 @@ async def get_ikm(
     end: Annotated[date | None, Query(alias="to", description="Last local date.")] = None,
     scheme: Annotated[str, Query(description="Interval table.")] = "permenpan-14-2017",
     population: Annotated[int | None, Query(ge=1, le=100_000_000)] = None,
+    period: Annotated[
+        str | None, Query(max_length=16, description="2025-03, 2025-Q1, 2025-S1 or 2025.")
+    ] = None,
+    weight: Annotated[
+        str, Query(max_length=8, description="Headline weight: exact, 0.111 or 0.11.")
+    ] = "exact",
     tenant: TenantQuery = None,
 ) -> dict[str, Any]:
     """Computes the IKM of a unit or of all units over a period (operator of the tenant)."""
     found = resolve_tenant(runtime, principal, tenant)
-    return await service.ikm_report(
+    return await reporting.ikm_report(
         session,
         tenant=found,
         unit_code=unit,
@@ -103,4 +167,62 @@ async def get_ikm(
         end=end,
         scheme_id=scheme,
         population=population,
+        period=period,
+        weight=weight,
     )
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@router.post("/units/{unit}/imports", tags=["operator"])
+async def import_paper_forms(
+    unit: str,
+    file: UploadFile,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    correlation_id: CorrelationDep,
+    tenant: TenantQuery = None,
+) -> dict[str, Any]:
+    """Imports paper forms from CSV or XLSX; reports every bad row and imports the good ones."""
+    found = resolve_tenant(runtime, principal, tenant)
+    content = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise DomainError("Berkas terlalu besar (maksimal 5 MB).", status=413, field="file")
+    try:
+        parsed = imports.parse_rows(
+            imports.read_table(file.filename or "", content), found.timezone
+        )
+    except imports.ImportFileError as exc:
+        raise DomainError(str(exc), status=422, field="file", code="data_tidak_valid") from None
+    outcome = await service.import_forms(
+        session, tenant=found, unit_code=unit, rows=parsed.rows,
+        file_key=hashlib.sha256(content).hexdigest()[:32], correlation_id=correlation_id,
+    )  # fmt: skip
+    log.info(
+        "survey.forms_imported", unit=unit, imported=outcome.imported,
+        duplicates=outcome.duplicates, rejected_rows=len({p.row for p in parsed.problems}),
+    )  # fmt: skip
+    return {
+        "imported": outcome.imported,
+        "duplicates": outcome.duplicates,
+        "rejected_rows": sorted({p.row for p in parsed.problems}),
+        "problems": [asdict(p) for p in parsed.problems],
+    }
+
+
+@router.get("/imports/template.{kind}", tags=["public"])
+async def import_template(kind: str) -> Response:
+    """The import template (CSV or XLSX): the expected columns and one example row."""
+    if kind == "csv":
+        return Response(
+            imports.template_csv(), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="templat-skm.csv"'},
+        )  # fmt: skip
+    if kind == "xlsx":
+        return Response(
+            imports.template_xlsx(), media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="templat-skm.xlsx"'},
+        )  # fmt: skip
+    raise NotFound("Templat tersedia sebagai .csv atau .xlsx.", field="kind")

@@ -1,11 +1,17 @@
 """Builds the survey service's app (uvicorn services.survey.app:app)."""
 
+import asyncio
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI
 
 from services.survey import service
 from services.survey.api import router
+from services.survey.api_exports import router as exports_router
+from services.survey.api_live import router as live_router
+from services.survey.api_live import start_live
+from services.survey.api_tickets import router as tickets_router
 from services.survey.handlers import REACTIONS
 from services.survey.pages import pages
 from services.survey.settings import Settings
@@ -24,12 +30,32 @@ async def seed_units(runtime: Runtime) -> None:
     log.info("survey.units_seeded", units=count, tenants=sorted(runtime.tenants))
 
 
+async def prune_device_keys(runtime: Runtime, every_s: float = 3600.0) -> None:
+    """Hourly: forgets same-device keys past two duplicate windows (they can match no more)."""
+    settings = cast(Settings, runtime.settings)
+    while True:
+        try:
+            async with runtime.db.session() as session:
+                pruned = await service.prune_device_keys(session, settings.duplicate_window_s)
+            log.info("survey.device_keys_pruned", rows=pruned)
+        except Exception as exc:
+            log.warning("survey.device_keys_prune_failed", error=type(exc).__name__)
+        await asyncio.sleep(every_s)
+
+
+async def start_up(runtime: Runtime) -> None:
+    """Seeds the units, starts the live view's reader and the key pruning."""
+    await seed_units(runtime)
+    start_live(runtime)
+    runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: public form and API, operator IKM report, the aggregator reaction."""
     return create_service_app(
         settings or Settings(),
         title="Menjamu: survei kepuasan",
-        routers=[router, pages],
+        routers=[router, exports_router, live_router, tickets_router, pages],
         reactions=REACTIONS,
-        on_startup=seed_units,
+        on_startup=start_up,
     )

@@ -87,21 +87,29 @@ class PrintedVariant:
     ikm: Fraction
     ikm_display: Decimal  # 3 decimals
     konversi_display: Decimal  # 2 decimals
-    nilai_persepsi: int
-    mutu: str
-    kinerja: str
+    nilai_persepsi: int | None  # None when the unsur are incomplete (no category then)
+    mutu: str | None
+    kinerja: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class IkmResult:
-    """The index for one unit and period; ikm/mutu are None when there is nothing to compute."""
+    """The index for one unit and period; ikm/mutu are None unless every unsur was answered.
+
+    `complete` is False when an unsur has no answer at all: the headline then carries no
+    index and no mutu, and `partial_*` hold the mean over the answered unsur, labelled as such.
+    """
 
     scheme_id: str
     responses: int
     unsur_count: int
     unsur: tuple[UnsurResult, ...]
     incomplete_unsur: tuple[str, ...]
+    complete: bool = False
     unsur_used: int = 0
+    partial_ikm: Fraction | None = None
+    partial_ikm_display: Decimal | None = None
+    partial_konversi_display: Decimal | None = None
     weight: Fraction | None = None
     ikm: Fraction | None = None
     ikm_display: Decimal | None = None  # nilai interval on the 1..4 scale, 3 decimals
@@ -180,14 +188,23 @@ def _unsur_result(
     )  # fmt: skip
 
 
-def _printed_variant(nrrs: Sequence[Fraction], weight: Decimal, scheme: Scheme) -> PrintedVariant:
-    """Compute the index the way a template does that multiplies by a rounded weight."""
+def _printed_variant(
+    nrrs: Sequence[Fraction], weight: Decimal, scheme: Scheme, complete: bool
+) -> PrintedVariant:
+    """Compute the index the way a template does that multiplies by a rounded weight.
+
+    The template's weight is fixed (0,111 for nine unsur) whatever is blank: a blank column
+    adds nothing, so the value stays on the 25..100 scale and no category is given for it.
+    """
     ikm = sum((n * Fraction(weight) for n in nrrs), Fraction(0))
     konversi = round_half_up(ikm * KONVERSI_FACTOR, 2)
+    label = f"bobot {_decimal_label(weight)}"
+    if not complete:
+        return PrintedVariant(label, weight, ikm, round_half_up(ikm, 3), konversi, None, None, None)
     row = scheme.classify(konversi)
     return PrintedVariant(
-        f"bobot {_decimal_label(weight)}", weight, ikm, round_half_up(ikm, 3), konversi,
-        row.nilai_persepsi, row.mutu, row.kinerja,
+        label, weight, ikm, round_half_up(ikm, 3), konversi, row.nilai_persepsi, row.mutu,
+        row.kinerja,
     )  # fmt: skip
 
 
@@ -199,17 +216,16 @@ def compute_ikm(
 ) -> IkmResult:
     """Compute the IKM, its konversi, mutu and per-unsur figures from per-unsur totals.
 
-    IKM is the mean of the NRR of the unsur (weight 1/k). If an unsur has no answers at all its
-    NRR is undefined: the mean is then taken over the unsur that have answers (weight
-    1/answered-unsur) and the missing codes are listed in `incomplete_unsur`, so a report can
-    warn that it deviates from the regulation. With no responses (or no answers at all) the
-    result has ikm, konversi and mutu None. Codes missing from `totals` count as unanswered.
+    IKM is the mean of the NRR of the k unsur (weight 1/k). It is defined only when every unsur
+    has at least one answer: otherwise ikm, konversi and mutu are None, `complete` is False,
+    the unanswered codes are in `incomplete_unsur`, and `partial_*` give the mean over the
+    answered unsur (never classified). Codes missing from `totals` count as unanswered.
 
     `unsur_codes` may hold plain codes or Unsur objects (which carry their names); plain codes
     are named from Permenpan 14/2017 only when they are exactly its nine codes in order.
 
-    `printed_variants` repeat the index with the weight 1/k printed to 3 and 2 decimals and
-    then used as is (0,111 and 0,11 for nine unsur; 0,11 caps the konversi at 99.00).
+    `printed_variants` repeat the index with the weight 1/k printed to 3 and 2 decimals (0,111
+    and 0,11 for nine unsur, fixed whatever is blank) and then used as is; 0,11 caps at 99.00.
     """
     codes = [u.code if isinstance(u, Unsur) else u for u in unsur_codes]
     default_names = _PERMENPAN_NAMES if tuple(codes) == _PERMENPAN_CODES else {}
@@ -221,24 +237,31 @@ def compute_ikm(
     nrrs = [Fraction(t.score_sum, t.answered) for t in per_code if t.answered]
     k_used = len(nrrs)
     incomplete = tuple(c for c, t in zip(codes, per_code, strict=True) if not t.answered)
+    complete = not incomplete
+    weight = Fraction(1, len(codes))
     unsur = tuple(
-        _unsur_result(c, n, t, k_used, scheme)
+        _unsur_result(c, n, t, len(codes), scheme)
         for c, n, t in zip(codes, names, per_code, strict=True)
     )
     if k_used == 0:
         return IkmResult(scheme.id, responses, len(codes), unsur, incomplete)
-
-    weight = Fraction(1, k_used)
-    ikm = sum((n * weight for n in nrrs), Fraction(0))
-    konversi = ikm * KONVERSI_FACTOR
+    printed = tuple(
+        _printed_variant(nrrs, round_half_up(weight, places), scheme, complete) for places in (3, 2)
+    )
+    mean = sum(nrrs, Fraction(0)) / k_used
+    if not complete:
+        return IkmResult(
+            scheme.id, responses, len(codes), unsur, incomplete, complete=False,
+            unsur_used=k_used, partial_ikm=mean, partial_ikm_display=round_half_up(mean, 3),
+            partial_konversi_display=round_half_up(mean * KONVERSI_FACTOR, 2),
+            weight=weight, printed_variants=printed,
+        )  # fmt: skip
+    konversi = mean * KONVERSI_FACTOR
     konversi_display = round_half_up(konversi, 2)
     row = scheme.classify(konversi_display)
-    printed = tuple(
-        _printed_variant(nrrs, round_half_up(weight, places), scheme) for places in (3, 2)
-    )
     return IkmResult(
-        scheme.id, responses, len(codes), unsur, incomplete, unsur_used=k_used, weight=weight,
-        ikm=ikm, ikm_display=round_half_up(ikm, 3), konversi=konversi,
+        scheme.id, responses, len(codes), unsur, incomplete, complete=True, unsur_used=k_used,
+        weight=weight, ikm=mean, ikm_display=round_half_up(mean, 3), konversi=konversi,
         konversi_display=konversi_display, nilai_persepsi=row.nilai_persepsi, mutu=row.mutu,
         kinerja=row.kinerja, printed_variants=printed,
     )  # fmt: skip

@@ -46,6 +46,44 @@ class Response(Base):
     suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    phone_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(8), default="qr")
+    guide_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SubmissionKey(Base):
+    """A key that makes a resubmission return the first response instead of a second one.
+
+    `k:<hash>` for a client's Idempotency-Key, `f:<hash>:<window>` for an identical body from
+    the same device within one window; several keys can point to the same response.
+    """
+
+    __tablename__ = "submission_keys"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    body_hash: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProfileCount(Base):
+    """How many responses of a unit's day had one profile value (gender=P, age_band=20-29...)."""
+
+    __tablename__ = "profile_counts"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant", "unit", "local_date", "dimension", "value", name="uq_profile_count"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(64))
+    local_date: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(160))
+    responses: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Aggregate(Base):
@@ -78,3 +116,32 @@ class DailyResponses(Base):
     unit: Mapped[str] = mapped_column(String(64))
     local_date: Mapped[date] = mapped_column(Date)
     responses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Guide(Base):
+    """A Gen-Z guide (a registered participant): only the codes and tenant, no personal data."""
+
+    __tablename__ = "guides"
+
+    registration_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Ticket(Base):
+    """A saran or kritik to answer: baru, ditanggapi (replied), selesai (closed)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="baru")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    replied_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reply_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -43,3 +43,10 @@ async def survey_form(
             "post_url": f"/api/v1/units/{unit_row.code}/responses?tenant={found.code}",
         },
     )
+
+
+@pages.get("/dashboard/survei", response_class=HTMLResponse, tags=["operator"])
+async def live_page(request: Request, runtime: RuntimeDep, unit: str | None = None) -> HTMLResponse:
+    """The operator's live survey page (its data stream needs the operator's token)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return templates.TemplateResponse(request, "live.html", {"tenant": tenant, "unit": unit})

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from shared.phone import normalize_phone
 
@@ -64,19 +74,24 @@ class Scores(BaseModel):
 
 
 class ResponseCreate(BaseModel):
-    """A citizen's survey answers from the QR-code form; the profile fields are optional."""
+    """A citizen's survey answers from the QR-code form; the profile fields are optional.
+
+    Types are strict: "5" is not an age and "yes" is not a consent.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     scores: Scores
-    service_type: str | None = Field(default=None, max_length=160)
-    gender: str | None = None
-    age: int | None = Field(default=None, ge=10, le=120)
-    education: str | None = None
-    occupation: str | None = None
-    suggestion: str | None = Field(default=None, max_length=2000)
-    name: str | None = Field(default=None, max_length=120)
-    phone: str | None = Field(default=None, max_length=24)
+    service_type: StrictStr | None = Field(default=None, max_length=160)
+    gender: StrictStr | None = None
+    age: StrictInt | None = Field(default=None, ge=10, le=120)
+    education: StrictStr | None = None
+    occupation: StrictStr | None = None
+    suggestion: StrictStr | None = Field(default=None, max_length=2000)
+    name: StrictStr | None = Field(default=None, max_length=120)
+    phone: StrictStr | None = Field(default=None, max_length=24)
+    phone_consent: StrictBool = False
+    guide_code: StrictStr | None = Field(default=None, max_length=64)
 
     @field_validator(
         "service_type",
@@ -87,6 +102,7 @@ class ResponseCreate(BaseModel):
         "name",
         "phone",
         "age",
+        "guide_code",
         mode="before",
     )
     @classmethod
@@ -116,6 +132,30 @@ class ResponseCreate(BaseModel):
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         return None if value is None else normalize_phone(value)
+
+
+class PaperResponseCreate(ResponseCreate):
+    """A paper form typed in by an operator: also when it was filled (its local date counts)."""
+
+    submitted_at: datetime | None = None
+
+    @field_validator("submitted_at", mode="before")
+    @classmethod
+    def _with_offset(cls, value: Any) -> Any:
+        # Strict: an ISO 8601 text with its offset, so the local date is never guessed.
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("harus berupa teks ISO 8601 dengan zona waktu.")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "harus berupa waktu ISO 8601 dengan zona waktu, contoh 2025-03-10T09:30:00+07:00."
+            ) from None
+        if parsed.tzinfo is None:
+            raise ValueError("harus menyebut zona waktunya, contoh 2025-03-10T09:30:00+07:00.")
+        return parsed
 
 
 class ResponseAccepted(BaseModel):

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.survey import repository
+from services.survey import repository, tickets
 from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
-    SCHEMES,
-    UnsurTotals,
-    compute_ikm,
-    minimum_sample,
-    sample_sufficient,
-    tally,
 )
+from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
-from services.survey.schemas import ResponseCreate
-from shared.contracts import ResponseSubmittedV1, utcnow
+from services.survey.schemas import PaperResponseCreate, ResponseCreate
+from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcnow
 from shared.dates import local_date
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
@@ -54,6 +49,18 @@ async def get_active_unit(session: AsyncSession, tenant: Tenant, code: str) -> U
     return unit
 
 
+def age_band(age: int | None) -> str | None:
+    """The age band reports show (never the exact age): <20, 20-29, ..., 60+."""
+    if age is None:
+        return None
+    if age < 20:
+        return "<20"
+    if age >= 60:
+        return "60+"
+    low = age // 10 * 10
+    return f"{low}-{low + 9}"
+
+
 async def submit_response(
     session: AsyncSession,
     *,
@@ -61,19 +68,87 @@ async def submit_response(
     unit_code: str,
     data: ResponseCreate,
     correlation_id: str,
-) -> Response:
-    """Stores a citizen's answers and queues ResponseSubmittedV1 (no personal data) with it."""
+    intake: Intake,
+) -> tuple[Response, bool]:
+    """Stores answers and queues ResponseSubmittedV1 (no personal data) with them.
+
+    Returns (response, created); a resubmission (same Idempotency-Key, or the same body from
+    the same device within the duplicate window) returns the first response, created False.
+    """
     unit = await get_active_unit(session, tenant, unit_code)
-    submitted_at = utcnow()
-    local_day = local_date(submitted_at, tenant.timezone)
-    scores = data.scores.model_dump()
-    response = Response(
+    if intake.guide_code is not None:
+        intake = replace(intake, guide_code=await guide_code(session, tenant, intake.guide_code))
+    now = utcnow()
+    keys = submission_keys(unit.code, data, intake, now)
+    existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
+    if existing is not None:
+        return await _first_response(session, existing, keys.body_hash), False
+    response = _new_response(tenant, unit.code, data, intake, now)
+    taken = await repository.claim_submission_keys(
+        session, tenant.code, keys.insert, response.id, keys.body_hash, now
+    )
+    if taken is not None:  # a concurrent twin committed first
+        return await _first_response(session, taken, keys.body_hash), False
+    await repository.add_response(session, response)
+    await tickets.open_ticket(session, response)
+    await add_event(session, _submitted_event(response, data, correlation_id))
+    return response, True
+
+
+def code_of(registration_id: uuid.UUID) -> str:
+    """The code a guide types: the first 8 characters of the registration id, upper case."""
+    return registration_id.hex[:8].upper()
+
+
+async def record_guide(session: AsyncSession, event: ParticipantRegisteredV1) -> None:
+    """Remembers a registered participant as a guide: registration id, code and tenant only."""
+    await repository.record_guide(
+        session, registration_id=event.registration_id, tenant=event.tenant,
+        code=code_of(event.registration_id),
+    )  # fmt: skip
+
+
+async def guide_code(session: AsyncSession, tenant: Tenant, code: str) -> str:
+    """The canonical code of a guide of the tenant, or a 422 naming the field."""
+    guide = await repository.find_guide(session, tenant.code, code.strip())
+    if guide is None:
+        raise DomainError(
+            "Kode pemandu tidak dikenal. Periksa kode pada bukti pendaftaran pemandu, "
+            "atau kosongkan kolom ini.",
+            status=422, field="guide_code", code="data_tidak_valid",
+        )  # fmt: skip
+    return guide.code
+
+
+async def _first_response(
+    session: AsyncSession, found: repository.FoundSubmission, body_hash: str
+) -> Response:
+    """The response a resubmission collapses into; a key reused for other answers is refused."""
+    if found.body_hash != body_hash:
+        raise DomainError(
+            "Idempotency-Key ini sudah dipakai untuk jawaban lain. Kirim dengan kunci baru.",
+            status=409,
+            field="Idempotency-Key",
+            code="kunci_sudah_dipakai",
+        )
+    response = await repository.get_response(session, found.response_id)
+    if response is None:  # keys and responses are written in one transaction
+        raise RuntimeError(f"submission key without response {found.response_id}")
+    return response
+
+
+def _new_response(
+    tenant: Tenant, unit: str, data: ResponseCreate, intake: Intake, now: datetime
+) -> Response:
+    """Builds the row for a new response; a paper form's own time decides its local date."""
+    submitted_at = intake.submitted_at or now
+    return Response(
         id=uuid.uuid4(),
         tenant=tenant.code,
-        unit=unit.code,
-        submitted_at=submitted_at,
-        local_date=local_day,
-        scores=scores,
+        unit=unit,
+        submitted_at=submitted_at.astimezone(UTC),
+        local_date=local_date(submitted_at, tenant.timezone),
+        scores=data.scores.model_dump(),
         service_type=data.service_type,
         gender=data.gender,
         age=data.age,
@@ -82,95 +157,72 @@ async def submit_response(
         suggestion=data.suggestion,
         name=data.name,
         phone=data.phone,
-    )
-    await repository.add_response(session, response)
-    await add_event(
-        session,
-        ResponseSubmittedV1(
-            tenant=tenant.code,
-            source=SOURCE,
-            correlation_id=correlation_id,
-            response_id=response.id,
-            unit=unit.code,
-            submitted_at=submitted_at,
-            local_date=local_day,
-            scores=scores,
-            service_type=data.service_type,
-        ),
-    )
-    return response
-
-
-async def aggregate_response(session: AsyncSession, event: ResponseSubmittedV1) -> None:
-    """Adds one submitted response to its unit's per-day totals (the caller dedupes by event_id)."""
-    # tally raises ValueError on a score outside 1..4: the message ends in the dead-letter stream.
-    totals = {
-        code: (t.score_sum, t.answered) for code, t in tally([event.scores]).items() if t.answered
-    }
-    await repository.add_to_aggregates(
-        session, tenant=event.tenant, unit=event.unit, local_date=event.local_date, totals=totals
-    )
-    await repository.add_to_daily_responses(
-        session, tenant=event.tenant, unit=event.unit, local_date=event.local_date
+        phone_consent=data.phone_consent,
+        channel=intake.channel,
+        guide_code=intake.guide_code,
     )
 
 
-async def ikm_report(
+def _submitted_event(
+    response: Response, data: ResponseCreate, correlation_id: str
+) -> ResponseSubmittedV1:
+    """The event announcing a response: scores and profile bands, never name or phone."""
+    return ResponseSubmittedV1(
+        # The response id doubles as the event id: the rebuild knows which were aggregated.
+        event_id=response.id,
+        tenant=response.tenant,
+        source=SOURCE,
+        correlation_id=correlation_id,
+        response_id=response.id,
+        unit=response.unit,
+        submitted_at=response.submitted_at,
+        local_date=response.local_date,
+        scores=response.scores,
+        service_type=data.service_type,
+        gender=data.gender,
+        age_band=age_band(data.age),
+        education=data.education,
+        occupation=data.occupation,
+        guided=response.guide_code is not None,
+        channel=response.channel,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What an import stored: new responses and rows already imported before."""
+
+    imported: int
+    duplicates: int
+
+
+async def import_forms(
     session: AsyncSession,
     *,
     tenant: Tenant,
-    unit_code: str | None,
-    start: date | None,
-    end: date | None,
-    scheme_id: str,
-    population: int | None,
-) -> dict[str, Any]:
-    """Computes the IKM of one unit (or all the tenant's units) over local dates, inclusive."""
-    scheme = SCHEMES.get(scheme_id)
-    if scheme is None:
-        raise DomainError(
-            f"Skema '{scheme_id}' tidak dikenal. Pilihan: {', '.join(SCHEMES)}.",
-            status=422,
-            field="scheme",
-            code="data_tidak_valid",
-        )
-    this_year = local_date(utcnow(), tenant.timezone).year
-    start = start or date(this_year, 1, 1)
-    end = end or date(this_year, 12, 31)
-    if start > end:
-        raise DomainError(
-            "Tanggal awal (from) tidak boleh sesudah tanggal akhir (to).",
-            status=422,
-            field="from",
-            code="data_tidak_valid",
-        )
-    unit = None
-    if unit_code is not None:
-        unit = await repository.get_unit(session, tenant.code, unit_code)
-        if unit is None:
-            raise NotFound(f"Unit layanan '{unit_code}' tidak ditemukan.", field="unit")
-    sums, responses = await repository.sum_period(
-        session, tenant=tenant.code, unit=unit_code, start=start, end=end
+    unit_code: str,
+    rows: list[tuple[int, PaperResponseCreate]],
+    file_key: str,
+    correlation_id: str,
+) -> ImportOutcome:
+    """Stores a file's valid paper forms; the same file uploaded again adds nothing."""
+    await get_active_unit(session, tenant, unit_code)
+    imported = duplicates = 0
+    for number, data in rows:
+        intake = Intake(
+            channel="impor", idempotency_key=f"impor:{file_key}:{number}",
+            submitted_at=data.submitted_at, guide_code=data.guide_code,
+        )  # fmt: skip
+        _response, created = await submit_response(
+            session, tenant=tenant, unit_code=unit_code, data=data,
+            correlation_id=correlation_id, intake=intake,
+        )  # fmt: skip
+        imported, duplicates = imported + created, duplicates + (not created)
+    return ImportOutcome(imported, duplicates)
+
+
+async def prune_device_keys(session: AsyncSession, window_s: int) -> int:
+    """Forgets same-device keys older than two windows: no resubmission can match them."""
+    return await repository.prune_device_keys(
+        session, utcnow() - timedelta(seconds=2 * window_s + 60)
     )
-    # Codes outside the questionnaire (none are accepted today) cannot enter the index.
-    totals = {code: UnsurTotals(*sums[code]) for code in UNSUR_CODES if code in sums}
-    result = compute_ikm(totals, PERMENPAN_14_2017_UNSUR, responses, scheme)
-    report = result.to_dict()
-    report.update(
-        {
-            "tenant": tenant.code,
-            "unit": unit_code,
-            "unit_name": unit.name if unit else None,
-            "scheme_name": scheme.name,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "responses": responses,
-        }
-    )
-    if population is not None:
-        report["population"] = {
-            "population": population,
-            "minimum_sample": minimum_sample(population),
-            "sufficient": sample_sufficient(responses, population),
-        }
-    return report

@@ -2,9 +2,14 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+# The aggregator's work per event is a few additions: large reads amortise the round trips
+# (one XREADGROUP, one transaction, three upserts and one XACK per batch).
+AGGREGATE_READ_BATCH = 1000
 
 
 class Settings(ServiceSettings):
@@ -13,3 +18,5 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SURVEY_", extra="ignore")
     service_name: ClassVar[str] = "survey"
     default_port: ClassVar[int] = 8004
+
+    duplicate_window_s: int = Field(default=600, ge=0, le=86_400)

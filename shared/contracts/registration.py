@@ -16,6 +16,9 @@ CertificatePolicy = Literal["on_registration", "on_check_in"]
 class ParticipantRegisteredV1(Event):
     """A participant registered for a socialisation event (kegiatan sosialisasi)."""
 
+    # Published when a place is held: at sign-up, or on promotion from the waiting list.
+    # A waitlisted sign-up publishes nothing until promoted.
+
     type: Literal["registration.participant_registered"] = "registration.participant_registered"
     version: Literal[1] = 1
 
@@ -34,6 +37,9 @@ class ParticipantRegisteredV1(Event):
         default="on_registration",
         description="When the e-certificate is issued: on registration or on check-in.",
     )
+    whatsapp_cohort: str | None = Field(
+        default=None, description="The event's WhatsApp cohort (which mentors' group to invite to)."
+    )
 
 
 class ParticipantCheckedInV1(Event):
@@ -45,6 +51,9 @@ class ParticipantCheckedInV1(Event):
     registration_id: UUID
     activity_id: UUID
     checked_in_at: datetime
+    certificate_policy: CertificatePolicy | None = Field(
+        default=None, description="The event's certificate policy at check-in."
+    )
 
 
 class ParticipantCancelledV1(Event):
@@ -57,3 +66,28 @@ class ParticipantCancelledV1(Event):
     activity_id: UUID
     cancelled_at: datetime
     reason: str | None = None
+    previous_status: Literal["registered", "waitlisted"] | None = None
+    cancelled_by: Literal["participant", "operator"] | None = None
+    promoted_registration_id: UUID | None = Field(
+        default=None, description="The waitlisted registration that took the freed place."
+    )
+
+
+class ActivityChangedV1(Event):
+    """An event's time or place changed; registered participants should be told."""
+
+    type: Literal["registration.activity_changed"] = "registration.activity_changed"
+    version: Literal[1] = 1
+
+    activity_id: UUID
+    activity_title: str
+    activity_date: date
+    activity_location: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    previous_date: date
+    previous_starts_at: datetime | None = None
+    changed_fields: list[str] = Field(description="e.g. ['date', 'starts_at', 'location']")
+    registration_ids: list[UUID] = Field(
+        description="Registered (not waitlisted or cancelled) participants to notify."
+    )

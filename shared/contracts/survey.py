@@ -25,3 +25,24 @@ class ResponseSubmittedV1(Event):
         description="Score 1..4 per unsur code (U1..U9); null = left empty."
     )
     service_type: str | None = Field(default=None, description="Jenis layanan yang diterima.")
+    gender: str | None = Field(default=None, description="L or P, when given.")
+    age_band: str | None = Field(default=None, description="Age band, e.g. '20-29' (never age).")
+    education: str | None = Field(default=None, description="SD..S3, when given.")
+    occupation: str | None = Field(default=None, description="PNS..Lainnya, when given.")
+    guided: bool | None = Field(
+        default=None, description="True when a valid Gen-Z guide code came with the response."
+    )
+    channel: str | None = Field(
+        default=None, description="'qr' (public form), 'kertas' (operator), 'impor' (file)."
+    )
+
+
+class IkmUpdatedV1(Event):
+    """The survey's aggregates took in a batch of responses (a live view refreshes on it)."""
+
+    type: Literal["survey.ikm_updated"] = "survey.ikm_updated"
+    version: Literal[1] = 1
+
+    units: list[str] = Field(description="Unit codes whose figures changed.")
+    local_dates: list[date] = Field(description="Local days whose figures changed.")
+    responses: int = Field(description="How many responses the batch added.")

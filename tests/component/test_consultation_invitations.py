@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from services.consultation import repository
 from services.consultation.app import MIGRATIONS, create_app
-from services.consultation.gateway import GatewayError, SendResult, WhatsAppGateway
+from services.consultation.gateway import GatewayError, Outgoing, SendResult, WhatsAppGateway
 from services.consultation.models import DevMessage
 from services.consultation.settings import Settings
 from shared.contracts import InvitationSentV1, ParticipantRegisteredV1
@@ -202,11 +202,14 @@ class FlakyGateway:
         self.failures = failures
         self.calls = 0
 
-    async def send_text(self, to: str, body: str, *, idempotency_key: str) -> SendResult:
+    async def send(self, message: Outgoing, *, idempotency_key: str) -> SendResult:
         self.calls += 1
         if self.calls <= self.failures:
             raise GatewayError("503 Service Unavailable", retryable=True)
-        return await self.inner.send_text(to, body, idempotency_key=idempotency_key)
+        return await self.inner.send(message, idempotency_key=idempotency_key)
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 async def test_message_survives_two_gateway_failures_and_is_sent_once(

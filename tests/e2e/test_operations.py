@@ -161,7 +161,8 @@ async def test_a_journey_moves_the_metrics_of_every_service_it_touches(
         assert moved("dashboard", f"menjamu_{metric}_total", tenant="mojosari") == 1, metric
     assert sample(after["certificates"], "menjamu_consumer_lag", group="certificates.issue") == 0
     sent = {"tenant": "mojosari", "state": "sent"}
-    assert moved("consultation", "menjamu_whatsapp_outbound_messages", **sent) == 1
+    # The invitation is sent; the certificate link follows it and may not have left yet.
+    assert moved("consultation", "menjamu_whatsapp_outbound_messages", **sent) in (1, 2)
 
 
 async def test_the_live_stream_shows_a_registration_within_two_seconds(

@@ -11,6 +11,7 @@ Functions whose parameters are ORM rows only add them (an INSERT has no plan to 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import inspect
 import typing
@@ -58,13 +59,25 @@ WHOLE_TABLE_BY_DESIGN = {
         "all tenants' all-time totals for the metrics scrape; daily_counts grows with tenants x "
         "days x metrics, not with events"
     ),
+    ("survey", "lock_and_clear_aggregates"): (
+        "menjamu survey rebuild empties the aggregates to recompute them: an operator's repair"
+    ),
+    ("survey", "stream_responses"): (
+        "menjamu survey rebuild reads every stored response once: an operator's repair"
+    ),
     ("dashboard", "last_change"): (
         "count(*) over the whole journal at every live refresh: O(events), to be replaced by an "
         "indexed max(occurred_at) or a counter before province scale"
     ),
 }
 # Values for a function's **kwargs (annotations cannot say which names it takes).
-EXTRA_KWARGS = {"upsert_open_item": {"opened_at": NOW}}
+EXTRA_KWARGS: dict[str, dict[str, Any]] = {
+    "upsert_open_item": {"opened_at": NOW},
+    # (score_sum, answered) per key: a pair, which an annotation of list[int] cannot say.
+    "add_to_aggregates": {"sums": {("kec007", "kantor-kecamatan", NOW.date(), "U1"): [3, 1]}},
+    # The hourly prune finds the few keys of the hour that just aged out, not the whole table.
+    "prune_device_keys": {"before": NOW - timedelta(days=3650)},
+}
 NAMED = {
     "tenant": TENANTS[7],
     "phone": "+6281200000007",
@@ -112,9 +125,10 @@ async def seed(db: Database, tables: Sequence[Table]) -> None:
     async with db.session() as session:
         for table in tables:
             columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
-            rows = [
-                {c.name: column_value(c, i, parents) for c in columns} for i in range(SEED_ROWS)
-            ]
+            # A table keyed by the tenant alone holds one row per tenant, no more.
+            keyed_by_tenant = [c.name for c in table.primary_key.columns] == ["tenant"]
+            count = len(TENANTS) if keyed_by_tenant else SEED_ROWS
+            rows = [{c.name: column_value(c, i, parents) for c in columns} for i in range(count)]
             await session.execute(insert(table), rows)
             pk = [c.name for c in table.primary_key.columns]
             if len(pk) == 1 and pk[0] in rows[0]:
@@ -153,6 +167,9 @@ def argument(name: str, hint: Any) -> Any:
     }
     if hint in simple:
         return simple[hint]()
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        fields = typing.get_type_hints(hint)
+        return hint(**{f.name: argument(f.name, fields[f.name]) for f in dataclasses.fields(hint)})
     raise LookupError(f"no test argument for parameter {name}: {hint}")
 
 
@@ -165,12 +182,13 @@ def is_row(hint: Any) -> bool:
 
 
 def repository_functions(name: str) -> list[tuple[str, Callable[..., Any]]]:
-    """The public async functions of a service's repository module."""
+    """The public async functions of a service's repository (a module or a package)."""
     module = importlib.import_module(f"services.{name}.repository")
     return [
         (fn_name, fn)
         for fn_name, fn in inspect.getmembers(module, inspect.iscoroutinefunction)
-        if fn.__module__ == module.__name__ and not fn_name.startswith("_")
+        if fn.__module__.split(".")[:3] == module.__name__.split(".")
+        and not fn_name.startswith("_")
     ]
 
 
@@ -191,7 +209,8 @@ async def plans_of(session: AsyncSession, fn: Callable[..., Any]) -> list[tuple[
     assert sync_conn is not None
 
     def capture(_c: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("EXPLAIN", "SAVEPOINT", "RELEASE")):
+        # A LOCK TABLE has no plan to check.
+        if not statement.lstrip().upper().startswith(("EXPLAIN", "SAVEPOINT", "RELEASE", "LOCK")):
             sent.append((statement, params))
 
     event.listen(sync_conn, "before_cursor_execute", capture)

@@ -81,18 +81,42 @@ def test_retry_waits_double_each_time_up_to_the_cap() -> None:
 
 
 def test_unknown_gateway_name_stops_the_service_with_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="CONSULTATION_WHATSAPP_GATEWAY='waha'"):
-        Settings.model_validate({"whatsapp_gateway": "waha", "data_dir": tmp_path})
+    with pytest.raises(ValidationError, match="CONSULTATION_WHATSAPP_GATEWAY='twilio'"):
+        Settings.model_validate({"whatsapp_gateway": "twilio", "data_dir": tmp_path})
     assert Settings.model_validate({"whatsapp_gateway": "DEV"}).whatsapp_gateway == "dev"
 
 
 def test_gateway_setting_is_read_from_its_env_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSULTATION_WHATSAPP_GATEWAY", "cloud")
-    with pytest.raises(ValidationError, match="choose one of: dev"):
+    with pytest.raises(ValidationError, match="needs CONSULTATION_CLOUD_PHONE_NUMBER_ID"):
         Settings()
+    for name in ("PHONE_NUMBER_ID", "ACCESS_TOKEN", "APP_SECRET"):
+        monkeypatch.setenv(f"CONSULTATION_CLOUD_{name}", f"x-{name.lower()}")
+    assert Settings().cloud_access_token.get_secret_value() == "x-access_token"
     monkeypatch.setenv("CONSULTATION_WHATSAPP_GATEWAY", "dev")
     monkeypatch.setenv("CONSULTATION_SEND_MAX_ATTEMPTS", "3")
     assert Settings().send_max_attempts == 3
+
+
+def test_production_refuses_the_development_gateway_at_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MENJAMU_ENV", "production")
+    monkeypatch.setenv("MENJAMU_ADMIN_TOKEN", "a-production-token")
+    monkeypatch.setenv("CONSULTATION_WHATSAPP_GATEWAY", "dev")
+    with pytest.raises(
+        ValidationError, match="WHATSAPP_GATEWAY=dev is refused when MENJAMU_ENV=production"
+    ):
+        Settings()
+
+
+def test_the_example_production_env_file_does_not_select_the_dev_gateway() -> None:
+    example = Path(__file__).parents[3] / "deploy" / "kecamatan" / "mojosari.env.example"
+    lines = [line.strip() for line in example.read_text().splitlines()]
+    chosen = [
+        line.split("=", 1)[1] for line in lines if line.startswith("CONSULTATION_WHATSAPP_GATEWAY=")
+    ]
+    assert chosen == ["cloud"]
 
 
 def test_link_preview_fetchers_are_not_counted_as_clicks() -> None:

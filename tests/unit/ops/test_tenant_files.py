@@ -92,12 +92,12 @@ def test_extra_sections_from_other_features_are_allowed_and_topics_can_be_added(
 
 
 def test_duplicate_desa_codes_and_a_bad_invite_link_are_reported() -> None:
+    # The real list (19 desa/kelurahan with Kemendagri codes): give Sarirejo Kauman's code.
     text = MOJOSARI.replace(
-        "desa: []",
-        "desa:\n  - {code: '3516080001', name: Sooko}\n  - {code: '3516080001', name: Modopuro}",
+        '{code: "35.16.08.1005", name: Sarirejo', '{code: "35.16.08.1004", name: Sarirejo'
     ).replace("https://chat.whatsapp.com/MENJAMU-DEV-MOJOSARI", "https://example.com/x")
     assert check_tenant_text(text) == [
-        "desa: kode desa '3516080001' ganda.",
+        "desa: kode desa '35.16.08.1004' ganda.",
         "whatsapp_groups[0].invite_link: tautan 'https://example.com/x' bukan tautan undangan "
         "grup WhatsApp (https://chat.whatsapp.com/...).",
     ]

@@ -88,22 +88,42 @@ def test_empty_answer_does_not_count_in_that_unsur_denominator() -> None:
     assert r.incomplete_unsur == ()
 
 
-def test_unsur_nobody_answered_is_flagged_and_mean_taken_over_the_rest() -> None:
+def test_unsur_nobody_answered_gives_no_index_and_no_mutu_only_a_labelled_partial_mean() -> None:
     answers: list[dict[str, int | None]] = same_answer(4, 2)
     for a in answers:
         a["U9"] = None
     r = ikm_of(answers)
-    assert r.incomplete_unsur == ("U9",)
-    assert (r.unsur_count, r.unsur_used, r.weight) == (9, 8, Fraction(1, 8))
-    assert str(r.konversi_display) == "100.00"
+    assert r.incomplete_unsur == ("U9",) and r.complete is False
+    assert (r.ikm, r.konversi_display, r.mutu, r.kinerja, r.nilai_persepsi) == (None,) * 5
+    assert (r.unsur_count, r.unsur_used, r.weight) == (9, 8, Fraction(1, 9))
+    assert (str(r.partial_ikm_display), str(r.partial_konversi_display)) == ("4.000", "100.00")
     assert r.unsur[8].nrr is None and r.unsur[8].mutu is None
+    assert r.unsur[0].mutu == "A"  # each answered unsur keeps its own figures
+
+
+def test_only_u1_answered_is_not_100_a_sangat_baik() -> None:
+    r = compute_ikm({"U1": UnsurTotals(4, 1)}, CODES, 1)
+    assert r.complete is False and r.mutu is None and r.konversi_display is None
+    assert r.incomplete_unsur == tuple(CODES[1:])
+    assert all(v.mutu is None for v in r.printed_variants)
+
+
+def test_printed_variants_keep_the_fixed_template_weights_when_an_unsur_is_blank() -> None:
+    answers: list[dict[str, int | None]] = same_answer(4, 3)
+    for a in answers:
+        a["U9"] = None
+    v111, v11 = ikm_of(answers).printed_variants
+    assert (v111.label, v11.label) == ("bobot 0,111", "bobot 0,11")
+    # 8 unsur x 4 x 0.111 x 25 = 88.80; never 1/8 rounded to 0,13 (konversi 104.00).
+    assert (str(v111.konversi_display), str(v11.konversi_display)) == ("88.80", "88.00")
+    assert v111.mutu is None and v11.mutu is None
 
 
 def test_missing_code_in_totals_counts_as_unanswered() -> None:
     totals = {c: UnsurTotals(3, 1) for c in CODES[:-1]}
     r = compute_ikm(totals, CODES, 1)
     assert r.incomplete_unsur == ("U9",)
-    assert r.ikm == 3
+    assert r.ikm is None and r.partial_ikm == 3
 
 
 def test_88_305_displays_88_31_and_classifies_as_a() -> None:

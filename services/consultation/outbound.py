@@ -1,0 +1,97 @@
+"""Queueing outbound WhatsApp messages under the 24-hour rule (no framework imports).
+
+Inside the customer-service window that the recipient's last inbound message opened, a
+message goes free-form (or as a document); outside it, the tenant's approved template for
+that kind is used. Every queued message records the rule that applied.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.consultation import inbox_repository, repository
+from services.consultation.config import TenantConfig
+from services.consultation.gateway import SendRule
+from services.consultation.models import OutboundMessage
+from shared.contracts import utcnow
+from shared.dates import as_utc
+from shared.db import mark_after_commit
+from shared.logging import get_logger
+
+WINDOW = timedelta(hours=24)
+log = get_logger(__name__)
+
+
+def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Tells whether the 24-hour customer-service window is open at `now`."""
+    return last_inbound_at is not None and now < as_utc(last_inbound_at) + WINDOW
+
+
+def window_left_s(last_inbound_at: datetime | None, now: datetime) -> float:
+    """Seconds left in the window (0 when closed)."""
+    if last_inbound_at is None:
+        return 0.0
+    return max(0.0, (as_utc(last_inbound_at) + WINDOW - now).total_seconds())
+
+
+async def queue(
+    session: AsyncSession,
+    config: TenantConfig,
+    *,
+    to: str,
+    body: str,
+    kind: str,
+    template_kind: str,
+    params: Sequence[str],
+    now: datetime,
+    document_url: str | None = None,
+    conversation_id: uuid.UUID | None = None,
+    invitation_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    """Queues one message under the window rule; the dispatcher sends it after the commit."""
+    contact = await inbox_repository.get_contact(session, config.code, to)
+    inside = window_open(contact.last_inbound_at if contact else None, now)
+    template = None
+    if inside:
+        rule = SendRule.DOCUMENT if document_url else SendRule.FREE_FORM
+    else:
+        rule = SendRule.TEMPLATE
+        spec = config.templates.get(template_kind)
+        template = spec.name if spec else None
+        if spec is None:
+            log.warning("consultation.template_missing", tenant=config.code, kind=template_kind)
+    message = OutboundMessage(
+        id=uuid.uuid4(),
+        tenant=config.code,
+        to_phone=to,
+        body=body,
+        kind=kind,
+        invitation_id=invitation_id,
+        conversation_id=conversation_id,
+        status="queued",
+        attempts=0,
+        next_attempt_at=utcnow(),  # due at once by the sender's real clock
+        created_at=now,
+        rule=rule.value,
+        template=template,
+        params=json.dumps(list(params)) if rule is SendRule.TEMPLATE else None,
+        document_url=document_url if rule is SendRule.DOCUMENT else None,
+        dedupe_key=dedupe_key,
+    )
+    await repository.add(session, message)
+    mark_after_commit(session)  # wakes the dispatcher right after the commit
+    return message
+
+
+def template_language(config: TenantConfig, template: str | None) -> str:
+    """The language code of a template by its name (id when unknown)."""
+    for spec in config.templates.values():
+        if spec.name == template:
+            return spec.language
+    return "id"

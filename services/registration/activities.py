@@ -1,0 +1,157 @@
+"""Event (kegiatan) rules: times in the tenant's zone, desa served, capacity, date changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registration import repository
+from services.registration.models import Activity, RegistrationStatus
+from services.registration.schemas import ActivityCreate, ActivityUpdate
+from services.registration.service import SOURCE, promote, registered_event, tenant_for
+from shared.contracts import ActivityChangedV1, utcnow
+from shared.dates import as_utc, local_date
+from shared.outbox import add_event
+from shared.problems import DomainError, NotFound
+from shared.tenants import Tenant
+
+_MOVING = ("date", "starts_at", "ends_at", "location")
+
+
+def invalid(message: str, field: str) -> DomainError:
+    """A 422 naming the field, in Indonesian."""
+    return DomainError(message, status=422, field=field, code="data_tidak_valid")
+
+
+def to_utc(value: datetime | None, tenant: Tenant) -> datetime | None:
+    """Reads a time without offset in the tenant's zone; returns it in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tenant.timezone))
+    return as_utc(value)
+
+
+def _fields(data: ActivityCreate | ActivityUpdate, tenant: Tenant) -> dict[str, Any]:
+    """Turns the sent fields into column values (UTC times, venue -> location)."""
+    values = data.model_dump(exclude_unset=True)
+    values.pop("tenant", None)
+    if "venue" in values:
+        values["location"] = values.pop("venue")
+    for key in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+        if key in values:
+            values[key] = to_utc(values[key], tenant)
+    if values.get("starts_at") is not None and "date" not in values:
+        values["date"] = local_date(values["starts_at"], tenant.timezone)
+    if values.get("desa") and tenant.desa and values["desa"] not in tenant.desa:
+        raise invalid(f"Desa/kelurahan '{values['desa']}' tidak ada di {tenant.name}.", "desa")
+    return values
+
+
+def _check_times(activity: Activity) -> None:
+    if (
+        activity.starts_at
+        and activity.ends_at
+        and as_utc(activity.ends_at) <= as_utc(activity.starts_at)
+    ):
+        raise invalid("Waktu selesai harus sesudah waktu mulai.", "ends_at")
+    opens, closes = activity.registration_opens_at, activity.registration_closes_at
+    if opens and closes and as_utc(closes) <= as_utc(opens):
+        raise invalid("Pendaftaran harus ditutup sesudah dibuka.", "registration_closes_at")
+
+
+async def create_activity(
+    session: AsyncSession, *, tenant: Tenant, data: ActivityCreate, created_by: str
+) -> Activity:
+    """Creates a socialisation event for a tenant, open for registration."""
+    values = _fields(data, tenant)
+    if values.get("date") is None:
+        raise invalid("Tanggal atau waktu mulai wajib diisi.", "starts_at")
+    if not values.get("location"):
+        raise invalid("Tempat kegiatan wajib diisi.", "venue")
+    activity = Activity(
+        id=uuid.uuid4(),
+        tenant=tenant.code,
+        registration_open=True,
+        created_at=utcnow(),
+        created_by=created_by,
+        **values,
+    )
+    _check_times(activity)
+    await repository.add(session, activity)
+    return activity
+
+
+async def update_activity(
+    session: AsyncSession,
+    activity_id: uuid.UUID,
+    *,
+    tenant_of: dict[str, Tenant],
+    data: ActivityUpdate,
+) -> tuple[Activity, list[str]]:
+    """Edits an event; refuses a capacity below the registered count; announces a move."""
+    activity = await repository.lock_activity(session, activity_id)
+    if activity is None:
+        raise NotFound("Kegiatan tidak ditemukan.")
+    await session.refresh(activity)
+    tenant = tenant_for(tenant_of, activity.tenant)
+    values = _fields(data, tenant)
+    registered = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
+    capacity = values.get("capacity", activity.capacity)
+    if capacity is not None and capacity < registered:
+        raise DomainError(
+            f"Kuota tidak bisa lebih kecil dari jumlah peserta terdaftar ({registered}).",
+            status=409,
+            field="capacity",
+            code="kuota_terlalu_kecil",
+        )
+    before = {key: getattr(activity, key) for key in _MOVING}
+    for key, value in values.items():
+        setattr(activity, key, value)
+    _check_times(activity)
+    activity.updated_at = utcnow()
+    await session.flush()
+    # A larger capacity takes people from the waiting list, announced as for a sign-up.
+    while (promoted := await promote(session, activity)) is not None:
+        await add_event(session, registered_event(activity, promoted))
+    moved = [k for k in _MOVING if _differs(before[k], getattr(activity, k))]
+    if moved:
+        await _announce_move(session, activity, before, moved)
+    return activity, moved
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return as_utc(old) != as_utc(new)
+    return bool(old != new)
+
+
+async def _announce_move(
+    session: AsyncSession, activity: Activity, before: dict[str, Any], moved: list[str]
+) -> None:
+    """Queues ActivityChangedV1 for the registered participants of a moved event."""
+    rows = await repository.list_registrations(
+        session, activity.id, status=RegistrationStatus.REGISTERED
+    )
+    await add_event(
+        session,
+        ActivityChangedV1(
+            tenant=activity.tenant,
+            source=SOURCE,
+            correlation_id=f"activity-{activity.id}",
+            activity_id=activity.id,
+            activity_title=activity.title,
+            activity_date=activity.date,
+            activity_location=activity.location,
+            starts_at=as_utc(activity.starts_at) if activity.starts_at else None,
+            ends_at=as_utc(activity.ends_at) if activity.ends_at else None,
+            previous_date=before["date"],
+            previous_starts_at=as_utc(before["starts_at"]) if before["starts_at"] else None,
+            changed_fields=moved,
+            registration_ids=[r.id for r in rows],
+        ),
+    )

@@ -1,0 +1,74 @@
+"""Idempotency-Key: the same key and body get the first answer again; another body a 422."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registration import repository
+from services.registration.models import IdempotencyRecord
+from shared.contracts import utcnow
+from shared.dates import as_utc
+from shared.problems import DomainError
+
+MAX_KEY_LENGTH = 120
+# An answer holds the participant's confirmation link: keep it only as long as a retry is likely.
+KEEP = timedelta(hours=24)
+
+
+def request_hash(body: Any) -> str:
+    """Hashes a validated request body (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    """Refuses an empty or overlong key."""
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
+        raise DomainError(
+            f"Header Idempotency-Key harus 1 sampai {MAX_KEY_LENGTH} karakter ASCII.",
+            status=422,
+            field="Idempotency-Key",
+            code="data_tidak_valid",
+        )
+    return key
+
+
+async def replay(
+    session: AsyncSession, scope: str, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """Returns the stored (status, body) of a key, None if new; 422 if the body differs."""
+    record = await repository.get_idempotency(session, scope, key)
+    if record is None or as_utc(record.created_at) < utcnow() - KEEP:
+        return None
+    if record.request_hash != digest:
+        raise DomainError(
+            "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi berbeda. "
+            "Gunakan kunci baru untuk permintaan baru.",
+            status=422,
+            field="Idempotency-Key",
+            code="kunci_idempotensi_bentrok",
+        )
+    body: dict[str, Any] = json.loads(record.response_body)
+    return record.status_code, body
+
+
+async def remember(
+    session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
+) -> None:
+    """Stores the answer of a key in the request's transaction; forgets answers past KEEP."""
+    await repository.prune_idempotency(session, utcnow() - KEEP)
+    record = IdempotencyRecord(
+        scope=scope,
+        key=key,
+        request_hash=digest,
+        status_code=status,
+        response_body=json.dumps(body, default=str),
+        created_at=utcnow(),
+    )
+    await repository.add(session, record)

@@ -1,0 +1,65 @@
+"""How a response arrived, and the keys that collapse its resubmissions (pure, no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.survey.schemas import ResponseCreate
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Where a response came from: channel, device, client key, paper time, guide code."""
+
+    channel: str = "qr"  # qr (public form), kertas (operator typing a paper form), impor (file)
+    device: str | None = None  # a device cookie, else client address + user agent
+    idempotency_key: str | None = None
+    submitted_at: datetime | None = None
+    guide_code: str | None = None
+    duplicate_window_s: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionKeys:
+    """Keys to look up (this window and the previous one) and keys to claim for a new response."""
+
+    lookup: tuple[str, ...]
+    insert: tuple[str, ...]
+    body_hash: str
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def body_hash(unit: str, data: ResponseCreate, submitted_at: datetime | None) -> str:
+    """A digest of what was answered (canonical JSON), so equal answers give equal hashes."""
+    body = data.model_dump(mode="json")
+    body["submitted_at"] = submitted_at.isoformat() if submitted_at else None
+    return _digest(unit, json.dumps(body, sort_keys=True, ensure_ascii=False))
+
+
+def submission_keys(
+    unit: str, data: ResponseCreate, intake: Intake, now: datetime
+) -> SubmissionKeys:
+    """The keys of a submission: its Idempotency-Key, and body+device per time window.
+
+    Two windows are looked up (this one and the previous), so a resubmission just after a
+    window boundary still collapses; only the current window's key is claimed.
+    """
+    digest = body_hash(unit, data, intake.submitted_at)
+    claim: list[str] = []
+    lookup: list[str] = []
+    if intake.idempotency_key:
+        key = "k:" + _digest(intake.idempotency_key)
+        claim.append(key)
+        lookup.append(key)
+    if intake.device and intake.duplicate_window_s > 0:
+        window = int(now.timestamp()) // intake.duplicate_window_s
+        fingerprint = _digest(digest, intake.device)
+        claim.append(f"f:{fingerprint}:{window}")
+        lookup += [f"f:{fingerprint}:{window}", f"f:{fingerprint}:{window - 1}"]
+    return SubmissionKeys(tuple(lookup), tuple(claim), digest)

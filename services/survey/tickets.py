@@ -1,0 +1,133 @@
+"""Saran and kritik as tickets: baru -> ditanggapi -> selesai, replies over WhatsApp by event."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.survey import repository
+from services.survey.models import Response, Ticket
+from shared.contracts import WhatsAppMessageRequestedV1, utcnow
+from shared.dates import as_utc
+from shared.outbox import add_event
+from shared.problems import DomainError, NotFound
+from shared.tenants import Tenant
+
+
+class TicketStatus(StrEnum):
+    """Where a saran/kritik stands."""
+
+    BARU = "baru"
+    DITANGGAPI = "ditanggapi"
+    SELESAI = "selesai"
+
+
+async def open_ticket(session: AsyncSession, response: Response) -> None:
+    """Every response with a saran or kritik becomes a ticket (same transaction)."""
+    if response.suggestion:
+        await repository.add_ticket(
+            session,
+            Ticket(
+                id=uuid.uuid4(), tenant=response.tenant, unit=response.unit,
+                response_id=response.id, local_date=response.local_date,
+                status=TicketStatus.BARU, created_at=utcnow(), reply_sent=False,
+            ),
+        )  # fmt: skip
+
+
+def reply_text(tenant: Tenant, unit_name: str, reply: str) -> str:
+    """The WhatsApp text of a reply (Bahasa Indonesia)."""
+    return (
+        f"Terima kasih atas saran Anda untuk {unit_name}, {tenant.name}.\n\n"
+        f"Tanggapan kami: {reply}\n\n(Pesan ini dikirim karena Anda bersedia dihubungi.)"
+    )
+
+
+async def reply_ticket(
+    session: AsyncSession,
+    *,
+    tenant: Tenant,
+    ticket_id: uuid.UUID,
+    reply: str,
+    by: str,
+    close: bool,
+    correlation_id: str,
+) -> tuple[Ticket, bool]:
+    """Records the operator's reply; asks for a WhatsApp message when the respondent consented."""
+    ticket = await _ticket(session, tenant, ticket_id)
+    if ticket.status == TicketStatus.SELESAI:
+        raise DomainError("Tiket ini sudah selesai.", status=409, field="status", code="ditolak")
+    response = await repository.get_response(session, ticket.response_id)
+    unit = await repository.get_unit(session, tenant.code, ticket.unit)
+    now = utcnow()
+    ticket.reply, ticket.replied_at, ticket.replied_by = reply, ticket.replied_at or now, by
+    ticket.status = TicketStatus.SELESAI if close else TicketStatus.DITANGGAPI
+    if close:
+        ticket.closed_at = now
+    sent = bool(response and response.phone and response.phone_consent)
+    if sent and response is not None and response.phone is not None:
+        text = reply_text(tenant, unit.name if unit else ticket.unit, reply)
+        await add_event(session, WhatsAppMessageRequestedV1(
+            tenant=tenant.code, source="survey", correlation_id=correlation_id,
+            phone=response.phone, text=text, purpose="survey_reply", reference=str(ticket.id),
+        ))  # fmt: skip
+        ticket.reply_sent = True
+    return ticket, sent
+
+
+async def close_ticket(session: AsyncSession, *, tenant: Tenant, ticket_id: uuid.UUID) -> Ticket:
+    """Marks a ticket selesai."""
+    ticket = await _ticket(session, tenant, ticket_id)
+    if ticket.status != TicketStatus.SELESAI:
+        ticket.status, ticket.closed_at = TicketStatus.SELESAI, utcnow()
+    return ticket
+
+
+async def _ticket(session: AsyncSession, tenant: Tenant, ticket_id: uuid.UUID) -> Ticket:
+    ticket = await repository.get_ticket(session, tenant.code, ticket_id)
+    if ticket is None:
+        raise NotFound("Tiket tidak ditemukan.", field="ticket_id")
+    return ticket
+
+
+def response_times(rows: list[tuple[str, datetime, datetime | None]]) -> dict[str, Any]:
+    """Counts per status and hours from saran to first reply (median, mean, longest)."""
+    hours = [
+        (as_utc(replied) - as_utc(created)).total_seconds() / 3600
+        for _s, created, replied in rows
+        if replied is not None
+    ]
+    counts = {s.value: sum(1 for r in rows if r[0] == s) for s in TicketStatus}
+    return {
+        "tickets": len(rows), **counts,
+        "median_hours_to_reply": round(statistics.median(hours), 1) if hours else None,
+        "mean_hours_to_reply": round(statistics.fmean(hours), 1) if hours else None,
+        "longest_hours_to_reply": round(max(hours), 1) if hours else None,
+    }  # fmt: skip
+
+
+async def period_response_times(
+    session: AsyncSession, tenant: str, unit: str | None, start: date, end: date
+) -> dict[str, Any]:
+    """Response times of the tickets of a period."""
+    return response_times(await repository.tickets_in_period(session, tenant, unit, start, end))
+
+
+async def list_page(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    status: str | None,
+    unit: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Ticket, Response]], int]:
+    """A page of a tenant's tickets with their responses."""
+    return await repository.list_tickets(
+        session, tenant, status=status, unit=unit, limit=limit, offset=offset
+    )

@@ -1,0 +1,198 @@
+"""How answers come in: resubmissions collapse, strict types, operators type in paper forms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from services.survey import service
+from services.survey.app import MIGRATIONS, create_app
+from services.survey.settings import Settings
+from shared.auth import issue_token
+from shared.contracts import ResponseSubmittedV1
+from tests.factories import participant_registered, publish
+from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
+
+pytestmark = pytest.mark.integration
+
+URL = "/api/v1/units/kantor-kecamatan/responses"
+ALL_FOUR = {f"U{i}": 4 for i in range(1, 10)}
+ALL_TWO = {f"U{i}": 2 for i in range(1, 10)}
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(Settings)
+
+
+def operator() -> dict[str, str]:
+    return auth(issue_token(ADMIN_TOKEN, role="operator", tenant="mojosari", subject="loket"))
+
+
+async def report(app: Any, client: Any, expected: int, **params: Any) -> dict[str, Any]:
+    """The IKM report once the aggregator has handled every event on the stream."""
+    redis = app.state.runtime.redis
+
+    async def drained() -> bool:
+        groups = await redis.xinfo_groups(ResponseSubmittedV1.STREAM)
+        group = next(g for g in groups if g["name"] == b"survey.aggregate")
+        return bool(group["pending"] == 0 and group["lag"] == 0)
+
+    async def probe() -> dict[str, Any] | None:
+        if not await drained():
+            return None
+        body: dict[str, Any] = (
+            await client.get("/api/v1/ikm", params=params, headers=auth())
+        ).json()
+        return body if body["responses"] >= expected else None
+
+    body = await wait_for(probe, what=f"{expected} aggregated responses")
+    assert body["responses"] == expected, body["responses"]
+    return body
+
+
+async def test_the_same_idempotency_key_stores_and_counts_one_response(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        key = {"Idempotency-Key": "form-123"}
+        first = await client.post(URL, json={"scores": ALL_FOUR}, headers=key)
+        again = await client.post(URL, json={"scores": ALL_FOUR}, headers=key)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        reused = await client.post(URL, json={"scores": ALL_TWO}, headers=key)
+        assert reused.status_code == 409
+        assert reused.json()["fields"][0]["field"] == "Idempotency-Key"
+        other = await client.post(URL, json={"scores": ALL_TWO}, headers={"Idempotency-Key": "b"})
+        assert other.status_code == 201
+        body = await report(app, client, 2)
+        assert body["konversi_display"] == "75.00"
+
+
+async def test_simultaneous_double_taps_store_one_response(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        key = {"Idempotency-Key": "double-tap"}
+        answers = await asyncio.gather(
+            *(client.post(URL, json={"scores": ALL_FOUR}, headers=key) for _ in range(5))
+        )
+        assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
+        assert len({a.json()["id"] for a in answers}) == 1
+
+
+async def test_an_identical_body_from_the_same_device_within_minutes_collapses(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        phone_a = {"User-Agent": "HP-A"}
+        first = await client.post(URL, json={"scores": ALL_FOUR}, headers=phone_a)
+        again = await client.post(URL, json={"scores": ALL_FOUR}, headers=phone_a)
+        assert (first.status_code, again.status_code) == (201, 200)
+        # Another device (its own form cookie) with the same answers is another respondent.
+        client.cookies.set("survei_perangkat", "perangkat-b")
+        phone_b = await client.post(URL, json={"scores": ALL_FOUR}, headers=phone_a)
+        assert phone_b.status_code == 201
+        changed = await client.post(URL, json={"scores": ALL_TWO}, headers=phone_a)
+        assert changed.status_code == 201
+        await report(app, client, 3)
+
+
+async def test_strict_types_refuse_text_for_numbers_and_booleans(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        cases = {
+            "age": {"scores": ALL_FOUR, "age": "25"},
+            "phone_consent": {"scores": ALL_FOUR, "phone_consent": "yes"},
+            "scores.U1": {"scores": {**ALL_FOUR, "U1": "4"}},
+            "gender": {"scores": ALL_FOUR, "gender": 1},
+        }
+        for field, body in cases.items():
+            answer = await client.post(URL, json=body)
+            assert answer.status_code == 422, (field, answer.text)
+            assert answer.json()["fields"][0]["field"] == field
+        ok = await client.post(URL, json={"scores": ALL_FOUR, "age": 25, "phone_consent": True})
+        assert ok.status_code == 201
+
+
+async def test_a_paper_form_counts_on_its_own_local_date_and_blanks_stay_out(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        public = await client.post(
+            URL, json={"scores": ALL_FOUR, "submitted_at": "2025-03-01T09:00:00+07:00"}
+        )
+        assert public.status_code == 422
+        assert public.json()["fields"][0]["field"] == "submitted_at"
+        # 23:30 WIB on 31 March is 16:30 UTC: the local date (31 March) decides the month.
+        paper = {**ALL_FOUR, "U8": None}
+        typed = await client.post(
+            URL,
+            json={"scores": paper, "submitted_at": "2025-03-31T23:30:00+07:00"},
+            headers=operator(),
+        )
+        assert typed.status_code == 201, typed.text
+        naive = await client.post(
+            URL,
+            json={"scores": ALL_FOUR, "submitted_at": "2025-03-31T23:30:00"},
+            headers=operator(),
+        )
+        assert naive.status_code == 422
+        assert naive.json()["fields"][0]["field"] == "submitted_at"
+        body = await report(app, client, 1, period="2025-03")
+        assert body["unsur"][7]["answered"] == 0 and body["unsur"][0]["answered"] == 1
+        assert body["headline"]["status"] == "tidak_lengkap"
+        assert body["mutu"] is None and body["konversi_display"] is None
+        april = await client.get("/api/v1/ikm", params={"period": "2025-04"}, headers=auth())
+        assert april.json()["responses"] == 0
+
+
+async def test_a_bad_operator_token_is_refused_not_treated_as_public(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        answer = await client.post(
+            URL, json={"scores": ALL_FOUR}, headers={"Authorization": "Bearer nope"}
+        )
+        assert answer.status_code == 401
+        other = issue_token(ADMIN_TOKEN, role="operator", tenant="lain", subject="x")
+        refused = await client.post(
+            URL + "?tenant=mojosari", json={"scores": ALL_FOUR}, headers=auth(other)
+        )
+        assert refused.status_code == 403
+
+
+async def test_a_guide_code_from_a_registration_marks_the_response_guided(
+    settings: Settings, redis_url: str
+) -> None:
+    redis = Redis.from_url(redis_url)
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        guide = participant_registered()
+        await publish(redis, guide)
+        code = guide.registration_id.hex[:8]  # typed in lower case on a phone
+
+        async def known() -> bool:
+            probe = await client.post(
+                URL, json={"scores": ALL_TWO, "guide_code": code}, headers=operator()
+            )
+            return probe.status_code == 201
+
+        await wait_for(known, what="the guide recorded from the registration event")
+        unknown = await client.post(URL, json={"scores": ALL_FOUR, "guide_code": "ZZZZ9999"})
+        assert unknown.status_code == 422
+        assert unknown.json()["fields"][0]["field"] == "guide_code"
+        plain = await client.post(URL, json={"scores": ALL_FOUR})
+        assert plain.status_code == 201
+        body = await report(app, client, 2)
+        guided, unguided = body["guided"]["guided"], body["guided"]["unguided"]
+        assert (guided["responses"], guided["konversi_display"]) == (1, "50.00")
+        assert (unguided["responses"], unguided["konversi_display"]) == (1, "100.00")
+    await redis.aclose()
+
+
+async def test_forgotten_device_keys_let_the_same_answers_count_again(settings: Settings) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        phone = {"User-Agent": "HP-A"}
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 200
+        async with app.state.runtime.db.session() as session:
+            # A window of -1 hour: every key is "old"; Idempotency-Keys would stay.
+            assert await service.prune_device_keys(session, -3600) == 1
+        assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201

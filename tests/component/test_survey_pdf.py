@@ -1,0 +1,81 @@
+"""The IKM report PDF and the QR poster, read back as text the way an office would read them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.survey.app import MIGRATIONS, create_app
+from services.survey.settings import Settings
+from tests.support import auth, running_app, wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed"),
+]
+EXAMPLE = dict(zip([f"U{i}" for i in range(1, 10)], [4, 3, 3, 4, 3, 3, 4, 4, 3], strict=True))
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for(Settings)
+
+
+def pdf_text(content: bytes, tmp_path: Path) -> str:
+    assert content.startswith(b"%PDF")
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.split())  # lines wrap where the page is narrow
+
+
+async def test_the_report_pdf_has_the_headline_tables_and_sample_check(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        answer = await client.post(
+            "/api/v1/units/kantor-kecamatan/responses", json={"scores": EXAMPLE}
+        )
+        assert answer.status_code == 201
+
+        async def aggregated() -> Any:
+            body = (await client.get("/api/v1/ikm", headers=auth())).json()
+            return body["responses"] == 1
+
+        await wait_for(aggregated, what="one aggregated response")
+        pdf = await client.get(
+            "/api/v1/exports/ikm.pdf",
+            params={"unit": "kantor-kecamatan", "population": 100},
+            headers=auth(),
+            timeout=120,
+        )
+        assert pdf.status_code == 200, pdf.text
+        text = pdf_text(pdf.content, tmp_path)
+        assert "Kantor Kecamatan Mojosari" in text
+        assert "IKM 86.11" in text and "mutu B (Baik)" in text
+        assert "Biaya/tarif" in text and "Sangat Baik" in text  # per-unsur and interval tables
+        assert "sampel minimal 80" in text and "belum memenuhi" in text
+        assert "Tren bulanan" in text and "Pemandu Gen-Z" in text
+        assert (await client.get("/api/v1/exports/ikm.pdf")).status_code == 401
+
+
+async def test_a_unit_poster_names_the_unit_and_carries_its_survey_address(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        poster = await client.get(
+            "/api/v1/units/si-genz-menjamu/poster.pdf", headers=auth(), timeout=120
+        )
+        assert poster.status_code == 200, poster.text
+        text = pdf_text(poster.content, tmp_path)
+        assert "Survei Kepuasan Masyarakat" in text and "Pindai kode QR" in text
+        assert "/survei/si-genz-menjamu" in text
+        missing = await client.get("/api/v1/units/tidak-ada/poster.pdf", headers=auth())
+        assert missing.status_code == 404
