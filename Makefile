@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench bench-scale migrate clean system-check
+.PHONY: run test lint unit bench bench-scale fuzz migrate clean system-check lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -35,9 +35,24 @@ test: $(STAMP) system-check lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+# A longer property-based fuzz of the four services' APIs (the default `make test` runs 8
+# examples per operation and mode); FUZZ_EXAMPLES=1000 for a deeper run.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	MENJAMU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/security/test_sec_fuzz.py -p no:randomly
+
 # The survey benchmarks (100,000 responses, a year of 1,000,000) take several minutes.
 bench: $(STAMP)
 	MENJAMU_BENCH_TIMEOUT_S=$${MENJAMU_BENCH_TIMEOUT_S:-1800} $(BIN)/python -m benchmarks
+
+# The unit tests on the lowest versions pyproject.toml allows (needs PyPI: the machine's mirror
+# holds only recent releases, so this is not part of .ci/run).
+lowest:
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) .ci/lowest.py > .venv-lowest/constraints.txt
+	.venv-lowest/bin/python -m pip install --quiet -c .venv-lowest/constraints.txt -e ".[dev]"
+	.venv-lowest/bin/pytest tests/unit -q
 
 # Province-day simulation (README "Deployment and scale"): SIGNUPS=100000 by default; on a
 # small or shared machine run e.g. `make bench-scale SIGNUPS=1000`.
@@ -46,4 +61,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks._province_day --signups $(SIGNUPS)
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) .venv-lowest data

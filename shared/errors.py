@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import AuthError
 from shared.logging import get_logger
+from shared.pages import error_response
 from shared.problems import DomainError
 
 log = get_logger(__name__)
@@ -91,7 +92,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind in ("uuid_parsing", "uuid_type"):
         return "bukan ID yang valid."
     if kind == "json_invalid":
-        return "format JSON tidak valid."
+        return "bukan JSON yang valid."
     if kind in ("string_type", "dict_type", "model_type"):
         return "jenis datanya tidak sesuai."
     if kind == "extra_forbidden":
@@ -110,69 +111,138 @@ def describe_validation(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
         label = FIELD_LABELS.get(loc[0], loc[0]) if loc else "Data"
         if len(loc) > 1:
             label = f"{label} {'.'.join(loc[1:])}"
-        fields.append({"field": field, "label": label, "message": f"{label} {_message(error)}"})
+        if error.get("type") == "json_invalid":
+            field, label = "body", "Data"
+        message = f"{label} {_message(error)}"
+        fields.append({"field": field, "label": label, "message": message})
     return fields
 
 
+def _validation_content(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    fields = describe_validation(errors)
+    if any(e.get("type") == "json_invalid" for e in errors):
+        message = "JSON tidak valid. Periksa tanda kutip, koma dan kurung pada data yang dikirim."
+    else:
+        message = "Data belum benar. Periksa kolom berikut: " + ", ".join(
+            dict.fromkeys(f["label"] for f in fields)
+        )
+        message += "."
+    return {
+        "error": "data_tidak_valid",
+        "message": message,
+        "fields": fields,
+    }
+
+
+def _not_json(request: Request, errors: list[dict[str, Any]]) -> bool:
+    """Tells whether a body-level error comes from a body that was not sent as JSON."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = content_type == "application/json" or content_type.endswith("+json")
+    body_level = any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+    return bool(content_type) and not is_json and body_level
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Registers the handlers that give every error the same Indonesian JSON shape."""
+    """Registers the handlers that give every error the same Indonesian shape (JSON or HTML)."""
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = describe_validation(list(exc.errors()))
-        log.info("http.validation_failed", fields=[f["field"] for f in fields])
-        return JSONResponse(
-            status_code=422,
-            content={
-                "error": "data_tidak_valid",
-                "message": "Data belum benar. Periksa kolom berikut: "
-                + ", ".join(f["label"] for f in fields)
-                + ".",
-                "fields": fields,
-            },
-        )
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        if _not_json(request, errors):
+            log.info("http.unsupported_media_type")
+            media: dict[str, Any] = {
+                "error": "format_tidak_didukung",
+                "message": "Kirim data dalam format JSON dengan header "
+                "'Content-Type: application/json'.",
+            }
+            return error_response(request, 415, media)
+        content = _validation_content(errors)
+        log.info("http.validation_failed", fields=[f["field"] for f in describe_validation(errors)])
+        return error_response(request, 422, content)
 
     @app.exception_handler(DomainError)
-    async def on_domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def on_domain(request: Request, exc: DomainError) -> Response:
         content: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.field:
-            content["fields"] = [
-                {
-                    "field": exc.field,
-                    "label": FIELD_LABELS.get(exc.field, exc.field),
-                    "message": exc.message,
-                }
-            ]
-        return JSONResponse(status_code=exc.status, content=content)
+            label = FIELD_LABELS.get(exc.field, exc.field)
+            content["fields"] = [{"field": exc.field, "label": label, "message": exc.message}]
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error_response(request, exc.status, content, headers)
 
     @app.exception_handler(AuthError)
-    async def on_auth(_request: Request, exc: AuthError) -> JSONResponse:
+    async def on_auth(request: Request, exc: AuthError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(
-            status_code=exc.status,
-            headers=headers,
-            content={"error": "tidak_berwenang", "message": exc.message},
-        )
+        content = {"error": "tidak_berwenang", "message": exc.message}
+        return error_response(request, exc.status, content, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "Permintaan tidak dapat diproses."
-        if exc.status_code == 404 and message == "Not Found":
-            message = "Halaman atau data tidak ditemukan."
-        if exc.status_code == 405:
-            message = "Metode HTTP ini tidak didukung untuk alamat tersebut."
-        return JSONResponse(
-            status_code=exc.status_code, content={"error": "http_error", "message": message}
+        message = _HTTP_MESSAGES.get(exc.status_code, {}).get(message, message)
+        return error_response(
+            request,
+            exc.status_code,
+            {"error": "http_error", "message": message},
+            dict(exc.headers) if exc.headers else None,
         )
 
     @app.exception_handler(Exception)
-    async def on_crash(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        # The traceback is logged as plain text (no locals) and masked like every line.
         log.exception("http.unhandled_error", error=type(exc).__name__)
-        return JSONResponse(
-            status_code=500,
-            content={
-                "error": "kesalahan_server",
-                "message": "Terjadi kesalahan pada server. Data Anda tidak hilang; "
-                "silakan coba lagi beberapa saat lagi.",
+        reference = getattr(request.state, "correlation_id", "")
+        content = {
+            "error": "kesalahan_server",
+            "message": "Maaf, terjadi kesalahan pada server dan permintaan Anda belum dapat "
+            "diproses. Silakan coba lagi beberapa saat lagi; bila masalah berlanjut, hubungi "
+            f"petugas dengan kode {reference}.",
+        }
+        return error_response(request, 500, content)
+
+
+_HTTP_MESSAGES: dict[int, dict[str, str]] = {
+    400: {"There was an error parsing the body": "Data yang dikirim tidak dapat dibaca."},
+    404: {"Not Found": "Halaman atau data tidak ditemukan."},
+    405: {"Method Not Allowed": "Metode HTTP ini tidak didukung untuk alamat tersebut."},
+}
+
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "label", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "label": {"type": "string"},
+                    "message": {"type": "string"},
+                },
             },
-        )
+        },
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Makes an OpenAPI document's 422 answers true: our JSON error shape, HTML on pages."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        page = not path.startswith(("/api/", "/health", "/ready"))
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is None:
+                continue
+            answer["description"] = "Data tidak valid"
+            answer["content"] = (
+                {"text/html": {"schema": {"type": "string"}}}
+                if page
+                else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            )
+    return schema

@@ -21,21 +21,25 @@ def configure_logging(
     service: str, *, fmt: str = "console", level: str = "INFO", log_dir: Path | None = None
 ) -> None:
     """Routes structlog and stdlib logs (uvicorn, faststream) through one masked pipeline."""
+    # Tracebacks are rendered to plain text (stdlib format: no local variables, which could
+    # hold tokens or a request body) *before* masking, so masking covers them too.
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
-        mask_event_dict,
         structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        mask_event_dict,
     ]
     renderer: Any
     if fmt == "json":
-        shared_processors.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,  # drop below-level lines before any work

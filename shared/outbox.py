@@ -16,6 +16,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,10 @@ outbox_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
+    # A row the relay failed to publish relay_max_attempts times is parked here, with why.
+    Column("failed_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_published_at", "published_at"),
     Index(
         "ix_outbox_unpublished",
         "id",
@@ -53,6 +58,7 @@ processed_events_table = Table(
     Column("consumer_group", String(120), primary_key=True),
     Column("event_id", String(36), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_processed_events_processed_at", "processed_at"),
 )
 
 
@@ -78,6 +84,33 @@ async def pending_count(db: Database) -> int:
         result = await session.execute(
             select(func.count())
             .select_from(outbox_table)
-            .where(outbox_table.c.published_at.is_(None))
+            .where(outbox_table.c.published_at.is_(None), outbox_table.c.failed_at.is_(None))
         )
         return int(result.scalar_one())
+
+
+PARKED_COLUMNS = ("id", "event_id", "event_type", "stream", "attempts", "failed_at", "last_error")
+
+
+async def parked_rows(db: Database, limit: int = 100) -> list[dict[str, object]]:
+    """Lists the rows the relay gave up on (oldest first), without their payload."""
+    columns = [outbox_table.c[name] for name in PARKED_COLUMNS]
+    async with db.session() as session:
+        rows = await session.execute(
+            select(*columns)
+            .where(outbox_table.c.failed_at.is_not(None))
+            .order_by(outbox_table.c.id)
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in rows]
+
+
+async def retry_parked(db: Database, ids: list[int] | None = None) -> int:
+    """Puts parked rows (all, or the given ids) back in the relay's queue; returns how many."""
+    query = update(outbox_table).where(outbox_table.c.failed_at.is_not(None))
+    if ids:
+        query = query.where(outbox_table.c.id.in_(ids))
+    async with db.session() as session:
+        result = await session.execute(query.values(failed_at=None, attempts=0))
+        mark_after_commit(session)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -13,6 +13,17 @@ _PHONE_KEYS = frozenset({"phone", "phone_number", "to", "from_", "wa_id", "nomor
 # not land in a log line, where reading it would open the participant's registration.
 _SECRET_RE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}")
 _NAME_KEYS = frozenset({"name", "nama", "participant_name", "respondent_name"})
+_SECRET_KEYS = frozenset(
+    {"token", "admin_token", "authorization", "password", "secret", "api_key", "cookie"}
+)
+# Text that may quote a request's data inside an error message or a traceback: pydantic's
+# `input_value=...`, SQLAlchemy's `[parameters: ...]`, bearer tokens, URL passwords.
+_TEXT_PATTERNS = (
+    (re.compile(r"input_value=(?:'[^']*'|\"[^\"]*\"|\{.*?\}|\[.*?\]|\S+)"), "input_value=***"),
+    (re.compile(r"\[parameters: .*?\](?=\s*$|\s*\n|\s*\()", re.S | re.M), "[parameters: ***]"),
+    (re.compile(r"(?i)\bbearer\s+\S+"), "Bearer ***"),
+    (re.compile(r"(?<=://)([^:/@\s]*):[^@/\s]+@"), r"\1:***@"),
+)
 
 
 def mask_phone(value: str) -> str:
@@ -29,13 +40,17 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Masks every phone number and every long URL-safe secret found inside free text."""
+    """Masks phone numbers, long URL-safe secrets, quoted input, SQL parameters, credentials."""
+    for pattern, replacement in _TEXT_PATTERNS:
+        text = pattern.sub(replacement, text)
     text = _SECRET_RE.sub(lambda m: m.group(0)[:4] + "***", text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 def mask_value(key: str, value: Any) -> Any:
     """Masks one log field by its key (phones, names) or its content (phones in text)."""
+    if key.lower() in _SECRET_KEYS and value:
+        return "***"
     if isinstance(value, str):
         if key in _PHONE_KEYS:
             return mask_phone(value)

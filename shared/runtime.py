@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,6 +15,7 @@ from shared.logging import get_logger
 from shared.redis_broker import redis_broker
 from shared.redis_conn import redis_client
 from shared.relay import OutboxRelay
+from shared.retention import Retention
 from shared.settings import ServiceSettings
 from shared.tenants import Tenant, load_tenants
 
@@ -45,9 +46,13 @@ class Runtime:
             batch=settings.relay_batch,
             interval_ms=settings.relay_interval_ms,
             maxlen=settings.stream_maxlen,
+            max_attempts=settings.relay_max_attempts,
+            durability=settings.relay_durability,
+            coalesce_ms=settings.relay_coalesce_ms,
             min_replicas=settings.redis_min_replicas,
         )
         self.consumers = Consumers(self.broker, self.redis, self.db, settings, reactions)
+        self.retention = Retention(settings, self.db, self.redis, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
         self.messaging_started = False
         self.state: dict[str, Any] = {}
@@ -68,15 +73,14 @@ class Runtime:
     async def start(self) -> None:
         """Starts the relay now and the consumers as soon as Redis answers."""
         self.spawn(self.relay.run(), "outbox-relay")
+        self.spawn(self.retention.run(), "retention")
         self._messaging = asyncio.create_task(self._start_messaging(), name="messaging")
 
     async def _start_messaging(self) -> None:
         delay = 0.5
         while not self._stopping:
             try:
-                await self.consumers.prepare()
-                if self.consumers.reactions:
-                    await self.broker.start()
+                await self.consumers.start()
                 break
             except Exception as exc:
                 log.warning("messaging.start_failed", error=str(exc), retry_in_s=delay)
@@ -96,11 +100,10 @@ class Runtime:
             self._messaging.cancel()
             # faststream may swallow a cancel during broker.start(); never wait forever on it.
             await asyncio.wait([self._messaging], timeout=5)
-        if self.consumers.reactions:
-            try:
-                await self.broker.stop()
-            except Exception as exc:
-                log.warning("messaging.stop_failed", error=str(exc))
+        try:
+            await self.consumers.stop()
+        except Exception as exc:
+            log.warning("messaging.stop_failed", error=str(exc))
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -111,22 +114,46 @@ class Runtime:
         await self.db.dispose()
 
     async def readiness(self) -> dict[str, Any]:
-        """Checks the database, Redis and the consumer groups; 'ready' is their conjunction."""
-        checks: dict[str, Any] = {}
-        try:
-            await self.db.ping()
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"error: {type(exc).__name__}"
-        try:
-            await self.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        if checks["redis"] == "ok":
-            checks["consumers"] = (
-                "ok" if self.messaging_started and await self.consumers.groups_ok() else "starting"
-            )
+        """Checks the database, Redis and the consumers, each within ready_timeout_s (at once)."""
+        limit = self.settings.ready_timeout_s
+        database, redis = await asyncio.gather(
+            _check(self.db.ping(), limit), _check(self.redis.ping(), limit)
+        )
+        checks: dict[str, Any] = {"database": database, "redis": redis}
+        if redis == "ok":
+            checks["consumers"] = await self._consumers_check(limit)
         checks["outbox_relay"] = "ok" if not self.relay.last_error else "retrying"
         ready = all(v == "ok" for k, v in checks.items() if k != "outbox_relay")
-        return {"ready": ready, "service": self.settings.service_name, "checks": checks}
+        failing = [k for k, v in checks.items() if v != "ok" and k != "outbox_relay"]
+        return {
+            "ready": ready,
+            "service": self.settings.service_name,
+            "checks": checks,
+            "failing": failing,
+        }
+
+    async def _consumers_check(self, limit: float) -> str:
+        down = self.consumers.handler.gate.down
+        if down is not None:
+            return f"paused: {down} unavailable"
+        if not self.messaging_started:
+            return "starting"
+        try:
+            async with asyncio.timeout(limit):
+                return "ok" if await self.consumers.groups_ok() else "starting"
+        except TimeoutError:
+            return f"error: no answer within {limit:g} s"
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+
+
+async def _check(probe: Awaitable[Any], limit: float) -> str:
+    """Runs one readiness probe with a deadline; 'ok' or why not."""
+    try:
+        async with asyncio.timeout(limit):
+            await probe
+    except TimeoutError:
+        return f"error: no answer within {limit:g} s"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"

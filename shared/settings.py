@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import ClassVar, Literal, Self
@@ -13,10 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.redis_conn import RedisTarget, parse_redis_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _default_consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class ServiceSettings(BaseSettings):
@@ -67,6 +62,24 @@ class ServiceSettings(BaseSettings):
     default_tenant: str = Field(
         default="mojosari", validation_alias=AliasChoices("MENJAMU_DEFAULT_TENANT")
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_BODY_BYTES")
+    )
+    max_upload_bytes: int = Field(
+        default=6 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("MENJAMU_MAX_UPLOAD_BYTES")
+    )
+    rate_limit_per_address: int = Field(
+        default=60, ge=0, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PER_ADDRESS")
+    )
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_WINDOW_S")
+    )
+    rate_limit_per_phone: int = Field(
+        default=10, ge=0, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PER_PHONE")
+    )
+    rate_limit_phone_window_s: int = Field(
+        default=3600, ge=1, validation_alias=AliasChoices("MENJAMU_RATE_LIMIT_PHONE_WINDOW_S")
+    )
     metrics_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MENJAMU_METRICS_TOKEN")
     )
@@ -75,8 +88,12 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     public_url: str = ""
 
-    consumer_name: str = Field(default_factory=_default_consumer_name)
+    # Stable per replica (default: host name + service), so a restarted replica finds its own
+    # pending entries; two replicas on one host must set different names.
+    consumer_name: str = ""
     read_batch: int = Field(default=10, ge=1, le=1000)
+    # Reactions with batch=True (small effects such as aggregates) read this many per transaction.
+    batch_read_batch: int = Field(default=200, ge=1, le=5000)
     max_deliveries: int = Field(default=5, ge=1)
     claim_idle_ms: int = Field(default=60_000, ge=100)
     poll_ms: int = Field(default=1_000, ge=10)
@@ -86,6 +103,30 @@ class ServiceSettings(BaseSettings):
     supervise_interval_s: float = Field(default=5.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)
+    relay_coalesce_ms: float = Field(default=2.0, ge=0, le=1000)
+    relay_max_attempts: int = Field(default=5, ge=1)
+    # "auto": WAITAOF before marking rows published when the server has it (Redis/Valkey >= 7.2
+    # with AOF on), else mark on XADD; "waitaof" insists; "none" marks on XADD.
+    relay_durability: Literal["auto", "waitaof", "none"] = "auto"
+    retention_outbox_days: float = Field(default=7, gt=0)
+    retention_processed_days: float = Field(default=30, gt=0)
+    retention_stream_days: float = Field(default=14, gt=0)
+    retention_consumer_idle_days: float = Field(default=7, gt=0)
+    retention_interval_s: float = Field(default=3600, gt=0)
+    retry_base_ms: int = Field(default=200, ge=1)
+    retry_max_ms: int = Field(default=30_000, ge=1)
+    ready_timeout_s: float = Field(default=2.0, gt=0, le=2.0)
+
+    @model_validator(mode="after")
+    def _stable_consumer_name(self) -> Self:
+        if not self.consumer_name:
+            self.consumer_name = f"{socket.gethostname()}-{self.service_name}"
+        if self.retention_processed_days <= self.retention_stream_days:
+            # A mark deleted while its entry is still on the stream lets a redelivery repeat it.
+            raise ValueError("retention_processed_days must be longer than retention_stream_days")
+        if self.retry_max_ms < self.retry_base_ms:
+            raise ValueError("retry_max_ms must not be below retry_base_ms")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Self:

@@ -12,9 +12,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.logging import get_logger
+from shared.problems import DomainError
 from shared.tenant_check import TenantFileError, check_tenant_text, read_tenant_yaml
 
-__all__ = ["Tenant", "TenantFileError", "load_tenant_file", "load_tenants", "tenant_from_data"]
+__all__ = [
+    "Tenant",
+    "TenantFileError",
+    "TenantUnavailable",
+    "Tenants",
+    "load_tenant_file",
+    "load_tenants",
+    "tenant_from_data",
+]
+log = get_logger(__name__)
 
 
 class WhatsAppGroupSeed(BaseModel):
@@ -81,10 +92,40 @@ def load_tenant_file(path: Path) -> Tenant:
     return tenant_from_data(read_tenant_yaml(text))
 
 
+class TenantUnavailable(DomainError):
+    """Data refers to a kecamatan whose tenant file is not loaded (removed or renamed)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "Layanan untuk kecamatan ini sedang tidak tersedia, jadi permintaan Anda belum "
+            "diproses. Silakan coba lagi nanti atau hubungi kantor kecamatan.",
+            status=503,
+            code="kecamatan_tidak_tersedia",
+        )
+        self.tenant = code
+
+
+class Tenants(dict[str, Tenant]):
+    """Tenants by code; a missing one is a clear 503 and an operator-facing log line."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def __missing__(self, code: str) -> Tenant:
+        log.error(
+            "tenant.file_missing",
+            tenant=code,
+            tenants_dir=str(self.directory),
+            hint="restore the kecamatan's YAML file in MENJAMU_TENANTS_DIR and restart",
+        )
+        raise TenantUnavailable(code)
+
+
 @lru_cache(maxsize=8)
-def load_tenants(directory: Path) -> dict[str, Tenant]:
+def load_tenants(directory: Path) -> Tenants:
     """Loads every *.yaml tenant file of a folder, by tenant code."""
-    tenants: dict[str, Tenant] = {}
+    tenants = Tenants(directory)
     paths: dict[str, Path] = {}
     for path in sorted(directory.glob("*.yaml")):
         tenant = load_tenant_file(path)

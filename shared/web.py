@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-import re
-import time
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp
 
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
-from shared.errors import install_error_handlers
-from shared.logging import bind_context, clear_context, configure_logging, get_logger
+from shared.datafiles import protect_data_dir
+from shared.errors import document_errors, install_error_handlers
+from shared.logging import bind_context, configure_logging, get_logger
 from shared.metrics import install_metrics
+from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
+from shared.ratelimit import (
+    RateLimited,
+    address_identity,
+    limiter_for,
+    phone_identity,
+    wait_message,
+)
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
-_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-CORRELATION_HEADER = "X-Correlation-ID"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -69,6 +76,71 @@ def require(*roles: Role) -> Callable[..., Principal]:
     return dependency
 
 
+def _is_operator(request: Request, runtime: Runtime) -> bool:
+    """Tells whether the request carries a valid operator (or admin) token."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    admin = runtime.settings.admin_token
+    if scheme.lower() != "bearer" or not token.strip() or admin is None:
+        return False
+    try:
+        principal = verify_token(admin.get_secret_value(), token.strip())
+    except AuthError:
+        return False
+    return principal.role in ("admin", "operator")
+
+
+def rate_limited(bucket: str, *, phone_field: str | None = "phone") -> Callable[..., Any]:
+    """Dependency factory: limits a public POST per client address and per phone in its body.
+
+    Counted in Redis (shared by replicas); callers with an operator token are not limited.
+    """
+
+    async def dependency(request: Request, runtime: RuntimeDep) -> None:
+        settings = runtime.settings
+        if _is_operator(request, runtime):
+            return
+        limiter = limiter_for(runtime.redis)
+        address = address_identity(request.client.host) if request.client else ""
+        wait = await limiter.hit(
+            f"{bucket}:address",
+            address,
+            limit=settings.rate_limit_per_address,
+            window_s=settings.rate_limit_window_s,
+        )
+        if wait:
+            raise RateLimited(
+                "Terlalu banyak permintaan dari jaringan Anda. Silakan coba lagi dalam "
+                f"{wait_message(wait)}.",
+                wait,
+            )
+        phone = ""
+        if phone_field and settings.rate_limit_per_phone > 0:
+            phone = phone_identity(await _body_field(request, phone_field))
+        wait = await limiter.hit(
+            f"{bucket}:phone",
+            phone,
+            limit=settings.rate_limit_per_phone,
+            window_s=settings.rate_limit_phone_window_s,
+        )
+        if wait:
+            raise RateLimited(
+                "Nomor HP ini terlalu sering dipakai dalam waktu singkat. Silakan coba lagi "
+                f"dalam {wait_message(wait)}.",
+                wait,
+            )
+
+    return dependency
+
+
+async def _body_field(request: Request, field: str) -> Any:
+    """One top-level field of a JSON body (already read and size-limited), or None."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body.get(field) if isinstance(body, dict) else None
+
+
 OperatorDep = Annotated[Principal, Depends(require("operator"))]
 AdminDep = Annotated[Principal, Depends(require("admin"))]
 
@@ -80,6 +152,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     reactions: Sequence[Reaction[Any]] = (),
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
+    upload_paths: Sequence[str] = (),
 ) -> FastAPI:
     """Builds a service's FastAPI app: logging, runtime lifespan, errors, health and routes."""
     configure_logging(
@@ -88,6 +161,8 @@ def create_service_app(
         level=settings.log_level,
         log_dir=settings.log_dir,
     )
+    if not settings.database_url:  # the embedded default keeps SQLite files in the data folder
+        protect_data_dir(settings.data_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,41 +178,37 @@ def create_service_app(
             log.info("service.stopping")
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan, version="1")
+    uploads = {path: settings.max_upload_bytes for path in upload_paths}
+    app = ServiceApp(title=title, lifespan=lifespan, version="1")
+    app.wrap = lambda inner: RequestContext(
+        SecurityHeaders(BodyLimit(inner, settings.max_body_bytes, uploads)), settings.service_name
+    )
     install_error_handlers(app)
     install_metrics(app, settings)
-    app.middleware("http")(_correlation_middleware(settings.service_name))
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)
     return app
 
 
-def _correlation_middleware(service: str) -> Callable[..., Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[..., Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get(CORRELATION_HEADER, "")
-        correlation_id = incoming if _CORRELATION_RE.match(incoming) else str(uuid.uuid4())
-        clear_context()
-        bind_context(
-            service=service, correlation_id=correlation_id, request_id=uuid.uuid4().hex[:12]
-        )
-        request.state.correlation_id = correlation_id
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        if request.url.path not in ("/health", "/ready"):
-            log.info(
-                "http.request",
-                method=request.method,
-                path=request.url.path,
-                status=response.status_code,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            )
-        return response
+class ServiceApp(FastAPI):
+    """FastAPI whose own middleware (request context, headers, body limit) sits outermost.
 
-    return middleware
+    Outside Starlette's error middleware, so a 500 answer also gets its headers and log line.
+    """
+
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's schema, with the error answers this app really gives (see shared.errors)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = document_errors(super().openapi())
+        return self.openapi_schema
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Builds Starlette's stack, then wraps it in the service's pure ASGI middleware."""
+        stack = super().build_middleware_stack()
+        return self.wrap(stack) if self.wrap else stack
 
 
 def correlation_id(request: Request) -> str:

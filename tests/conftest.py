@@ -70,14 +70,13 @@ def settings_for(
         database_url, prefix = PG_URL, request.getfixturevalue("schema_prefix")
 
     def build(cls: type[ServiceSettings], **overrides: Any) -> Any:
-        return make_settings(
-            cls,
-            data_dir=tmp_path,
-            redis_url=redis_url,
-            database_url=database_url,
-            schema_prefix=prefix,
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "data_dir": tmp_path,
+            "redis_url": redis_url,
+            "database_url": database_url,
+            "schema_prefix": prefix,
+        }
+        return make_settings(cls, **{**values, **overrides})
 
     return build
 

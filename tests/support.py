@@ -69,6 +69,8 @@ def make_settings(
         "relay_interval_ms": 50,
         "max_deliveries": 3,
         "consumer_name": f"test-{uuid.uuid4().hex[:6]}",
+        # Tests send everything from one address; tests/security checks the limits themselves.
+        "rate_limit_per_address": 0,
     }
     values.update(overrides)
     return cls.model_validate(values)

@@ -58,5 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[template_router, router, pages_router],
         reactions=reactions,
         on_startup=on_startup,
+        # A template with its logo (base64) is an upload: MENJAMU_MAX_UPLOAD_BYTES, not 64 KB.
+        upload_paths=("/api/v1/certificates/template", "/api/v1/certificates/preview"),
     )
     return app

@@ -18,9 +18,17 @@ from services.registration.schemas import (
     TokenCreate,
     TokenRead,
 )
-from shared.auth import Principal, authorize, issue_token
+from shared.auth import (
+    ALL_TENANTS,
+    Principal,
+    audit_token_issued,
+    authorize,
+    can_issue,
+    issue_token,
+)
 from shared.dates import as_utc
 from shared.logging import get_logger
+from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.web import AdminDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
@@ -135,6 +143,14 @@ async def close_event(
 )
 async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminDep) -> TokenRead:
     """Issues a role token for one kecamatan (admin only); it is shown once."""
+    if data.tenant != ALL_TENANTS and runtime.tenant(data.tenant) is None:
+        raise DomainError(
+            f"Kecamatan '{data.tenant}' tidak dikenal.",
+            status=422,
+            field="tenant",
+            code="data_tidak_valid",
+        )
+    can_issue(principal, data.role, data.tenant)  # type: ignore[arg-type]
     admin = runtime.settings.admin_token
     assert admin is not None  # AdminDep passed, so the admin token is set
     token = issue_token(
@@ -143,6 +159,7 @@ async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminD
         tenant=data.tenant,
         subject=data.subject,
         ttl_days=data.ttl_days,
+        not_after=principal.expires,
     )
-    log.info("auth.token_issued", role=data.role, tenant=data.tenant, by=principal.subject)
+    audit_token_issued(principal, token, role=data.role, tenant=data.tenant, subject=data.subject)
     return TokenRead(token=token, role=data.role, tenant=data.tenant, subject=data.subject)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,7 @@ from services.registration.schemas import (
 from shared.logging import get_logger
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
-from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep
+from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, rate_limited
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
@@ -76,6 +76,7 @@ def _accepted(runtime: RuntimeDep, signup: service.SignUp) -> RegistrationAccept
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": RegistrationAccepted, "description": "already registered"}},
     tags=["public"],
+    dependencies=[Depends(rate_limited("registration"))],
 )
 async def register(
     event_id: uuid.UUID,

@@ -23,6 +23,7 @@ from shared.web import (
     RuntimeDep,
     SessionDep,
     get_principal,
+    rate_limited,
     require,
     resolve_tenant,
 )
@@ -93,6 +94,7 @@ def device_of(request: Request) -> str:
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
     responses={200: {"description": "A resubmission: the first response is returned."}},
+    dependencies=[Depends(rate_limited("survey"))],
 )
 async def submit_response(
     unit: str,

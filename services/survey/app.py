@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[router, exports_router, live_router, tickets_router, pages],
         reactions=REACTIONS,
         on_startup=start_up,
+        upload_paths=(r"/api/v1/units/[^/]+/imports",),  # the CSV/XLSX import (5 MB)
     )

@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,6 +42,8 @@ class Response(Base):
     """One citizen's survey answers; name and phone are personal data (never in events/logs)."""
 
     __tablename__ = "responses"
+    # Declared here as migration 0003 creates it, so the models and the migrations agree.
+    __table_args__ = (Index("ix_responses_tenant_unit_date", "tenant", "unit", "local_date"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant: Mapped[str] = mapped_column(String(64), index=True)

@@ -12,10 +12,12 @@ from services.survey import service
 from services.survey.api import TenantQuery, public_tenant
 from services.survey.questionnaire import QUESTIONS
 from services.survey.schemas import EDUCATIONS, OCCUPATIONS
+from shared.pages import csp_nonce
 from shared.web import RuntimeDep, SessionDep
 
 pages = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["csp_nonce"] = csp_nonce
 
 
 @pages.get("/survei/{unit}", response_class=HTMLResponse)

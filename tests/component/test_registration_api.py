@@ -11,9 +11,10 @@ from redis.asyncio import Redis
 
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.settings import Settings
+from shared.auth import issue_token
 from shared.contracts import ParticipantRegisteredV1
 from tests.registration_support import EVENT, PARTICIPANT, create_event, listed, register
-from tests.support import auth, running_app, wait_for
+from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +99,13 @@ async def test_operator_endpoints_need_a_token_of_the_right_tenant(settings: Set
         anonymous = await client.post("/api/v1/events", json=EVENT)
         assert anonymous.status_code == 401
         assert "Authorization: Bearer" in anonymous.json()["message"]
+        # A token of another kecamatan (one this deployment does not serve, so the API would
+        # refuse to issue it: sign it directly, as that kecamatan's own deployment would).
+        other = issue_token(ADMIN_TOKEN, role="operator", tenant="kecamatan-lain", subject="op")
+        refused = await client.post(
+            "/api/v1/events", json={**EVENT, "tenant": "mojosari"}, headers=auth(other)
+        )
+        assert refused.status_code == 403
         mentor = (
             await client.post(
                 "/api/v1/tokens",
@@ -134,6 +142,8 @@ async def test_public_form_page_offers_the_tenant_levels_and_desa(settings: Sett
         assert (await client.get("/static/register.js")).status_code == 200
         missing = await client.get(f"/daftar/{uuid.uuid4()}")
         assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")  # a page, not raw JSON
+        assert "Kegiatan tidak ditemukan" in missing.text
 
 
 async def test_simultaneous_double_submissions_register_once(settings: Settings) -> None:

@@ -270,8 +270,10 @@ async def test_a_headless_browser_sees_the_dashboard_update_without_a_reload(
             await page.fill("#token", ADMIN_TOKEN)
             await page.click("button[type=submit]")
             await page.wait_for_selector("#live.on", timeout=20_000)
+            # Predicates as functions: an expression string is eval'd in the page, which the
+            # strict CSP (no 'unsafe-eval') refuses.
             await page.wait_for_function(
-                "document.querySelector('#health .svc.ready') !== null", timeout=20_000
+                "() => document.querySelector('#health .svc.ready') !== null", timeout=20_000
             )
             before = int((await page.inner_text("#registrations-today")).replace(".", ""))
             await page.evaluate("window.__notReloaded = true")
@@ -279,7 +281,7 @@ async def test_a_headless_browser_sees_the_dashboard_update_without_a_reload(
                 running["registration"].url, phone=f"0812-5556-{uuid.uuid4().int % 10_000:04d}"
             )
             await page.wait_for_function(
-                f"document.querySelector('#registrations-today').textContent !== '{before}'",
+                f"() => document.querySelector('#registrations-today').textContent !== '{before}'",
                 timeout=20_000,
             )
             after = int((await page.inner_text("#registrations-today")).replace(".", ""))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
-from shared.contracts import CertificateIssuedV1, ParticipantRegisteredV1
+from shared.contracts import ALL_EVENTS, CertificateIssuedV1, ParticipantRegisteredV1
 from tests.processes import RedisServer, ServiceProcess, migrate, service_env
 from tests.support import PG_URL, auth, wait_for
 
@@ -33,12 +37,15 @@ class Deployment:
             database_url=PG_URL,
             schema_prefix=schema_prefix,
         )
-        migrate(self.env, "registration", "certificates")
+        migrate(self.env, "registration", "certificates", "consultation", "survey")
         self.processes: list[ServiceProcess] = []
 
-    def start(self, name: str) -> ServiceProcess:
-        """Starts a service process and waits for its /health."""
-        proc = ServiceProcess(name, self.env, self.tmp_path).start()
+    def start(self, name: str, replica: str = "") -> ServiceProcess:
+        """Starts a service process (a named replica: its own consumer name), waits for /health."""
+        env = dict(self.env)
+        if replica:
+            env[f"{name.upper()}_CONSUMER_NAME"] = f"{name}-{replica}"
+        proc = ServiceProcess(name, env, self.tmp_path).start()
         self.processes.append(proc)
         return proc
 
@@ -48,16 +55,20 @@ class Deployment:
             proc.stop()
         self.redis.stop()
 
-    async def certificate_rows(self) -> list[str]:
-        """Registration ids of the stored certificates, one per row."""
+    async def fetch(self, query: str) -> list[Any]:
+        """Runs one query on the test's PostgreSQL ({prefix} is this deployment's prefix)."""
         conn = await asyncpg.connect(PG_URL)
         try:
-            rows = await conn.fetch(
-                f'SELECT registration_id FROM "{self.schema_prefix}certificates".certificates'
-                " WHERE pdf_key IS NOT NULL"  # issued: numbered, rendered and stored
-            )
+            return list(await conn.fetch(query.format(prefix=self.schema_prefix)))
         finally:
             await conn.close()
+
+    async def certificate_rows(self) -> list[str]:
+        """Registration ids of the stored certificates, one per row."""
+        rows = await self.fetch(
+            'SELECT registration_id FROM "{prefix}certificates".certificates'
+            " WHERE pdf_key IS NOT NULL"  # issued: numbered, rendered and stored
+        )
         return [str(row["registration_id"]) for row in rows]
 
     async def wait_for_certificates(self, count: int, timeout: float = 90) -> None:
@@ -67,6 +78,73 @@ class Deployment:
             return len(await self.certificate_rows()) >= count
 
         await wait_for(enough, timeout=timeout, what=f"{count} certificates")
+
+    async def quiet(self) -> bool:
+        """True when every outbox is published and every group has nothing pending or unread."""
+        for service in ("registration", "certificates", "consultation", "survey"):
+            rows = await self.fetch(
+                f'SELECT count(*) AS n FROM "{{prefix}}{service}".outbox WHERE published_at IS NULL'
+            )
+            if rows[0]["n"]:
+                return False
+        redis = Redis.from_url(self.redis.url)
+        try:
+            return await groups_quiet(redis)
+        finally:
+            await redis.aclose()
+
+    async def wait_until_quiet(self, timeout: float = 180) -> None:
+        """Waits until the system has nothing left to do (see quiet)."""
+        await wait_for(self.quiet, timeout=timeout, every=0.5, what="the system quiet")
+
+    async def assert_exactly_once(self, registered: set[str]) -> None:
+        """Exactly one certificate per registration, numbered 1..N without a gap, and exactly N
+        CertificateIssued events (distinct ids) in the outbox and on the stream."""
+        assert sorted(await self.certificate_rows()) == sorted(registered)
+        numbers = await self.fetch('SELECT number FROM "{prefix}certificates".certificates')
+        assert sorted(int(r["number"].split("/")[0]) for r in numbers) == list(
+            range(1, len(registered) + 1)
+        )
+        issued = await self.fetch(
+            'SELECT count(DISTINCT event_id) AS n, count(*) AS rows FROM "{prefix}certificates"'
+            ".outbox WHERE event_type = 'certificates.certificate_issued'"
+        )
+        assert issued[0]["n"] == issued[0]["rows"] == len(registered)
+        redis = Redis.from_url(self.redis.url)
+        try:
+            rows = await self.fetch(
+                'SELECT event_id, published_at, attempts, created_at FROM "{prefix}certificates"'
+                ".outbox WHERE event_type = 'certificates.certificate_issued'"
+            )
+            on_stream = await event_ids(redis, CertificateIssuedV1.STREAM)
+            missing = [dict(r) for r in rows if str(r["event_id"]) not in on_stream]
+            assert not missing, f"{len(on_stream)} on the stream; not there: {missing}"
+            assert len(on_stream) == len(rows)
+            assert await redis.xlen(ParticipantRegisteredV1.STREAM + ".dlq") == 0
+        finally:
+            await redis.aclose()
+
+
+async def groups_quiet(redis: Redis) -> bool:
+    """True when every consumer group of every event stream has read all and acked all."""
+    for event in ALL_EVENTS:
+        try:
+            groups = await redis.xinfo_groups(event.STREAM)
+        except ResponseError:
+            continue
+        for group in groups:
+            if group["pending"] != 0 or group.get("lag") != 0:
+                return False
+    return True
+
+
+async def event_ids(redis: Redis, stream: str) -> set[str]:
+    """Distinct event ids of the entries on a stream."""
+    found = set()
+    for _id, fields in await redis.xrange(stream):
+        body, _headers = BinaryMessageFormatV1.parse(fields[b"__data__"])
+        found.add(json.loads(body)["event_id"])
+    return found
 
 
 @pytest.fixture
@@ -119,13 +197,8 @@ async def test_killing_the_certificates_consumer_mid_batch_loses_and_repeats_not
     certificates.kill9()
     assert len(await deployment.certificate_rows()) < 200, "the kill came too late to prove it"
     deployment.start("certificates")
-    await deployment.wait_for_certificates(200, timeout=120)
-    await asyncio.sleep(3)  # a duplicate would show up after the claim idle time
-    assert sorted(await deployment.certificate_rows()) == sorted(registered)
-    redis = Redis.from_url(deployment.redis.url)
-    assert await redis.xlen(ParticipantRegisteredV1.STREAM + ".dlq") == 0
-    assert await redis.xlen(CertificateIssuedV1.STREAM) >= 200
-    await redis.aclose()
+    await deployment.wait_until_quiet()
+    await deployment.assert_exactly_once(registered)
 
 
 async def test_registrations_accepted_while_redis_is_down_are_all_delivered(
@@ -138,11 +211,15 @@ async def test_registrations_accepted_while_redis_is_down_are_all_delivered(
     await deployment.wait_for_certificates(5, timeout=60)
     deployment.redis.stop()
     during = await register_many(registration, event_id, 20, start_at=100)
-    await asyncio.sleep(1)
+    # Accepted and committed, but without Redis nothing can reach the certificates service.
+    unpublished = await deployment.fetch(
+        'SELECT count(*) AS n FROM "{prefix}registration".outbox WHERE published_at IS NULL'
+    )
+    assert unpublished[0]["n"] == 20
     assert len(await deployment.certificate_rows()) == 5
     deployment.redis.start()
-    await deployment.wait_for_certificates(25)
-    assert sorted(await deployment.certificate_rows()) == sorted(first | during)
+    await deployment.wait_until_quiet()
+    await deployment.assert_exactly_once(first | during)
 
 
 async def test_registrations_made_before_the_certificates_service_first_ran_get_certificates(
@@ -159,8 +236,8 @@ async def test_registrations_made_before_the_certificates_service_first_ran_get_
     await wait_for(all_published, what="the events on their stream")
     await redis.aclose()
     deployment.start("certificates")
-    await deployment.wait_for_certificates(5, timeout=60)
-    assert sorted(await deployment.certificate_rows()) == sorted(early)
+    await deployment.wait_until_quiet()
+    await deployment.assert_exactly_once(early)
 
 
 async def test_a_service_started_while_redis_is_down_catches_up_when_it_comes_back(
@@ -176,7 +253,61 @@ async def test_a_service_started_while_redis_is_down_catches_up_when_it_comes_ba
     event_id = await create_event(registration)
     accepted = await register_many(registration, event_id, 3)
     deployment.redis.start()
-    await deployment.wait_for_certificates(3)
-    assert sorted(await deployment.certificate_rows()) == sorted(accepted)
+    await deployment.wait_until_quiet()
+    await deployment.assert_exactly_once(accepted)
     async with httpx.AsyncClient(timeout=10) as client:
         assert (await client.get(f"{certificates.url}/ready")).status_code == 200
+
+
+async def test_two_replicas_on_one_database_one_killed_mid_burst_lose_and_repeat_nothing(
+    deployment: Deployment,
+) -> None:
+    registration = deployment.start("registration")
+    event_id = await create_event(registration)
+    doomed = [deployment.start(name, replica="a") for name in ("certificates", "consultation")]
+    for name in ("certificates", "consultation"):
+        deployment.start(name, replica="b")
+    registered = await register_many(registration, event_id, 200)
+    await deployment.wait_for_certificates(20, timeout=60)
+    for proc in doomed:
+        proc.kill9()
+    assert len(await deployment.certificate_rows()) < 200, "the kill came too late to prove it"
+    await deployment.wait_until_quiet()
+    await deployment.assert_exactly_once(registered)
+    invitations = await deployment.fetch(
+        'SELECT registration_id, status FROM "{prefix}consultation".invitations'
+    )
+    assert sorted(str(r["registration_id"]) for r in invitations) == sorted(registered)
+
+
+async def test_two_survey_replicas_one_killed_mid_burst_count_every_response_once(
+    deployment: Deployment,
+) -> None:
+    replicas = [deployment.start("survey", replica=name) for name in ("a", "b")]
+    scores = {f"U{i}": 3 for i in range(1, 10)}
+    total = 300
+    limiter = asyncio.Semaphore(10)
+
+    async def post(i: int) -> int:
+        url = replicas[i % 2].url
+        async with limiter, httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                f"{url}/api/v1/units/kantor-kecamatan/responses", json={"scores": scores}
+            )
+            return response.status_code
+
+    accepted = [await post(i) for i in range(0, 60)]
+    replicas[0].kill9()
+    accepted += await asyncio.gather(*(post(1) for _ in range(60, total)))
+    assert accepted == [201] * total
+    await deployment.wait_until_quiet()
+    daily = await deployment.fetch(
+        'SELECT sum(responses) AS n FROM "{prefix}survey".daily_responses'
+    )
+    assert daily[0]["n"] == total
+    answered = await deployment.fetch(
+        'SELECT unsur, answered, score_sum FROM "{prefix}survey".aggregates'
+    )
+    assert sorted((r["unsur"], r["answered"], r["score_sum"]) for r in answered) == [
+        (f"U{i}", total, 3 * total) for i in range(1, 10)
+    ]

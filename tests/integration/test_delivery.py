@@ -74,12 +74,11 @@ async def consuming(
     redis = Redis.from_url(settings.redis_url)
     broker = RedisBroker(settings.redis_url)
     consumers = Consumers(broker, redis, db, settings, [reaction])
-    await consumers.prepare()
-    await broker.start()
+    await consumers.start()
     try:
         yield consumers
     finally:
-        await broker.stop()
+        await consumers.stop()
         await redis.aclose()
 
 
@@ -243,3 +242,43 @@ async def test_consumers_recover_when_redis_loses_their_groups(settings: Service
 
 async def _not(awaitable: Any) -> bool:
     return not await awaitable
+
+
+async def test_a_restarted_replica_handles_its_own_pending_entries_at_once(
+    settings_for: Callable[..., ServiceSettings],
+) -> None:
+    """Read-but-unacked messages of a stopped replica wait for no claim_idle_ms on its restart."""
+    settings = settings_for(
+        DeliverySettings, claim_idle_ms=600_000, read_batch=10, consumer_name="replica-a"
+    )
+
+    async def slow(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+        await asyncio.sleep(0.02)  # the handler's own work, so the stop finds a batch in hand
+        await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        for _ in range(60):
+            await publish(redis, event())
+        reaction = Reaction("test.slow", ResponseSubmittedV1, slow)
+        async with consuming(settings, db, reaction):
+            await wait_for(lambda: _at_least(count_effects(db), 5), what="some effects")
+        assert not await _pending_is(redis, "test.slow", 0), "the stop came too late to prove it"
+        assert await count_effects(db) < 60
+        async with consuming(settings, db, reaction):
+            await wait_for(lambda: _equals(count_effects(db), 60), timeout=60, what="all 60")
+            await wait_for(lambda: _quiet(redis, "test.slow"), what="the group quiet")
+        assert await count_effects(db) == 60
+        assert await redis.xlen(dlq_stream(STREAM)) == 0
+        await redis.aclose()
+
+
+async def _at_least(awaitable: Any, expected: int) -> bool:
+    return bool(await awaitable >= expected)
+
+
+async def _quiet(redis: Redis, group: str) -> bool:
+    for info in await redis.xinfo_groups(STREAM):
+        if info["name"].decode() == group:
+            return bool(info["pending"] == 0 and info.get("lag") == 0)
+    return False

@@ -6,6 +6,11 @@
   const charts = {};
   const fmt = (n) => (n === null || n === undefined ? "-" : Number(n).toLocaleString("id-ID"));
 
+  // The CSP runs no inline handlers: the kecamatan picker submits itself from here.
+  document.querySelectorAll("select[data-autosubmit]").forEach((el) => {
+    el.addEventListener("change", () => el.form.submit());
+  });
+
   function setText(id, value) { const el = $(id); if (el) el.textContent = value; }
 
   function chart(id, type, labels, datasets, options) {

@@ -215,6 +215,16 @@ def test_redis_keeps_events_and_consumer_groups_across_a_restart() -> None:
     assert any(str(volume).endswith(":/data") for volume in redis.get("volumes", []))
 
 
+def test_redis_requires_the_password_the_services_connect_with() -> None:
+    """Security finding 13: Redis (names and phones in its streams) needs a password."""
+    command = as_list(service("redis")["command"])
+    password = command[command.index("--requirepass") + 1]
+    assert password.startswith("${REDIS_PASSWORD:?")
+    assert environment(service("redis"))["REDISCLI_AUTH"] == password
+    for name in SERVICES:
+        assert environment(service(name))["REDIS_URL"].startswith(f"redis://:{password}@")
+
+
 def test_postgres_keeps_its_data_and_reports_when_it_is_ready() -> None:
     postgres = service("postgres")
     assert environment(postgres)["POSTGRES_DB"] == "menjamu"
@@ -250,7 +260,9 @@ def test_the_app_containers_are_configured_for_production(name: str) -> None:
     assert env["DATABASE_URL"].endswith(
         f"@postgres:5432/{environment(service('postgres'))['POSTGRES_DB']}"
     )
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["REDIS_URL"] == (
+        "redis://:${REDIS_PASSWORD:?set it in the kecamatan env file}@redis:6379/0"
+    )
     assert svc["build"]["dockerfile"] == "deploy/Dockerfile"
     assert (COMPOSE.parent / svc["build"]["context"]).resolve() == ROOT
     if name != "migrate":

@@ -16,7 +16,7 @@ from services.certificates.settings import Settings
 from services.certificates.storage import build_store, pdf_key
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

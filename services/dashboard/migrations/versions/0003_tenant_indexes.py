@@ -7,7 +7,7 @@ Revises: 0001 (point it at 0002 once the delivery core's 0002 exists in this ser
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,109 @@
+"""Rate limits for public endpoints, counted in Redis so every replica shares them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import math
+import time
+import unicodedata
+import weakref
+from typing import Any
+
+from redis.asyncio import Redis
+
+from shared.logging import get_logger
+from shared.problems import DomainError
+
+log = get_logger(__name__)
+
+# One fixed window per key: the first hit sets its expiry; returns (hits, ms left).
+_HIT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {hits, redis.call('PTTL', KEYS[1])}
+"""
+_REDIS_TIMEOUT_S = 0.5
+_OUTAGE_SKIP_S = 5.0
+
+
+class RateLimited(DomainError):
+    """Too many requests from one address or for one phone; retry after some seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, status=429, code="terlalu_banyak_permintaan")
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """Counts hits per (bucket, identity) in fixed windows; fails open while Redis is down.
+
+    Identities (addresses, phones) are stored only as hashes.
+    """
+
+    def __init__(self, redis: Redis, *, prefix: str = "menjamu:ratelimit") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._script = redis.register_script(_HIT)
+        self._skip_until = 0.0
+
+    async def hit(self, bucket: str, identity: str, *, limit: int, window_s: int) -> int | None:
+        """Counts one hit; returns the seconds to wait when over the limit, else None."""
+        if limit <= 0 or not identity or time.monotonic() < self._skip_until:
+            return None
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
+        key = f"{self.prefix}:{bucket}:{digest}"
+        try:
+            async with asyncio.timeout(_REDIS_TIMEOUT_S):
+                hits, ttl_ms = await self._script(keys=[key], args=[window_s * 1000])
+        except Exception as exc:  # a limiter outage must never refuse a registration
+            self._skip_until = time.monotonic() + _OUTAGE_SKIP_S
+            log.warning("ratelimit.redis_unavailable", error=type(exc).__name__)
+            return None
+        if int(hits) <= limit:
+            return None
+        log.info("ratelimit.refused", bucket=bucket, limit=limit, window_s=window_s)
+        return max(1, math.ceil(max(int(ttl_ms), 0) / 1000))
+
+
+_limiters: weakref.WeakKeyDictionary[Redis, RateLimiter] = weakref.WeakKeyDictionary()
+
+
+def limiter_for(redis: Redis) -> RateLimiter:
+    """The process's limiter on a Redis client (one per client, created on first use)."""
+    limiter = _limiters.get(redis)
+    if limiter is None:
+        limiter = _limiters[redis] = RateLimiter(redis)
+    return limiter
+
+
+def address_identity(host: str) -> str:
+    """The client a limit counts: an IPv4 address, or an IPv6 /64 (one device owns many)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def phone_identity(value: Any) -> str:
+    """The number behind a phone's common spellings (0812.., +62812.., 62 812-..)."""
+    if not isinstance(value, str):
+        return ""
+    # Any script's digits count as the same digit, so 0812３... cannot dodge the limit.
+    digits = "".join(str(d) for c in value if (d := unicodedata.decimal(c, None)) is not None)
+    for prefix in ("62", "0"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            break
+    return digits if len(digits) >= 6 else ""
+
+
+def wait_message(seconds: int) -> str:
+    """'N detik' or 'N menit' for a Retry-After in a message."""
+    return f"{seconds} detik" if seconds < 120 else f"{math.ceil(seconds / 60)} menit"
