@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from services.supervisor import redis_server_command
+from services.embedded_redis import redis_server_command
 from tests.processes import redis_server_binary
 from tests.support import free_port
 

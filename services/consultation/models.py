@@ -6,12 +6,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
@@ -225,3 +229,14 @@ class DevMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     provider_message_id: Mapped[str] = mapped_column(String(200), unique=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# Kept current by database triggers (migration 0004), never written by this code; outside Base
+# so no ORM flush or seeding adds rows to it. Tenants x statuses rows: read whole by the scrape.
+outbound_totals = Table(
+    "outbound_totals",
+    MetaData(),
+    Column("tenant", String(64), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)

@@ -17,6 +17,7 @@ from services.consultation.models import (
     OutboundMessage,
     Registrant,
     WhatsAppGroup,
+    outbound_totals,
 )
 
 Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage | Mentor
@@ -292,9 +293,19 @@ async def list_dev_messages(session: AsyncSession, limit: int = 200) -> list[Dev
 
 
 async def outbound_counts(session: AsyncSession, now: datetime) -> list[tuple[str, str, bool, int]]:
-    """(tenant, status, due now, count) of the outbound queue, for the metrics scrape."""
+    """(tenant, status, due now, count) of the outbound queue, for the metrics scrape.
+
+    Queued messages are counted live through ix_outbound_due (status leads); every other status
+    comes from outbound_totals, which triggers keep exact: no read grows with sent messages.
+    """
     due = OutboundMessage.next_attempt_at <= now
-    query = select(OutboundMessage.tenant, OutboundMessage.status, due, func.count()).group_by(
-        OutboundMessage.tenant, OutboundMessage.status, due
+    live = (
+        select(OutboundMessage.tenant, due, func.count())
+        .where(OutboundMessage.status == "queued")
+        .group_by(OutboundMessage.tenant, due)
     )
-    return [(t, s, bool(d), int(n)) for t, s, d, n in (await session.execute(query)).all()]
+    rows = [(t, "queued", bool(d), int(n)) for t, d, n in (await session.execute(live)).all()]
+    done = select(outbound_totals.c.tenant, outbound_totals.c.status, outbound_totals.c.count)
+    done = done.where(outbound_totals.c.status != "queued", outbound_totals.c.count > 0)
+    rows += [(t, s, False, int(n)) for t, s, n in (await session.execute(done)).all()]
+    return rows

@@ -23,6 +23,7 @@ from shared.auth import AuthError, Principal
 from shared.contracts import utcnow
 from shared.logging import get_logger
 from shared.problems import NotFound
+from shared.ratelimit import address_identity, limiter_for, wait_message
 from shared.runtime import Runtime
 from shared.web import RuntimeDep, resolve_tenant
 
@@ -63,6 +64,19 @@ async def login(
     request: Request, runtime: RuntimeDep, token: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
     """Checks the token and sets the cookie; a wrong token shows the form again."""
+    wait = await _login_throttle(request, runtime)
+    if wait:
+        message = (
+            "Terlalu banyak percobaan masuk dari jaringan Anda. Silakan coba lagi dalam "
+            f"{wait_message(wait)}."
+        )
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"error": message},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
     try:
         principal = _verify(runtime, token.strip())
     except AuthError as exc:
@@ -82,6 +96,15 @@ async def login(
         path="/",
     )
     return response
+
+
+async def _login_throttle(request: Request, runtime: Runtime) -> int | None:
+    """Counts a login post per client address (shared by replicas in Redis); seconds to wait."""
+    limit = getattr(runtime.settings, "login_attempts_per_minute", 10)
+    address = address_identity(request.client.host) if request.client else ""
+    return await limiter_for(runtime.redis).hit(
+        "dashboard_login:address", address, limit=limit, window_s=60
+    )
 
 
 def _verify(runtime: Runtime, token: str) -> Principal:

@@ -149,10 +149,3 @@ async def registrations_by_phone(session: AsyncSession, keys: dict[str, str]) ->
         .order_by(JournalEntry.occurred_at)
     )
     return list((await session.scalars(query)).all())
-
-
-async def last_change(session: AsyncSession) -> str:
-    """A cheap marker of the read model's state (changes when any event is journaled)."""
-    query = select(func.count(), func.max(JournalEntry.occurred_at)).select_from(JournalEntry)
-    count, latest = (await session.execute(query)).one()
-    return f"{count}:{latest}"

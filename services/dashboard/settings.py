@@ -34,3 +34,6 @@ class Settings(ServiceSettings):
     )
     refresh_s: float = Field(default=5.0, gt=0, description="Health strip and fallback refresh.")
     cookie_secure: bool = Field(default=False, description="Mark the login cookie Secure (HTTPS).")
+    login_attempts_per_minute: int = Field(
+        default=10, ge=0, description="Login form posts per client address per minute (0 = off)."
+    )

@@ -324,3 +324,18 @@ async def test_the_consultation_queue_counts_open_conversations_and_first_respon
     assert queue["oldest_consultation_hours"] == 3.0
     assert queue["first_response_avg_s"] == 120
     assert queue["complaints_open"] == 0
+
+
+async def test_the_login_form_refuses_a_flood_of_attempts_from_one_address_politely(
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(update={"login_attempts_per_minute": 3})
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for _ in range(3):
+            wrong = await client.post("/dashboard/masuk", data={"token": "salah"})
+            assert wrong.status_code == 401
+        flooded = await client.post("/dashboard/masuk", data={"token": ADMIN_TOKEN})
+        assert flooded.status_code == 429
+        assert int(flooded.headers["Retry-After"]) > 0
+        assert "Terlalu banyak percobaan masuk" in flooded.text
+        assert "set-cookie" not in flooded.headers  # a right token in a flood still waits

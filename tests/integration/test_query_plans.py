@@ -51,10 +51,6 @@ SEED_ROWS = 10_000
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 # Queries that read a whole table on purpose, with the reason; each is a known cost at scale.
 WHOLE_TABLE_BY_DESIGN = {
-    ("consultation", "outbound_counts"): (
-        "the metrics scrape counts every outbound message by tenant and state; at province "
-        "scale it should count only live states (queued, sending) through a partial index"
-    ),
     ("dashboard", "totals"): (
         "all tenants' all-time totals for the metrics scrape; daily_counts grows with tenants x "
         "days x metrics, not with events"
@@ -64,10 +60,6 @@ WHOLE_TABLE_BY_DESIGN = {
     ),
     ("survey", "stream_responses"): (
         "menjamu survey rebuild reads every stored response once: an operator's repair"
-    ),
-    ("dashboard", "last_change"): (
-        "count(*) over the whole journal at every live refresh: O(events), to be replaced by an "
-        "indexed max(occurred_at) or a counter before province scale"
     ),
 }
 # Values for a function's **kwargs (annotations cannot say which names it takes).
