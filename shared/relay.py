@@ -193,6 +193,8 @@ class OutboxRelay:
         """Relays forever: immediately after commits, else every interval; backs off on errors."""
         backoff = self.interval
         while True:
+            # Cleared before reading, so a commit during the publish wakes the next round.
+            self._wake.clear()
             try:
                 published = await self.publish_pending()
                 if self.last_error:
@@ -201,7 +203,8 @@ class OutboxRelay:
                 backoff = self.interval
                 if published:
                     log.debug("outbox.published", count=published)
-                    continue
+                if published >= self.batch:
+                    continue  # a full batch: more may wait, no need for a wake-up
             except (RedisError, OSError) as exc:
                 self.last_error = str(exc)
                 log.warning("outbox.redis_unavailable", error=str(exc), retry_in_s=backoff)
@@ -214,7 +217,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            self._wake.clear()
             if await wait_for_event(self._wake, self.interval) and self.coalesce:
                 # Commits that land in the next few ms ride along: a burst goes in batches.
                 await asyncio.sleep(self.coalesce)

@@ -124,6 +124,8 @@ class Finisher:
                 now=utcnow(),
                 lease_s=self.settings.render_lease_s,
             )
+            if not rows:  # the usual answer to a wake-up: skip the template read
+                return rows, {}
             templates = await repository.templates_of(session, {row.tenant for row in rows})
         return rows, templates
 
