@@ -86,7 +86,7 @@ async def _operator_creates_an_event(page: Any, base: str) -> str:
     await page.fill("#capacity", "30")
     await page.click("#create button[type=submit]")
     await page.wait_for_function(
-        "document.getElementById('result').textContent.includes('tersimpan')"
+        "() => document.getElementById('result').textContent.includes('tersimpan')"
     )
     await page.wait_for_selector("#events li[data-id]")
     assert "Balai Desa Seduri" in await page.inner_text("#events")
@@ -115,7 +115,7 @@ async def test_sign_up_confirmation_repeat_and_check_in_on_a_phone(
 
     await _fill_form(page, base, event_id)
     await page.wait_for_function(
-        "document.getElementById('result').textContent.includes('sudah terdaftar')"
+        "() => document.getElementById('result').textContent.includes('sudah terdaftar')"
     )
     assert "/daftar/" in page.url
 
@@ -125,10 +125,10 @@ async def test_sign_up_confirmation_repeat_and_check_in_on_a_phone(
     await page.fill("#code", code)
     await page.click("#submit-code")
     await page.wait_for_function(
-        "document.getElementById('result').textContent.includes('tercatat hadir')"
+        "() => document.getElementById('result').textContent.includes('tercatat hadir')"
     )
     assert await page.inner_text("#result") == "Ayu Lestari tercatat hadir."
     await page.click("#submit-code")
     await page.wait_for_function(
-        "document.getElementById('result').textContent.includes('sebelumnya')"
+        "() => document.getElementById('result').textContent.includes('sebelumnya')"
     )

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.settings import Settings
+from shared.auth import issue_token
 from shared.contracts import ActivityChangedV1, ParticipantRegisteredV1
 from tests.registration_support import (
     create_event,
@@ -17,7 +18,7 @@ from tests.registration_support import (
     register,
     stream_events,
 )
-from tests.support import auth, running_app, wait_for
+from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -182,13 +183,9 @@ async def test_moving_the_date_tells_registered_participants(
 async def test_another_tenants_operator_cannot_edit_or_list(settings: Settings) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         event_id = await create_event(client)
-        other = (
-            await client.post(
-                "/api/v1/tokens",
-                headers=auth(),
-                json={"role": "operator", "tenant": "kecamatan-lain", "subject": "op@lain"},
-            )
-        ).json()["token"]
+        # Another kecamatan's operator (a deployment that serves it signs the token; this one
+        # refuses to issue tokens for kecamatan it does not know).
+        other = issue_token(ADMIN_TOKEN, role="operator", tenant="kecamatan-lain", subject="op")
         for method, path, body in (
             ("PATCH", f"/api/v1/events/{event_id}", {"capacity": 9}),
             ("POST", f"/api/v1/events/{event_id}/close", None),

@@ -84,12 +84,12 @@ async def test_a_phone_fills_the_survey_and_the_live_page_counts_it(
     await operator.locator("#token").fill(ADMIN_TOKEN)
     await operator.get_by_role("button", name="Tampilkan").tap()
     await operator.get_by_text("terhubung", exact=True).wait_for()
-    await operator.wait_for_function("document.getElementById('jumlah').textContent === '0'")
+    await operator.wait_for_function("() => document.getElementById('jumlah').textContent === '0'")
 
     citizen = await (await browser.new_context(**PHONE)).new_page()
     submitted = time.monotonic()
     await fill_survey(citizen, survey.url)
-    await operator.wait_for_function("document.getElementById('jumlah').textContent === '1'")
+    await operator.wait_for_function("() => document.getElementById('jumlah').textContent === '1'")
     print(f"live page updated {time.monotonic() - submitted:.2f} s after the submit")
     assert await operator.locator("#ikm").text_content() == "86.11"
     await operator.get_by_text("Loket antrean KTP perlu kursi").wait_for()
@@ -106,6 +106,6 @@ async def test_a_phone_fills_the_survey_and_the_live_page_counts_it(
         )
     assert answer.status_code == 201
     await operator.wait_for_function(
-        "document.getElementById('jumlah').textContent === '2'", timeout=30_000
+        "() => document.getElementById('jumlah').textContent === '2'", timeout=30_000
     )
     assert await operator.evaluate("performance.getEntriesByType('navigation').length") == 1
