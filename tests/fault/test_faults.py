@@ -87,6 +87,12 @@ class Deployment:
             )
             if rows[0]["n"]:
                 return False
+        # Certificates are issued in two steps: a numbered row waits for its PDF (the finisher).
+        waiting = await self.fetch(
+            'SELECT count(*) AS n FROM "{prefix}certificates".certificates WHERE needs_render'
+        )
+        if waiting[0]["n"]:
+            return False
         redis = Redis.from_url(self.redis.url)
         try:
             return await groups_quiet(redis)
