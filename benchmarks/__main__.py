@@ -1,7 +1,7 @@
 """Runs every benchmark of the package (or those named on the command line), prints a table each.
 
 Usage: `python -m benchmarks [name ...]`. The whole run stops with an error after
-MENJAMU_BENCH_TIMEOUT_S seconds (900 by default); should clean-up then hang, the process dumps
+MENJAMU_BENCH_TIMEOUT_S seconds (3600 by default); should clean-up then hang, the process dumps
 its stacks and exits 30 s later.
 """
 
@@ -61,7 +61,7 @@ async def bounded(modules: Sequence[ModuleType], limit_s: float) -> None:
 
 def main(argv: Sequence[str]) -> int:
     """Entry point; returns the process exit status."""
-    limit_s = env_float("MENJAMU_BENCH_TIMEOUT_S", 900.0)
+    limit_s = env_float("MENJAMU_BENCH_TIMEOUT_S", 3600.0)
     modules = discover(argv)
     # Backstop should a cancelled benchmark hang in its clean-up: dump stacks and exit(1).
     faulthandler.dump_traceback_later(limit_s + GRACE_S, exit=True)

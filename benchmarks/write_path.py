@@ -89,6 +89,9 @@ def _base_env(data_dir: Path, database_url: str | None, prefix: str) -> dict[str
         "MENJAMU_DB_SCHEMA_PREFIX": prefix,
         "MENJAMU_LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
+        # One load generator is one client address: the public POSTs' per-address limit would
+        # answer 429 after 60 requests. The per-phone limit stays on (every phone is new).
+        "MENJAMU_RATE_LIMIT_PER_ADDRESS": "0",
     }
     if database_url:
         env["DATABASE_URL"] = database_url
