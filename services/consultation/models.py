@@ -231,11 +231,13 @@ class DevMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-# Kept current by database triggers (migration 0004), never written by this code; outside Base
-# so no ORM flush or seeding adds rows to it. Tenants x statuses rows: read whole by the scrape.
+# Tables kept current by database triggers (migration 0004), never written by this code: outside
+# Base so no ORM flush or test seeding adds rows to them; the migration test compares them too.
+DERIVED_METADATA = MetaData()
+# Tenants x statuses rows: read whole by the metrics scrape.
 outbound_totals = Table(
     "outbound_totals",
-    MetaData(),
+    DERIVED_METADATA,
     Column("tenant", String(64), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("count", BigInteger, nullable=False),

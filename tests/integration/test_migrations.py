@@ -25,7 +25,8 @@ def target_metadata(name: str) -> MetaData:
     """The service's models plus the shared delivery tables, as one MetaData."""
     models = importlib.import_module(f"services.{name}.models")
     merged = MetaData()
-    for metadata in (models.Base.metadata, INFRA_METADATA):
+    derived = getattr(models, "DERIVED_METADATA", MetaData())  # tables kept by triggers
+    for metadata in (models.Base.metadata, INFRA_METADATA, derived):
         for table in metadata.tables.values():
             table.to_metadata(merged)
     return merged
