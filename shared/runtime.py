@@ -101,7 +101,12 @@ class Runtime:
             # faststream may swallow a cancel during broker.start(); never wait forever on it.
             await asyncio.wait([self._messaging], timeout=5)
         try:
-            await self.consumers.stop()
+            # In-flight handlers finish; one that does not is abandoned (its message stays
+            # pending and is handled again after the restart), so a shutdown always ends.
+            async with asyncio.timeout(self.settings.stop_timeout_s):
+                await self.consumers.stop()
+        except TimeoutError:
+            log.error("messaging.stop_timed_out", timeout_s=self.settings.stop_timeout_s)
         except Exception as exc:
             log.warning("messaging.stop_failed", error=str(exc))
         for task in self._tasks:

@@ -101,6 +101,8 @@ class ServiceSettings(BaseSettings):
         default=1_000_000, ge=1000, validation_alias=AliasChoices("MENJAMU_STREAM_MAXLEN")
     )
     supervise_interval_s: float = Field(default=5.0, gt=0)
+    # How long a stopping service waits for its consumers' in-flight handlers.
+    stop_timeout_s: float = Field(default=15.0, gt=0)
     relay_batch: int = Field(default=500, ge=1)
     relay_interval_ms: int = Field(default=500, ge=10)
     relay_coalesce_ms: float = Field(default=2.0, ge=0, le=1000)
