@@ -22,7 +22,7 @@ from shared.dates import as_utc
 from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.problems import DomainError, NotFound
-from shared.tenants import Tenant
+from shared.tenants import Tenant, TenantUnavailable
 
 SOURCE = "registration"
 log = get_logger(__name__)
@@ -45,13 +45,8 @@ def tenant_for(tenants: dict[str, Tenant], code: str) -> Tenant:
     """Gets an event's kecamatan; a missing tenant file is a 503 for people, an error for ops."""
     tenant = tenants.get(code)
     if tenant is None:
-        log.error("registration.tenant_missing", tenant=code, hint="tenant file absent")
-        raise DomainError(
-            "Layanan pendaftaran kecamatan ini sedang tidak tersedia. Data Anda belum "
-            "tersimpan; silakan coba lagi nanti atau hubungi kantor kecamatan.",
-            status=503,
-            code="kecamatan_tidak_tersedia",
-        )
+        log.error("tenant.file_missing", tenant=code, hint="tenant file absent")
+        raise TenantUnavailable(code)
     return tenant
 
 

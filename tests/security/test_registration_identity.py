@@ -89,11 +89,11 @@ async def test_an_event_whose_tenant_file_is_gone_answers_503_and_stores_nothing
         app.state.runtime.tenants = {}  # the tenant file was removed
         refused = await register(client, event_id, **PARTICIPANT)
         assert refused.status_code == 503
-        assert "belum tersimpan" in refused.json()["message"]
+        assert "belum diproses" in refused.json()["message"]
         assert (await client.get(f"/daftar/{event_id}")).status_code == 503
         rows = await client.get(f"/api/v1/events/{event_id}/registrations", headers=auth())
         assert rows.json() == []
     logs = capsys.readouterr().err
-    assert "registration.tenant_missing" in logs
+    assert "tenant.file_missing" in logs
     assert "http.unhandled_error" not in logs and "KeyError" not in logs
     assert "Ayu Lestari" not in logs

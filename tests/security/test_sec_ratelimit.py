@@ -110,8 +110,9 @@ async def test_an_operator_typing_paper_forms_is_not_limited(service_app: Servic
 async def test_survey_responses_are_limited_per_address(service_app: ServiceRunner) -> None:
     async with service_app("survey", rate_limit_per_address=3) as (_app, client):
         url = "/api/v1/units/kantor-kecamatan/responses"
-        body = {"scores": {f"U{i}": 4 for i in range(1, 10)}}
-        statuses = [(await client.post(url, json=body)).status_code for _ in range(4)]
+        # Four different answers: a resubmission would be collapsed, not limited.
+        bodies = [{"scores": {f"U{i}": 1 + (i + n) % 4 for i in range(1, 10)}} for n in range(4)]
+        statuses = [(await client.post(url, json=body)).status_code for body in bodies]
     assert statuses == [201, 201, 201, 429]
 
 
