@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from faststream.redis.parser import BinaryMessageFormatV1
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -17,19 +16,14 @@ from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
 from shared.outbox import outbox_table
+from shared.wire import stream_fields
 
 log = get_logger(__name__)
 
 
 async def encode_for_stream(event_type: str, correlation_id: str, payload: str) -> dict[Any, Any]:
     """Encodes one outbox row as a stream entry that faststream subscribers parse."""
-    data = await BinaryMessageFormatV1.encode(
-        message=payload.encode(),
-        reply_to=None,
-        headers={"content-type": "application/json", "event_type": event_type},
-        correlation_id=correlation_id,
-    )
-    return {"__data__": data}
+    return stream_fields(event_type, correlation_id, payload)
 
 
 class OutboxRelay:

@@ -180,6 +180,7 @@ def create_service_app(
 
     uploads = {path: settings.max_upload_bytes for path in upload_paths}
     app = ServiceApp(title=title, lifespan=lifespan, version="1")
+    app.state.reactions = tuple(reactions)  # read by the event catalogue (menjamu asyncapi)
     app.wrap = lambda inner: RequestContext(
         SecurityHeaders(BodyLimit(inner, settings.max_body_bytes, uploads)), settings.service_name
     )
