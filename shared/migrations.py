@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.settings import ServiceSettings
 
-VERSION_TABLE = "alembic_version"
-
 
 def alembic_config(settings: ServiceSettings, migrations_dir: Path) -> Config:
     """Builds an alembic Config for one service without an alembic.ini file."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-INVITE_LINK_PREFIX = "https://chat.whatsapp.com/"
 _INVITE_LINK_RE = re.compile(r"^https://chat\.whatsapp\.com/\S+$")
 
 # Short Indonesian lines for the rules the mentors announce; tenant files are written in

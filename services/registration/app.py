@@ -1,4 +1,4 @@
-"""Builds the registration service's app (uvicorn services.registration.app:app)."""
+"""Builds the registration service's app (`menjamu serve registration`)."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Builds the survey service's app (uvicorn services.survey.app:app)."""
+"""Builds the survey service's app (`menjamu serve survey`)."""
 
 import asyncio
 from pathlib import Path
