@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
 from shared.consumer import Reaction
 from shared.datafiles import protect_data_dir
-from shared.errors import document_errors, install_error_handlers
+from shared.http_errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
 from shared.metrics import install_metrics
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
@@ -201,7 +201,7 @@ class ServiceApp(FastAPI):
     wrap: Callable[[ASGIApp], ASGIApp] | None = None
 
     def openapi(self) -> dict[str, Any]:
-        """FastAPI's schema, with the error answers this app really gives (see shared.errors)."""
+        """FastAPI's schema, with the error answers this app gives (see shared.http_errors)."""
         if self.openapi_schema is None:
             self.openapi_schema = document_errors(super().openapi())
         return self.openapi_schema

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from services.survey.schemas import PaperResponseCreate
-from shared.errors import describe_validation
+from shared.http_errors import describe_validation
 
 CODES = [f"U{i}" for i in range(1, 10)]
 # Column -> field of PaperResponseCreate; the order is the template's.

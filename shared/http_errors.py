@@ -1,4 +1,5 @@
-"""HTTP errors for people: Bahasa Indonesia, the field named, what to do next."""
+"""HTTP error handlers: domain exceptions (shared.problems) and invalid requests become answers
+for people: Bahasa Indonesia, the field named, what to do next."""
 
 from __future__ import annotations
 
