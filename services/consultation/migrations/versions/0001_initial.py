@@ -6,6 +6,8 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
+from shared.migration_ops import create_delivery_tables_v1, drop_delivery_tables_v1
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -13,38 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The shared delivery tables as they were at revision 0001 (frozen: later changes are
-    # new revisions, never edits here).
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-        sa.Column("event_type", sa.String(120), nullable=False),
-        sa.Column("stream", sa.String(160), nullable=False),
-        sa.Column("correlation_id", sa.String(64), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["id"],
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer_group", sa.String(120), primary_key=True),
-        sa.Column("event_id", sa.String(36), primary_key=True),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    # The shared delivery tables as they were at revision 0001 (frozen helper: later changes
+    # are new revisions, never edits there).
+    create_delivery_tables_v1()
     op.create_table(
         "whatsapp_groups",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -109,6 +82,4 @@ def downgrade() -> None:
     op.drop_table("outbound_messages")
     op.drop_table("invitations")
     op.drop_table("whatsapp_groups")
-    op.drop_table("processed_events")
-    op.drop_index("ix_outbox_unpublished", table_name="outbox")
-    op.drop_table("outbox")
+    drop_delivery_tables_v1()
