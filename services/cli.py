@@ -14,6 +14,18 @@ from services.registry import SERVICES, entry
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `menjamu` console script."""
+    args = _parser().parse_args(argv)
+    if args.command in ("run", "serve", "migrate"):
+        from shared.datafiles import protect_data_dir
+        from shared.settings import ServiceSettings
+
+        protect_data_dir(ServiceSettings().data_dir)
+    if (code := ops_cli.run(args)) is not None:
+        return code
+    return _dispatch(args)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="menjamu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
@@ -43,15 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     survey = sub.add_parser("survey", help="survey commands: rebuild the IKM aggregates")
     survey.add_argument("action", choices=("rebuild",))
     ops_cli.add_commands(sub)
-    args = parser.parse_args(argv)
-    if args.command in ("run", "serve", "migrate"):
-        from shared.datafiles import protect_data_dir
-        from shared.settings import ServiceSettings
+    return parser
 
-        protect_data_dir(ServiceSettings().data_dir)
-    if (code := ops_cli.run(args)) is not None:
-        return code
 
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from services.supervisor import run_all
 
