@@ -99,6 +99,20 @@ def build_catalogue(services: Sequence[ServiceEvents], *, version: str = "1") ->
     return document
 
 
+def service_catalogue(
+    name: str, reactions: Sequence[Reaction[Any]], package_dir: Path
+) -> dict[str, Any]:
+    """One service's part of the catalogue: the streams it publishes or consumes."""
+    service = ServiceEvents(name, tuple(reactions), published_events(package_dir))
+    document = build_catalogue([service])
+    document["x-streams"] = {
+        stream: entry
+        for stream, entry in document["x-streams"].items()
+        if entry["producers"] or entry["consumer_groups"]
+    }
+    return document
+
+
 def stream_index(services: Sequence[ServiceEvents]) -> dict[str, dict[str, Any]]:
     """Per stream (every contract): its contract, producers, consumer groups, dead letters."""
     index: dict[str, dict[str, Any]] = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from shared.auth import AuthError, Principal, Role, authorize, verify_token
+from shared.catalogue import service_catalogue
 from shared.consumer import Reaction
 from shared.datafiles import protect_data_dir
 from shared.http_errors import document_errors, install_error_handlers
@@ -187,6 +191,7 @@ def create_service_app(
     install_error_handlers(app)
     install_metrics(app, settings)
     app.include_router(_health_router())
+    app.include_router(_catalogue_router(settings, reactions))
     for router in routers:
         app.include_router(router)
     return app
@@ -234,6 +239,26 @@ def _health_router() -> APIRouter:
         """Readiness: database, Redis and consumer groups reachable."""
         report = await runtime.readiness()
         return JSONResponse(status_code=200 if report["ready"] else 503, content=report)
+
+    return router
+
+
+def _catalogue_router(settings: ServiceSettings, reactions: Sequence[Reaction[Any]]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+    # The service's package is where its Settings class lives (services/<name>/settings.py).
+    package = Path(sys.modules[type(settings).__module__].__file__ or ".").parent
+    cached: dict[str, Any] = {}
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """This service's part of the event catalogue (AsyncAPI 3.0; `menjamu asyncapi`)."""
+        if not cached:
+            cached.update(
+                await asyncio.to_thread(
+                    service_catalogue, settings.service_name, reactions, package
+                )
+            )
+        return JSONResponse(cached)
 
     return router
 

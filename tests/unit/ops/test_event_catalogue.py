@@ -128,3 +128,24 @@ def test_every_payload_schema_is_the_contracts_own(
         for ref in (m["$ref"] for m in channel["messages"].values())
     }
     assert payloads == {f"#/components/schemas/{contract.__name__}"}
+
+
+async def test_each_service_serves_its_part_of_the_catalogue(tmp_path: Path) -> None:
+    """GET /asyncapi.json: the streams the service publishes or consumes, nothing else."""
+    import httpx
+
+    from services.registration.app import create_app
+    from services.registration.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/asyncapi.json")
+    assert response.status_code == 200
+    streams = response.json()["x-streams"]
+    published = {c for c, (producer, _groups) in EXPECTED.items() if producer == "registration"}
+    consumed = {c for c, (_p, groups) in EXPECTED.items() if "registration.certificates" in groups}
+    assert set(streams) == {c.STREAM for c in published | consumed}
+    assert streams[CertificateIssuedV1.STREAM]["consumer_groups"] == ["registration.certificates"]
+    assert streams[CertificateIssuedV1.STREAM]["producers"] == []
+    assert streams[ParticipantRegisteredV1.STREAM]["producers"] == ["registration"]
