@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import (
@@ -17,10 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from services.survey.periods import FIRST_YEAR, LAST_YEAR
 from shared.phone import normalize_phone
 
 GENDERS = ("L", "P")
 EDUCATIONS = ("SD", "SMP", "SMA", "D3", "S1", "S2", "S3")
+FUTURE_TOLERANCE = timedelta(hours=1)  # a slightly fast clock on the operator's side
 OCCUPATIONS = ("PNS", "TNI", "POLRI", "Swasta", "Wirausaha", "Lainnya")
 
 
@@ -155,6 +157,10 @@ class PaperResponseCreate(ResponseCreate):
             ) from None
         if parsed.tzinfo is None:
             raise ValueError("harus menyebut zona waktunya, contoh 2025-03-10T09:30:00+07:00.")
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise ValueError(f"tahunnya harus {FIRST_YEAR} sampai {LAST_YEAR}.")
+        if parsed - datetime.now(UTC) > FUTURE_TOLERANCE:
+            raise ValueError("tidak boleh sesudah saat ini: formulir kertas sudah diisi.")
         return parsed
 
 

@@ -196,3 +196,25 @@ async def test_forgotten_device_keys_let_the_same_answers_count_again(settings: 
             # A window of -1 hour: every key is "old"; Idempotency-Keys would stay.
             assert await service.prune_device_keys(session, -3600) == 1
         assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201
+
+
+async def test_a_paper_form_dated_outside_the_survey_years_or_in_the_future_is_refused(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for when, reason in [
+            ("0001-01-01T00:00:00+07:00", "tahunnya harus 2000 sampai 2100"),
+            ("9999-12-31T23:00:00-05:00", "tahunnya harus 2000 sampai 2100"),
+            ("2099-01-01T08:00:00+07:00", "tidak boleh sesudah saat ini"),
+        ]:
+            answer = await client.post(
+                URL, json={"scores": ALL_FOUR, "submitted_at": when}, headers=auth()
+            )
+            assert answer.status_code == 422, answer.text
+            field = answer.json()["fields"][0]
+            assert field["field"] == "submitted_at" and reason in field["message"]
+        kept = await client.post(
+            URL, json={"scores": ALL_FOUR, "submitted_at": "2025-03-10T09:30:00+07:00"},
+            headers=auth(),
+        )  # fmt: skip
+        assert kept.status_code == 201, kept.text

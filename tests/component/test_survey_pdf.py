@@ -79,3 +79,34 @@ async def test_a_unit_poster_names_the_unit_and_carries_its_survey_address(
         assert "/survei/si-genz-menjamu" in text
         missing = await client.get("/api/v1/units/tidak-ada/poster.pdf", headers=auth())
         assert missing.status_code == 404
+
+
+async def test_report_pdf_refuses_impossible_periods_in_bahasa_and_renders_edge_years(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The fuzz once got 500 here: year 0000 and dates near 9999-12-31 reached date arithmetic.
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        cases = [
+            ({"period": "0000"}, "period", "Tahun pada periode harus 2000 sampai 2100."),
+            ({"period": "9999-12"}, "period", "Tahun pada periode harus 2000 sampai 2100."),
+            ({"to": "9999-12-31"}, "to", "Tanggal akhir (to) harus antara tahun 2000 dan 2100."),
+            ({"from": "9999-12-05", "to": "9999-12-31"}, "from", "Tanggal awal (from)"),
+            ({"from": "0001-01-01"}, "from", "Tanggal awal (from)"),
+            ({"period": "2025", "from": "2025-01-01"}, "period", "tidak keduanya"),
+        ]
+        for params, field, message in cases:
+            for path in ("/api/v1/exports/ikm.pdf", "/api/v1/ikm", "/api/v1/responses"):
+                answer = await client.get(path, params=params, headers=auth(), timeout=120)
+                assert answer.status_code == 422, (path, params, answer.text)
+                body = answer.json()
+                assert body["fields"][0]["field"] == field
+                assert message in body["fields"][0]["message"], body
+        # The first and last years a report may cover still give a real PDF.
+        for params in ({"period": "2000-01"}, {"from": "2100-12-01", "to": "2100-12-31"}):
+            pdf = await client.get(
+                "/api/v1/exports/ikm.pdf", params=params, headers=auth(), timeout=120
+            )
+            assert pdf.status_code == 200, pdf.text
+            text = pdf_text(pdf.content, tmp_path)
+            assert "IKM belum dapat ditetapkan" in text and "Belum ada jawaban" in text
+            assert f"Periode {params.get('from', '2000-01-01')}" in text
