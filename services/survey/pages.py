@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -52,3 +53,19 @@ async def live_page(request: Request, runtime: RuntimeDep, unit: str | None = No
     """The operator's live survey page (its data stream needs the operator's token)."""
     tenant = runtime.tenants[runtime.settings.default_tenant]
     return templates.TemplateResponse(request, "live.html", {"tenant": tenant, "unit": unit})
+
+
+@pages.get("/dashboard/survei/tiket", response_class=HTMLResponse, tags=["operator"])
+async def tickets_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The operator's list of saran/kritik tickets (its data needs the operator's token)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return templates.TemplateResponse(request, "tickets.html", {"tenant": tenant})
+
+
+@pages.get("/dashboard/survei/tiket/{ticket_id}", response_class=HTMLResponse, tags=["operator"])
+async def ticket_page(request: Request, runtime: RuntimeDep, ticket_id: uuid.UUID) -> HTMLResponse:
+    """One ticket: the saran, its status and the operator's answer (token typed into the page)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return templates.TemplateResponse(
+        request, "ticket.html", {"tenant": tenant, "ticket_id": str(ticket_id)}
+    )
