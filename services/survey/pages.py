@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.survey import service
-from services.survey.api import TenantQuery, public_tenant
+from services.survey.api import TenantQuery, new_form_token, public_tenant
 from services.survey.questionnaire import QUESTIONS
 from services.survey.schemas import EDUCATIONS, OCCUPATIONS
 from shared.pages import csp_nonce
@@ -37,6 +37,7 @@ async def survey_form(
         request,
         "form.html",
         {
+            "form_token": new_form_token(),
             "tenant": found,
             "unit": unit_row,
             "questions": QUESTIONS,
@@ -45,6 +46,8 @@ async def survey_form(
             "occupations": OCCUPATIONS,
             "post_url": f"/api/v1/units/{unit_row.code}/responses?tenant={found.code}",
         },
+        # Each load carries its own token: never serve a stored copy of the page.
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -94,6 +94,11 @@ class ResponseCreate(BaseModel):
     phone: StrictStr | None = Field(default=None, max_length=24)
     phone_consent: StrictBool = False
     guide_code: StrictStr | None = Field(default=None, max_length=64)
+    form_token: StrictStr | None = Field(
+        default=None, min_length=16, max_length=64,
+        description="The form page's per-load token (hidden field): resubmissions of one form "
+        "load count once; another load counts again.",
+    )  # fmt: skip
 
     @field_validator(
         "service_type",
@@ -169,6 +174,9 @@ class ResponseAccepted(BaseModel):
 
     id: uuid.UUID
     message: str
+    next_form_token: str | None = Field(
+        default=None, description="With a form_token: the token of the form's next load."
+    )
 
 
 class UnitRead(BaseModel):

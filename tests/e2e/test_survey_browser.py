@@ -17,7 +17,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from shared.contracts import WhatsAppMessageRequestedV1
 from tests.processes import ServiceProcess, migrate, service_env
-from tests.support import ADMIN_TOKEN, wait_for
+from tests.support import ADMIN_TOKEN, auth, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 CHROMIUM = "/usr/bin/chromium"
@@ -66,9 +66,10 @@ async def browser() -> AsyncIterator[Any]:
             await chromium.close()
 
 
-async def fill_survey(page: Any, url: str) -> None:
+async def fill_survey(page: Any, url: str, *, reload: bool = True) -> None:
     """Answers the nine questions like a thumb would, adds a saran, submits."""
-    await page.goto(f"{url}/survei/kantor-kecamatan")
+    if reload:
+        await page.goto(f"{url}/survei/kantor-kecamatan")
     for code, score in zip(
         [f"U{i}" for i in range(1, 10)], [4, 3, 3, 4, 3, 3, 4, 4, 3], strict=True
     ):
@@ -196,3 +197,38 @@ async def test_an_operator_answers_a_saran_in_the_ticket_pages_and_whatsapp_is_r
     await page.get_by_role("button", name="Kirim tanggapan").tap()
     await page.get_by_text("Tanggapan terlalu pendek (minimal 2 karakter).").wait_for()
     assert await page.locator("#status").text_content() == "ditanggapi"
+
+
+async def test_a_shared_tablet_counts_two_citizens_with_the_same_answers(
+    survey: ServiceProcess, browser: Any
+) -> None:
+    tablet = await (await browser.new_context(**PHONE)).new_page()
+    await tablet.goto(f"{survey.url}/survei/kantor-kecamatan")
+    first_token = await tablet.locator('input[name="form_token"]').input_value()
+    await fill_survey(tablet, survey.url, reload=False)
+    # The browser re-sends the same form load (a retry after a lost answer): stored once.
+    retry = await tablet.evaluate(
+        """async (token) => {
+            const body = {scores: {U1: 4, U2: 3, U3: 3, U4: 4, U5: 3, U6: 3, U7: 4, U8: 4, U9: 3},
+                          gender: "P", suggestion: "Loket antrean KTP perlu kursi"};
+            const res = await fetch("/api/v1/units/kantor-kecamatan/responses", {method: "POST",
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({...body, form_token: token})});
+            return res.status;
+        }""",
+        first_token,
+    )
+    assert retry == 200  # the first submit's form load, resent: the same response
+    # The page now carries the next load's token; the next citizen answers the same way.
+    assert await tablet.locator('input[name="form_token"]').input_value() != first_token
+    await tablet.wait_for_function("() => !document.querySelector('#survei button').disabled")
+    await tablet.locator("#pesan").evaluate("(el) => { el.textContent = ''; }")
+    await fill_survey(tablet, survey.url, reload=False)
+
+    async with httpx.AsyncClient(base_url=survey.url) as client:
+
+        async def counted() -> bool:
+            body = (await client.get("/api/v1/ikm", headers=auth())).json()
+            return bool(body["responses"] == 2)
+
+        await wait_for(counted, timeout=30, what="two responses from one tablet")
