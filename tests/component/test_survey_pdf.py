@@ -12,6 +12,7 @@ import pytest
 
 from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
+from tests.certificates_support import qr_codes
 from tests.support import auth, running_app, wait_for
 
 pytestmark = [
@@ -77,6 +78,9 @@ async def test_a_unit_poster_names_the_unit_and_carries_its_survey_address(
         text = pdf_text(poster.content, tmp_path)
         assert "Survei Kepuasan Masyarakat" in text and "Pindai kode QR" in text
         assert "/survei/si-genz-menjamu" in text
+        codes = qr_codes(poster.content, tmp_path)  # the printed QR code, decoded from the page
+        assert len(codes) == 1 and codes[0].endswith("/survei/si-genz-menjamu"), codes
+        assert codes[0] in text
         missing = await client.get("/api/v1/units/tidak-ada/poster.pdf", headers=auth())
         assert missing.status_code == 404
 
