@@ -222,7 +222,7 @@ async def test_a_paper_form_dated_outside_the_survey_years_or_in_the_future_is_r
 
 
 def form_token_of(page: str) -> str:
-    match = re.search(r'<input type="hidden" name="form_token" value="([^"]+)">', page)
+    match = re.search(r'<input type="hidden" name="form_token" value="([^"]+)"', page)
     assert match, "the form page carries no form_token field"
     return match.group(1)
 

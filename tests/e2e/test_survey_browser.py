@@ -225,6 +225,14 @@ async def test_a_shared_tablet_counts_two_citizens_with_the_same_answers(
     await tablet.locator("#pesan").evaluate("(el) => { el.textContent = ''; }")
     await fill_survey(tablet, survey.url, reload=False)
 
+    # A reload is a new form load: the browser keeps no earlier token (no stored copy, no
+    # restored field), so the reloaded form is never refused as "already sent".
+    used = await tablet.locator('input[name="form_token"]').input_value()
+    await tablet.reload()
+    assert await tablet.locator('input[name="form_token"]').input_value() not in (
+        first_token, used,
+    )  # fmt: skip
+
     async with httpx.AsyncClient(base_url=survey.url) as client:
 
         async def counted() -> bool:
