@@ -42,9 +42,16 @@ async def test_the_report_pdf_has_the_headline_tables_and_sample_check(
 ) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         answer = await client.post(
-            "/api/v1/units/kantor-kecamatan/responses", json={"scores": EXAMPLE}
+            "/api/v1/units/kantor-kecamatan/responses",
+            json={"scores": EXAMPLE, "suggestion": "Kursi ruang tunggu kurang"},
         )
         assert answer.status_code == 201
+        ticket = (await client.get("/api/v1/tickets", headers=auth())).json()["items"][0]
+        replied = await client.post(
+            f"/api/v1/tickets/{ticket['id']}/reply", json={"reply": "Kursi ditambah."},
+            headers=auth(),
+        )  # fmt: skip
+        assert replied.status_code == 200
 
         async def aggregated() -> Any:
             body = (await client.get("/api/v1/ikm", headers=auth())).json()
@@ -64,6 +71,10 @@ async def test_the_report_pdf_has_the_headline_tables_and_sample_check(
         assert "Biaya/tarif" in text and "Sangat Baik" in text  # per-unsur and interval tables
         assert "sampel minimal 80" in text and "belum memenuhi" in text
         assert "Tren bulanan" in text and "Pemandu Gen-Z" in text
+        # Saran and kritik: one ticket, answered within the hour (0.0 hours to the reply).
+        saran = text[text.index("Saran dan kritik") : text.index("Jumlah sampel")]
+        assert "Tiket Baru Ditanggapi Selesai 1 0 1 0" in saran, saran
+        assert "Median jam sampai tanggapan" in saran and saran.count("0.0") == 3, saran
         assert (await client.get("/api/v1/exports/ikm.pdf")).status_code == 401
 
 
