@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -69,6 +70,11 @@ async def list_units(
 DEVICE_COOKIE = "survei_perangkat"
 
 
+def new_form_token() -> str:
+    """A fresh per-load token for the form page's hidden field (unguessable, URL-safe)."""
+    return secrets.token_urlsafe(18)
+
+
 def optional_operator(request: Request, runtime: RuntimeDep) -> Principal | None:
     """The operator behind a request that carries a token; None for the anonymous public."""
     if not request.headers.get("authorization"):
@@ -124,6 +130,7 @@ async def submit_response(
         channel="kertas" if operator else "qr",
         device=None if operator else device_of(request),
         idempotency_key=idempotency_key,
+        form_token=data.form_token,
         submitted_at=data.submitted_at,
         guide_code=data.guide_code,
         duplicate_window_s=getattr(settings, "duplicate_window_s", 600),
@@ -138,7 +145,9 @@ async def submit_response(
         "survey.response_submitted" if created else "survey.response_resubmitted",
         response_id=str(stored.id), unit=stored.unit, tenant=stored.tenant, channel=intake.channel,
     )  # fmt: skip
-    return ResponseAccepted(id=stored.id, message=THANKS)
+    # The form page takes its next load's token from the answer (the next citizen on a tablet).
+    following = new_form_token() if data.form_token else None
+    return ResponseAccepted(id=stored.id, message=THANKS, next_form_token=following)
 
 
 @router.get("/ikm", tags=["operator"])

@@ -61,6 +61,20 @@ async def list_tickets(
     return {"total": total, "items": [ticket_read(t, r) for t, r in rows]}
 
 
+@router.get("/{ticket_id}")
+async def get_ticket(
+    ticket_id: uuid.UUID,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: OperatorDep,
+    tenant: TenantQuery = None,
+) -> dict[str, Any]:
+    """One ticket with its saran, whether a reply can go over WhatsApp (never the phone)."""
+    found = resolve_tenant(runtime, principal, tenant)
+    ticket, response = await tickets.ticket_detail(session, found, ticket_id)
+    return ticket_read(ticket, response)
+
+
 @router.post("/{ticket_id}/reply")
 async def reply(
     ticket_id: uuid.UUID,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.survey import service
-from services.survey.api import TenantQuery, public_tenant
+from services.survey.api import TenantQuery, new_form_token, public_tenant
 from services.survey.questionnaire import QUESTIONS
 from services.survey.schemas import EDUCATIONS, OCCUPATIONS
 from shared.pages import csp_nonce
@@ -36,6 +37,7 @@ async def survey_form(
         request,
         "form.html",
         {
+            "form_token": new_form_token(),
             "tenant": found,
             "unit": unit_row,
             "questions": QUESTIONS,
@@ -44,6 +46,8 @@ async def survey_form(
             "occupations": OCCUPATIONS,
             "post_url": f"/api/v1/units/{unit_row.code}/responses?tenant={found.code}",
         },
+        # Each load carries its own token: never serve a stored copy of the page.
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -52,3 +56,19 @@ async def live_page(request: Request, runtime: RuntimeDep, unit: str | None = No
     """The operator's live survey page (its data stream needs the operator's token)."""
     tenant = runtime.tenants[runtime.settings.default_tenant]
     return templates.TemplateResponse(request, "live.html", {"tenant": tenant, "unit": unit})
+
+
+@pages.get("/dashboard/survei/tiket", response_class=HTMLResponse, tags=["operator"])
+async def tickets_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The operator's list of saran/kritik tickets (its data needs the operator's token)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return templates.TemplateResponse(request, "tickets.html", {"tenant": tenant})
+
+
+@pages.get("/dashboard/survei/tiket/{ticket_id}", response_class=HTMLResponse, tags=["operator"])
+async def ticket_page(request: Request, runtime: RuntimeDep, ticket_id: uuid.UUID) -> HTMLResponse:
+    """One ticket: the saran, its status and the operator's answer (token typed into the page)."""
+    tenant = runtime.tenants[runtime.settings.default_tenant]
+    return templates.TemplateResponse(
+        request, "ticket.html", {"tenant": tenant, "ticket_id": str(ticket_id)}
+    )

@@ -8,7 +8,10 @@ from datetime import date
 
 from shared.problems import DomainError
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|S([12])))?$")
+_PATTERN = re.compile(r"^([0-9]{4})(?:-(?:([0-9]{2})|Q([1-4])|S([12])))?\Z")
+# Reports cover the years a survey can have been held in: Python's dates end at 9999-12-31, and
+# a report period reaches a day past its end (whole-month arithmetic), so wild years would fail.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _invalid(message: str, field: str) -> DomainError:
@@ -29,6 +32,8 @@ def parse_period(period: str) -> tuple[date, date]:
             "period",
         )
     year = int(match.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _invalid(f"Tahun pada periode harus {FIRST_YEAR} sampai {LAST_YEAR}.", "period")
     month, quarter, semester = match.group(2), match.group(3), match.group(4)
     if month is not None:
         m = int(month)
@@ -54,6 +59,12 @@ def resolve_period(
         return parse_period(period)
     start = start or date(this_year, 1, 1)
     end = end or date(this_year, 12, 31)
+    for value, field, label in ((start, "from", "awal"), (end, "to", "akhir")):
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise _invalid(
+                f"Tanggal {label} ({field}) harus antara tahun {FIRST_YEAR} dan {LAST_YEAR}.",
+                field,
+            )
     if start > end:
         raise _invalid("Tanggal awal (from) tidak boleh sesudah tanggal akhir (to).", "from")
     return start, end

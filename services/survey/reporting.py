@@ -80,12 +80,17 @@ async def ikm_report(
         }
     )
     if population is not None:
-        report["population"] = {
-            "population": population,
-            "minimum_sample": minimum_sample(population),
-            "sufficient": sample_sufficient(responses, population),
-        }
+        report["population"] = _sample_check(responses, population)
     return report
+
+
+def _sample_check(responses: int, population: int) -> dict[str, Any]:
+    """The Krejcie-Morgan check of a period's respondents against the unit's population."""
+    return {
+        "population": population,
+        "minimum_sample": minimum_sample(population),
+        "sufficient": sample_sufficient(responses, population),
+    }
 
 
 async def respondents(

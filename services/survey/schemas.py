@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import (
@@ -17,10 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from services.survey.periods import FIRST_YEAR, LAST_YEAR
 from shared.phone import normalize_phone
 
 GENDERS = ("L", "P")
 EDUCATIONS = ("SD", "SMP", "SMA", "D3", "S1", "S2", "S3")
+FUTURE_TOLERANCE = timedelta(hours=1)  # a slightly fast clock on the operator's side
 OCCUPATIONS = ("PNS", "TNI", "POLRI", "Swasta", "Wirausaha", "Lainnya")
 
 
@@ -92,6 +94,11 @@ class ResponseCreate(BaseModel):
     phone: StrictStr | None = Field(default=None, max_length=24)
     phone_consent: StrictBool = False
     guide_code: StrictStr | None = Field(default=None, max_length=64)
+    form_token: StrictStr | None = Field(
+        default=None, min_length=16, max_length=64,
+        description="The form page's per-load token (hidden field): resubmissions of one form "
+        "load count once; another load counts again.",
+    )  # fmt: skip
 
     @field_validator(
         "service_type",
@@ -155,6 +162,10 @@ class PaperResponseCreate(ResponseCreate):
             ) from None
         if parsed.tzinfo is None:
             raise ValueError("harus menyebut zona waktunya, contoh 2025-03-10T09:30:00+07:00.")
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise ValueError(f"tahunnya harus {FIRST_YEAR} sampai {LAST_YEAR}.")
+        if parsed - datetime.now(UTC) > FUTURE_TOLERANCE:
+            raise ValueError("tidak boleh sesudah saat ini: formulir kertas sudah diisi.")
         return parsed
 
 
@@ -163,6 +174,9 @@ class ResponseAccepted(BaseModel):
 
     id: uuid.UUID
     message: str
+    next_form_token: str | None = Field(
+        default=None, description="With a form_token: the token of the form's next load."
+    )
 
 
 class UnitRead(BaseModel):

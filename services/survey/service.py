@@ -24,6 +24,11 @@ from shared.tenants import Tenant
 
 SOURCE = "survey"
 UNSUR_CODES = tuple(u.code for u in PERMENPAN_14_2017_UNSUR)
+KEY_REUSED = "Idempotency-Key ini sudah dipakai untuk jawaban lain. Kirim dengan kunci baru."
+FORM_REUSED = (
+    "Formulir ini sudah terkirim dengan jawaban lain. Muat ulang halaman untuk mengisi "
+    "penilaian baru."
+)
 
 
 async def seed_units(session: AsyncSession, tenants: Mapping[str, Tenant]) -> int:
@@ -82,13 +87,13 @@ async def submit_response(
     keys = submission_keys(unit.code, data, intake, now)
     existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
     if existing is not None:
-        return await _first_response(session, existing, keys.body_hash), False
+        return await _first_response(session, existing, keys.body_hash, intake), False
     response = _new_response(tenant, unit.code, data, intake, now)
     taken = await repository.claim_submission_keys(
         session, tenant.code, keys.insert, response.id, keys.body_hash, now
     )
     if taken is not None:  # a concurrent twin committed first
-        return await _first_response(session, taken, keys.body_hash), False
+        return await _first_response(session, taken, keys.body_hash, intake), False
     await repository.add_response(session, response)
     await tickets.open_ticket(session, response)
     await add_event(session, _submitted_event(response, data, correlation_id))
@@ -121,16 +126,15 @@ async def guide_code(session: AsyncSession, tenant: Tenant, code: str) -> str:
 
 
 async def _first_response(
-    session: AsyncSession, found: repository.FoundSubmission, body_hash: str
+    session: AsyncSession, found: repository.FoundSubmission, body_hash: str, intake: Intake
 ) -> Response:
     """The response a resubmission collapses into; a key reused for other answers is refused."""
     if found.body_hash != body_hash:
-        raise DomainError(
-            "Idempotency-Key ini sudah dipakai untuk jawaban lain. Kirim dengan kunci baru.",
-            status=409,
-            field="Idempotency-Key",
-            code="kunci_sudah_dipakai",
-        )
+        if intake.idempotency_key is None and intake.form_token is not None:
+            message, field = FORM_REUSED, "form_token"
+        else:
+            message, field = KEY_REUSED, "Idempotency-Key"
+        raise DomainError(message, status=409, field=field, code="kunci_sudah_dipakai")
     response = await repository.get_response(session, found.response_id)
     if response is None:  # keys and responses are written in one transaction
         raise RuntimeError(f"submission key without response {found.response_id}")

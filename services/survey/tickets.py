@@ -118,6 +118,16 @@ async def period_response_times(
     return response_times(await repository.tickets_in_period(session, tenant, unit, start, end))
 
 
+async def ticket_detail(
+    session: AsyncSession, tenant: Tenant, ticket_id: uuid.UUID
+) -> tuple[Ticket, Response]:
+    """One ticket with its response, for the operator's ticket page."""
+    found = await repository.ticket_with_response(session, tenant.code, ticket_id)
+    if found is None:
+        raise NotFound("Tiket tidak ditemukan.", field="ticket_id")
+    return found
+
+
 async def list_page(
     session: AsyncSession,
     tenant: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -196,3 +197,76 @@ async def test_forgotten_device_keys_let_the_same_answers_count_again(settings: 
             # A window of -1 hour: every key is "old"; Idempotency-Keys would stay.
             assert await service.prune_device_keys(session, -3600) == 1
         assert (await client.post(URL, json={"scores": ALL_FOUR}, headers=phone)).status_code == 201
+
+
+async def test_a_paper_form_dated_outside_the_survey_years_or_in_the_future_is_refused(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for when, reason in [
+            ("0001-01-01T00:00:00+07:00", "tahunnya harus 2000 sampai 2100"),
+            ("9999-12-31T23:00:00-05:00", "tahunnya harus 2000 sampai 2100"),
+            ("2099-01-01T08:00:00+07:00", "tidak boleh sesudah saat ini"),
+        ]:
+            answer = await client.post(
+                URL, json={"scores": ALL_FOUR, "submitted_at": when}, headers=auth()
+            )
+            assert answer.status_code == 422, answer.text
+            field = answer.json()["fields"][0]
+            assert field["field"] == "submitted_at" and reason in field["message"]
+        kept = await client.post(
+            URL, json={"scores": ALL_FOUR, "submitted_at": "2025-03-10T09:30:00+07:00"},
+            headers=auth(),
+        )  # fmt: skip
+        assert kept.status_code == 201, kept.text
+
+
+def form_token_of(page: str) -> str:
+    match = re.search(r'<input type="hidden" name="form_token" value="([^"]+)"', page)
+    assert match, "the form page carries no form_token field"
+    return match.group(1)
+
+
+async def test_a_shared_tablet_counts_each_form_load_and_collapses_its_resubmissions(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        tablet = {"User-Agent": "Tablet-Loket-1"}  # one device, one address: the office's tablet
+        page = await client.get("/survei/kantor-kecamatan", headers=tablet)
+        assert page.headers["cache-control"] == "no-store"
+        first_token = form_token_of(page.text)
+        body = {"scores": ALL_FOUR, "form_token": first_token}
+        first = await client.post(URL, json=body, headers=tablet)
+        again = await client.post(URL, json=body, headers=tablet)  # double tap / lost answer
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        changed = await client.post(URL, json={**body, "scores": ALL_TWO}, headers=tablet)
+        assert changed.status_code == 409
+        assert changed.json()["fields"][0]["field"] == "form_token"
+        assert "Muat ulang halaman" in changed.json()["message"]
+
+        # The next citizen, same tablet, same answers: the answer's next token, or a new load.
+        following = first.json()["next_form_token"]
+        assert following and following != first_token
+        second = await client.post(
+            URL, json={"scores": ALL_FOUR, "form_token": following}, headers=tablet
+        )
+        reloaded = form_token_of((await client.get("/survei/kantor-kecamatan")).text)
+        assert reloaded not in (first_token, following)
+        third = await client.post(
+            URL, json={"scores": ALL_FOUR, "form_token": reloaded}, headers=tablet
+        )
+        assert (second.status_code, third.status_code) == (201, 201)
+        # An API client's own keys are honoured the same way; without any key, one device's
+        # identical answers within the window still count once.
+        keyed = [
+            await client.post(
+                URL, json={"scores": ALL_FOUR}, headers={**tablet, "Idempotency-Key": key}
+            )
+            for key in ("kiosk-app-1", "kiosk-app-2", "kiosk-app-2")
+        ]
+        assert [a.status_code for a in keyed] == [201, 201, 200]
+        bare = [await client.post(URL, json={"scores": ALL_FOUR}, headers=tablet) for _ in "ab"]
+        assert [a.status_code for a in bare] == [201, 200]
+        assert "next_form_token" not in bare[0].json() or bare[0].json()["next_form_token"] is None
+        await report(app, client, 6)

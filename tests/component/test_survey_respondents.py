@@ -51,7 +51,9 @@ async def listing(client: Any, **params: Any) -> dict[str, Any]:
     return body
 
 
-async def test_search_filters_pages_and_masked_phones(settings: Settings) -> None:
+async def test_search_filters_pages_and_masked_phones(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
         await fill(client)
         everyone = await listing(client)
@@ -66,8 +68,13 @@ async def test_search_filters_pages_and_masked_phones(settings: Settings) -> Non
         first, second = await listing(client, limit=3), await listing(client, limit=3, offset=3)
         ids = [i["id"] for i in first["items"] + second["items"]]
         assert len(ids) == len(set(ids)) == 5
+        capsys.readouterr()
         shown = await listing(client, q="ayu", show_phone="true")
         assert shown["items"][0]["phone"] == "+6281234567890"
+        logs = capsys.readouterr().err
+        # Who asked for the phones is logged, the numbers themselves are not.
+        assert "survey.phones_revealed" in logs and "rows=1" in logs
+        assert "6281234567890" not in logs and "3456" not in logs
         assert (await listing(client, period="2020"))["total"] == 0
 
 

@@ -87,15 +87,31 @@ async def test_tickets_stay_within_their_kecamatan(settings: Settings) -> None:
         await submit(client, "a", suggestion="Antrean lama")
         ticket = (await client.get("/api/v1/tickets", headers=auth())).json()["items"][0]
         other = auth(issue_token(ADMIN_TOKEN, role="operator", tenant="lain", subject="x"))
-        for path in ("/api/v1/tickets", f"/api/v1/tickets/{ticket['id']}/close"):
-            method = client.get if path.endswith("tickets") else client.post
+        detail = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth())
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["suggestion"] == "Antrean lama" and detail.json()["status"] == "baru"
+        assert "phone" not in detail.json() and not detail.json()["can_reply_by_whatsapp"]
+        for path in (
+            "/api/v1/tickets", f"/api/v1/tickets/{ticket['id']}",
+            f"/api/v1/tickets/{ticket['id']}/close",
+        ):  # fmt: skip
+            method = client.post if path.endswith("close") else client.get
             assert (
                 await method(path, params={"tenant": "mojosari"}, headers=other)
             ).status_code == 403
             assert (await method(path)).status_code == 401
         missing = await client.post(f"/api/v1/tickets/{uuid.uuid4()}/close", headers=auth())
         assert missing.status_code == 404
+        unknown = await client.get(f"/api/v1/tickets/{uuid.uuid4()}", headers=auth())
+        assert unknown.status_code == 404 and unknown.json()["message"] == "Tiket tidak ditemukan."
         short = await client.post(
             f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(), json={"reply": 5}
         )
         assert short.status_code == 422
+        tiny = await client.post(
+            f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(), json={"reply": "x"}
+        )
+        assert tiny.status_code == 422
+        assert (
+            tiny.json()["fields"][0]["message"] == "Tanggapan terlalu pendek (minimal 2 karakter)."
+        )

@@ -33,6 +33,7 @@ from services.survey.repository.tickets import (
     add_ticket,
     get_ticket,
     list_tickets,
+    ticket_with_response,
     tickets_in_period,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "prune_device_keys",
     "record_guide",
     "stream_responses",
+    "ticket_with_response",
     "tickets_in_period",
     "upsert_unit",
 ]

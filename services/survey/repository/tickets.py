@@ -26,6 +26,20 @@ async def get_ticket(session: AsyncSession, tenant: str, ticket_id: uuid.UUID) -
     )
 
 
+async def ticket_with_response(
+    session: AsyncSession, tenant: str, ticket_id: uuid.UUID
+) -> tuple[Ticket, Response] | None:
+    """A tenant's ticket with the response it came from (a read, nothing locked)."""
+    row = (
+        await session.execute(
+            select(Ticket, Response)
+            .join(Response, Response.id == Ticket.response_id)
+            .where(Ticket.tenant == tenant, Ticket.id == ticket_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def list_tickets(
     session: AsyncSession,
     tenant: str,

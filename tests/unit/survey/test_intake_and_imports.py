@@ -38,6 +38,20 @@ def test_an_idempotency_key_alone_needs_no_device() -> None:
     assert submission_keys("kantor", ANSWERS, Intake(), NOW).insert == ()
 
 
+def test_a_form_token_replaces_the_device_rule_so_a_shared_tablet_counts_each_form_load() -> None:
+    tablet = {"device": "addr:10.0.0.5|Tablet", "duplicate_window_s": 600}
+    load_a = submission_keys("kantor", ANSWERS, Intake(form_token="a" * 24, **tablet), NOW)
+    again = submission_keys("kantor", ANSWERS, Intake(form_token="a" * 24, **tablet), NOW)
+    load_b = submission_keys("kantor", ANSWERS, Intake(form_token="b" * 24, **tablet), NOW)
+    assert set(load_a.insert) == set(again.lookup)  # the same form load: found again
+    assert not set(load_a.insert) & set(load_b.lookup)  # the next citizen's load: a new one
+    assert all(k.startswith("t:") for k in load_a.insert + load_a.lookup)
+    # The token is not part of what was answered: equal answers keep equal hashes.
+    assert load_a.body_hash == load_b.body_hash
+    bare = submission_keys("kantor", ANSWERS, Intake(**tablet), NOW)
+    assert bare.insert and all(k.startswith("f:") for k in bare.insert)
+
+
 def test_a_semicolon_csv_from_a_spreadsheet_and_the_template_parse() -> None:
     text = "tanggal;U1;U2;U3;U4;U5;U6;U7;U8;U9\n2025-03-10;4;4;4;4;4;4;4;4;4\n"
     parsed = parse_rows(read_table("a.csv", text.encode("utf-8-sig")), "Asia/Jakarta")

@@ -30,11 +30,33 @@ def test_period_shortcuts(period: str, first: date, last: date) -> None:
     assert parse_period(period) == (first, last)
 
 
-@pytest.mark.parametrize("bad", ["2025-13", "2025-Q5", "2025-S3", "25", "2025-3", "maret"])
+@pytest.mark.parametrize(
+    "bad", ["2025-13", "2025-Q5", "2025-S3", "25", "2025-3", "maret", "0000", "9999-12", "1999",
+            "2101-Q1", "\u0662\u0660\u0662\u0665"],
+)  # fmt: skip
 def test_unknown_periods_are_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_period(bad)
     assert caught.value.field == "period" and caught.value.status == 422
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        (date(1, 1, 1), None, "from"),
+        (None, date(9999, 12, 31), "to"),
+        (date(9999, 12, 5), date(9999, 12, 31), "from"),
+        (date(1999, 12, 31), date(2025, 1, 1), "from"),
+    ],
+)
+def test_dates_outside_the_survey_years_are_refused_naming_the_field(
+    start: date | None, end: date | None, field: str
+) -> None:
+    # These once reached date arithmetic past 9999-12-31 or year 0 and answered 500.
+    with pytest.raises(DomainError) as caught:
+        resolve_period(None, start, end, 2026)
+    assert caught.value.field == field and caught.value.status == 422
+    assert "2000" in str(caught.value) and "2100" in str(caught.value)
 
 
 def test_period_and_from_to_together_are_refused() -> None:
