@@ -81,27 +81,36 @@ class Deployment:
 
     async def quiet(self) -> bool:
         """True when every outbox is published and every group has nothing pending or unread."""
+        return not await self.busy()
+
+    async def busy(self) -> list[str]:
+        """What the system still has to do: unpublished outbox rows, certificates waiting for
+        their PDF (two-step issuing: the finisher renders numbered rows), groups with pending
+        or unread entries. Empty when quiet."""
+        busy = []
         for service in ("registration", "certificates", "consultation", "survey"):
             rows = await self.fetch(
                 f'SELECT count(*) AS n FROM "{{prefix}}{service}".outbox WHERE published_at IS NULL'
             )
             if rows[0]["n"]:
-                return False
-        # Certificates are issued in two steps: a numbered row waits for its PDF (the finisher).
+                busy.append(f"{service}: {rows[0]['n']} outbox rows unpublished")
         waiting = await self.fetch(
             'SELECT count(*) AS n FROM "{prefix}certificates".certificates WHERE needs_render'
         )
         if waiting[0]["n"]:
-            return False
+            busy.append(f"certificates: {waiting[0]['n']} numbered rows waiting for their PDF")
         redis = Redis.from_url(self.redis.url)
         try:
-            return await groups_quiet(redis)
+            return busy + await groups_busy(redis)
         finally:
             await redis.aclose()
 
     async def wait_until_quiet(self, timeout: float = 180) -> None:
-        """Waits until the system has nothing left to do (see quiet)."""
-        await wait_for(self.quiet, timeout=timeout, every=0.5, what="the system quiet")
+        """Waits until the system has nothing left to do (see busy); says what is left if not."""
+        try:
+            await wait_for(self.quiet, timeout=timeout, every=0.5, what="the system quiet")
+        except (AssertionError, TimeoutError) as failed:
+            raise AssertionError(f"{failed}; still busy: {await self.busy()}") from None
 
     async def assert_exactly_once(self, registered: set[str]) -> None:
         """Exactly one certificate per registration, numbered 1..N without a gap, and exactly N
@@ -133,6 +142,12 @@ class Deployment:
 
 async def groups_quiet(redis: Redis) -> bool:
     """True when every consumer group of every event stream has read all and acked all."""
+    return not await groups_busy(redis)
+
+
+async def groups_busy(redis: Redis) -> list[str]:
+    """The consumer groups with entries pending (read, not acked) or unread."""
+    busy = []
     for event in ALL_EVENTS:
         try:
             groups = await redis.xinfo_groups(event.STREAM)
@@ -140,16 +155,17 @@ async def groups_quiet(redis: Redis) -> bool:
             continue
         last = _entry_id((await redis.xinfo_stream(event.STREAM))["last-generated-id"])
         for group in groups:
+            name = f"{event.STREAM}/{group['name']!r}"
             if group["pending"] != 0:
-                return False
+                busy.append(f"{name}: {group['pending']} pending")
             # Redis reports lag as nil when it cannot count it (a group made at 0 on an existing
             # stream, trimmed entries): then compare the group's last read id with the stream's.
             lag = group.get("lag")
             if lag is None and _entry_id(group["last-delivered-id"]) < last:
-                return False
+                busy.append(f"{name}: unread (lag unknown)")
             if lag is not None and lag != 0:
-                return False
-    return True
+                busy.append(f"{name}: lag {lag}")
+    return busy
 
 
 def _entry_id(value: bytes | str) -> tuple[int, int]:
