@@ -122,7 +122,13 @@ async def test_sigterm_while_a_handler_holds_a_message_finishes_it_and_loses_not
 
     assert certificates.proc is not None
     certificates.proc.terminate()  # SIGTERM
-    await asyncio.sleep(1.0)  # the signal lands while the handler still waits for the lock
+
+    async def stopping() -> bool:
+        return '"service.stopping"' in certificates.log_path.read_text()
+
+    # The stop has begun while the handler still waits for the lock.
+    await wait_for(stopping, timeout=30, what="the service to begin its stop")
+    assert await waiting_on_lock(locker, schema), "the handler was not in hand at the stop"
     assert certificates.proc.poll() is None, "the service did not wait for its handler"
     await holding.commit()
     await locker.close()
