@@ -59,7 +59,7 @@ class CrashableRedis(RedisServer):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=2)
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -8,6 +8,7 @@
  * write() keeps the bytes in memory and reports them written; fsync()/fdatasync() puts them in
  * the file and then syncs it; close() puts them in the file too (a clean close loses nothing).
  * A process killed with SIGKILL therefore leaves exactly the bytes it had fsynced.
+ * Buffers are per file descriptor of this process; a forked child starts with none.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -68,6 +69,21 @@ static int spill(int fd) {
     }
     f->size = 0;
     return 0;
+}
+
+/* A forked child (an RDB save for a replica, an AOF rewrite) must neither write the parent's
+ * held bytes nor wait for a lock some parent thread held at the fork. */
+static void forget_in_child(void) {
+    pthread_mutex_init(&lock, NULL);
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        files[fd].lazy = 0;
+        files[fd].size = 0;
+    }
+}
+
+__attribute__((constructor)) static void install(void) {
+    resolve();
+    pthread_atfork(NULL, NULL, forget_in_child);
 }
 
 static int mode_of(int flags, va_list args) {

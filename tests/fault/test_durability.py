@@ -54,6 +54,11 @@ class CrashingRelay(OutboxRelay):
         return settled
 
 
+def client(url: str) -> Redis:
+    """A client that never waits forever on a server the test froze or killed."""
+    return Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+
+
 async def published_ids(db: Database) -> set[str]:
     """Event ids of the rows the outbox calls published."""
     async with db.session() as session:
@@ -65,7 +70,7 @@ async def published_ids(db: Database) -> set[str]:
 
 async def ids_on_stream(url: str) -> set[str]:
     """Event ids of the entries on the stream of the server at `url`."""
-    redis = Redis.from_url(url)
+    redis = client(url)
     try:
         found = set()
         for _id, fields in await redis.xrange(STREAM):
@@ -78,7 +83,7 @@ async def ids_on_stream(url: str) -> set[str]:
 
 async def xlen(url: str) -> int:
     """Entries on the stream of the server at `url`."""
-    redis = Redis.from_url(url)
+    redis = client(url)
     try:
         return int(await redis.xlen(STREAM))
     finally:
@@ -135,7 +140,7 @@ async def test_a_machine_crash_loses_no_event_marked_published_with_appendfsync_
     settings = make_settings(
         DeliverySettings, data_dir=tmp_path, redis_url=server.url, database_url=None
     )
-    redis = Redis.from_url(server.url)
+    redis = client(server.url)
     try:
         async with database(settings) as db:
             relay = CrashingRelay(
@@ -165,7 +170,7 @@ async def test_valkey_waitaof_under_everysec_acknowledges_writes_before_their_fs
     for attempt in range(3):  # a stall of over a second between the writes hides the bug
         server = CrashableRedis(tmp_path / f"valkey{attempt}", lazy_disk, "everysec")
         server.start()
-        redis = Redis.from_url(server.url)
+        redis = client(server.url)
         try:
             await asyncio.sleep(1.2)  # the first write then fsyncs at once, the next ones wait
             await redis.xadd(STREAM, {"n": 0})
@@ -199,7 +204,7 @@ async def test_a_failover_to_a_lagging_replica_loses_no_event_marked_published_w
     settings = make_settings(
         DeliverySettings, data_dir=tmp_path, redis_url=primary.url, database_url=None
     )
-    redis, promoted = Redis.from_url(primary.url), Redis.from_url(replica.url)
+    redis, promoted = client(primary.url), client(replica.url)
     try:
 
         async def replicating() -> bool:
@@ -216,7 +221,7 @@ async def test_a_failover_to_a_lagging_replica_loses_no_event_marked_published_w
 
             relay = CrashingRelay(
                 db, redis, batch=100, interval_ms=10, maxlen=1_000_000, durability="none",
-                min_replicas=min_replicas, fsync_timeout_ms=300, crash=primary.crash, after=10**9,
+                min_replicas=min_replicas, fsync_timeout_ms=2000, crash=primary.crash, after=10**9,
             )  # fmt: skip
             marked = await failover_mid_burst(relay, db, promote)
         on_promoted = await ids_on_stream(replica.url)
