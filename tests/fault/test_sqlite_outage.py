@@ -1,13 +1,15 @@
-"""A SQLite database locked by another process for longer than the dead-letter limit: the
-messages read meanwhile are retried with back-off, none is dead-lettered, each applies once."""
+"""A SQLite database locked by another process, or its files made unwritable, for longer than the
+dead-letter limit: the messages read meanwhile are retried with back-off, none is dead-lettered,
+and each applies once when the database is back."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,14 +56,37 @@ def write_lock_held(path: Path) -> Iterator[subprocess.Popen[str]]:
         holder.wait(30)
 
 
+@contextmanager
+def made_unwritable(path: Path) -> Iterator[None]:
+    """Makes the database file and its write-ahead log immutable (chattr +i) until the block
+    ends: open connections get "disk I/O error", new ones "attempt to write a readonly
+    database" (root ignores file modes, so chmod cannot do it). The -shm file stays writable:
+    SQLite maps it, and an immutable map kills the process (SIGBUS)."""
+    files = [str(path), f"{path}-wal"]
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", *files], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here (needs root and ext4/xfs/btrfs)")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", *files], check=True)
+
+
+OUTAGES: dict[str, Callable[[Path], AbstractContextManager[object]]] = {
+    "locked": write_lock_held,
+    "unwritable": made_unwritable,
+}
+
+
 async def units(db: Database) -> list[str]:
     """The unit of every effect row (each event of the test has its own)."""
     async with db.session() as session:
         return sorted(row[0] for row in await session.execute(select(effects.c.unit)))
 
 
-async def test_a_locked_sqlite_file_longer_than_the_dead_letter_limit_loses_and_repeats_nothing(
-    tmp_path: Path, redis_url: str
+@pytest.mark.parametrize("outage", sorted(OUTAGES))
+async def test_a_sqlite_outage_longer_than_the_dead_letter_limit_loses_and_repeats_nothing(
+    tmp_path: Path, redis_url: str, outage: str
 ) -> None:
     settings = make_settings(
         DeliverySettings,
@@ -80,7 +105,7 @@ async def test_a_locked_sqlite_file_longer_than_the_dead_letter_limit_loses_and_
         expected = [f"before-{i:02d}" for i in range(5)]
         await wait_for(lambda: _units_are(db, expected), timeout=30, what="5 effects first")
 
-        with write_lock_held(path):
+        with OUTAGES[outage](path):
             for i in range(20):
                 await publish(redis, event(f"during-{i:02d}"))
 
