@@ -128,11 +128,13 @@ async def relay_until_crashed(relay: CrashingRelay, db: Database) -> set[str]:
 @pytest.mark.parametrize(
     ("fsync", "durability", "loses"),
     [
-        ("always", "auto", False),  # the embedded server of `make run` (auto -> WAITAOF)
-        ("everysec", "none", True),  # marking on XADD: the check must see the loss
+        # The embedded server of `make run` (auto -> WAITAOF): nothing marked is lost.
+        pytest.param("always", "auto", False, id="always-keeps-every-mark"),
+        # Marking on XADD under everysec: the check must see the loss, or the crash is not real.
+        pytest.param("everysec", "none", True, id="everysec-on-xadd-loses-marks"),
     ],
 )
-async def test_a_machine_crash_loses_no_event_marked_published_with_appendfsync_always(
+async def test_a_machine_crash_keeps_every_event_marked_published_only_with_appendfsync_always(
     tmp_path: Path, lazy_disk: Path, fsync: str, durability: str, loses: bool
 ) -> None:
     server = CrashableRedis(tmp_path / "valkey", lazy_disk, fsync)
@@ -191,7 +193,13 @@ async def test_valkey_waitaof_under_everysec_acknowledges_writes_before_their_fs
     assert any(losses), "WAITAOF under everysec now waits for the fsync: revisit the README"
 
 
-@pytest.mark.parametrize(("min_replicas", "loses"), [(1, False), (0, True)])
+@pytest.mark.parametrize(
+    ("min_replicas", "loses"),
+    [
+        pytest.param(1, False, id="wait-keeps-every-mark"),
+        pytest.param(0, True, id="no-wait-loses-marks"),
+    ],
+)
 async def test_a_failover_to_a_lagging_replica_loses_no_event_marked_published_with_wait(
     tmp_path: Path, lazy_disk: Path, min_replicas: int, loses: bool
 ) -> None:
