@@ -166,7 +166,7 @@ async def test_valkey_waitaof_under_everysec_acknowledges_writes_before_their_fs
     tmp_path: Path, lazy_disk: Path
 ) -> None:
     """Why the embedded server runs `appendfsync always`: under `everysec` Valkey (9.1.2 here)
-    answers WAITAOF 1 before the fsync (redis/redis#13793 fixed the same in Redis 8.0), so the
+    answers WAITAOF 1 before the fsync (redis/redis#13793 fixed the same flaw in Redis), so the
     relay's WAITAOF alone does not survive a machine crash. When this fails, Valkey is fixed."""
     losses = []
     for attempt in range(3):  # a stall of over a second between the writes hides the bug
