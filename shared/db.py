@@ -34,15 +34,23 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
         }
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        return url, {"connect_args": {"timeout": 30}}
+        return url, {"connect_args": {"timeout": settings.sqlite_busy_timeout_ms / 1000}}
     return url, {}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the relay read while a request writes; busy_timeout waits instead of failing.
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _set_sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+
+    return on_connect
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    # WAL lets the relay read while a request writes; busy_timeout waits for a lock instead of
+    # failing at once (past it, "database is locked" is a transient failure: retried).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -64,7 +72,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = _sqlite_pragmas(settings.sqlite_busy_timeout_ms)
+            event.listen(self.engine.sync_engine, "connect", pragmas)
         if self.dialect == "postgresql":
             event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)

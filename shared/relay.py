@@ -76,7 +76,12 @@ class OutboxRelay:
         """Turns durability "auto" into "waitaof" when the server can, else "none"."""
         if self.durability == "auto":
             self.durability = "waitaof" if await supports_waitaof(self.redis) else "none"
-            log.info("outbox.durability", mode=self.durability)
+            fsync = await appendfsync_of(self.redis)
+            log.info("outbox.durability", mode=self.durability, appendfsync=fsync)
+            if fsync != "always" and not self.min_replicas:
+                # Valkey (9.1.2 at least) answers WAITAOF under everysec before the fsync
+                # (tests/fault/test_durability.py): only `always` or replicas close the window.
+                log.warning("outbox.durability_window", appendfsync=fsync)
         return self.durability
 
     async def publish_pending(self) -> int:
@@ -248,3 +253,13 @@ async def supports_waitaof(redis: Redis) -> bool:
     except ResponseError:
         return False
     return True
+
+
+async def appendfsync_of(redis: Redis) -> str:
+    """The server's appendfsync policy ("unknown" where CONFIG is not allowed)."""
+    try:
+        reply: Any = await redis.config_get("appendfsync")
+    except ResponseError:
+        return "unknown"
+    value = reply.get("appendfsync") or reply.get(b"appendfsync") or "unknown"
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -118,6 +118,10 @@ class ServiceSettings(BaseSettings):
     retry_base_ms: int = Field(default=200, ge=1)
     retry_max_ms: int = Field(default=30_000, ge=1)
     ready_timeout_s: float = Field(default=2.0, gt=0, le=2.0)
+    # SQLite: how long a write waits for another connection's lock before it fails (and the
+    # consumer retries it as a transient failure). Below every handler deadline (certificates:
+    # 30 s), so a lock is an outage and never a handler timeout counted as a failed delivery.
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
 
     @model_validator(mode="after")
     def _stable_consumer_name(self) -> Self:
