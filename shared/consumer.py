@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ class Consumers:
         self.handler = Handler(redis, db, settings)
         self.subscribers: list[Any] = []
         self._keepalive: asyncio.Task[None] | None = None
+        self._held_since: dict[tuple[str, str, str], float] = {}
         for reaction in self.reactions:
             self._register(reaction)
 
@@ -188,24 +190,39 @@ class Consumers:
         # Only entries idle for half the claim time are re-owned: an entry another replica has
         # just claimed is fresh, so this never takes one back from a claimer. Entries whose
         # handler failed (released) are left to go idle, so the claimer retries them.
+        if self.handler.idle_for() > max(3 * self.settings.poll_ms / 1000, 2.0):
+            # Nothing in hand for a while, so nothing read is queued either: whatever is still
+            # pending here is orphaned (a read whose reply a dropped connection lost, an ack
+            # Redis never got). It is left to go idle; the claimer takes it.
+            self._held_since.clear()
+            return
         min_idle = self.settings.claim_idle_ms // 2
         released = self.handler.released
         before = set(released)
         still_released: set[tuple[str, str, str]] = set()
+        seen: dict[tuple[str, str, str], float] = {}
+        now = time.monotonic()
         for reaction in self.reactions:
             stream, group = reaction.event.STREAM, reaction.group
+            # However slow the handler, an entry is worked on within a read batch's deadlines;
+            # one held longer is orphaned even while the replica is busy with others.
+            hold_limit = reaction.timeout_s * (self.settings.read_batch + 1)
             for consumer in (self.reader_name, self.claimer_name):
                 pending = await self.redis.xpending_range(stream, group, "-", "+", 1000, consumer)
                 ids: list[Any] = []
                 for entry in pending:
                     key = (stream, group, as_str(entry["message_id"]))
+                    seen[key] = self._held_since.get(key, now)
                     if key in released:
                         still_released.add(key)
+                    elif now - seen[key] > hold_limit:
+                        continue
                     elif int(entry["time_since_delivered"]) >= min_idle:
                         ids.append(key[2])
                 if ids:
                     # JUSTID: re-owning resets the idle time without counting a delivery.
                     await self.redis.xclaim(stream, group, consumer, min_idle, ids, justid=True)
+        self._held_since = seen
         released.difference_update(before - still_released)  # taken by others, or acked
 
     async def groups_ok(self) -> bool:

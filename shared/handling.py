@@ -16,14 +16,16 @@ outbox; the message is acked only after that commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,11 +85,46 @@ class Handler:
     # Entries whose handler failed: left for the claimer, so the keep-alive must not hold them.
     released: set[tuple[str, str, str]] = field(default_factory=set)
     stopping: bool = False
+    # Calls in hand, and when the last one ended: a replica with nothing in hand for a while
+    # holds no entry it is working on, so whatever it still has pending is orphaned.
+    in_hand: int = 0
+    last_done: float = field(default_factory=time.monotonic)
+
+    def idle_for(self) -> float:
+        """Seconds since this process last had a message in hand (0 while it has one)."""
+        return 0.0 if self.in_hand else time.monotonic() - self.last_done
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        self.in_hand += 1
+        try:
+            yield
+        finally:
+            self.in_hand -= 1
+            self.last_done = time.monotonic()
+
+    async def _ack(self, held: list[Held]) -> bool:
+        """Acks committed entries; if Redis is away the entries are released, not lost: the
+        claimer takes them after `claim_idle_ms` and finds their effect already done."""
+        stream, group = held[0][0], held[0][1]
+        try:
+            await self.redis.xack(stream, group, *[h[3] for h in held])
+        except (RedisError, OSError) as exc:
+            log.warning("consumer.ack_failed", count=len(held), error=_brief(exc))
+            self.release(held)
+            return False
+        return True
 
     async def one(
         self, reaction: Reaction[Any], held: Held, data: Any, body: Any, deliveries: int
     ) -> None:
         """Handles one message; acks it once its effect is committed (or it was a duplicate)."""
+        with self._working():
+            await self._one(reaction, held, data, body, deliveries)
+
+    async def _one(
+        self, reaction: Reaction[Any], held: Held, data: Any, body: Any, deliveries: int
+    ) -> None:
         stream, group, _consumer, message_id = held
         try:
             event = parse(reaction.event, body)
@@ -107,7 +144,8 @@ class Handler:
             if done is None:
                 self.release([held])
                 return
-            await self.redis.xack(stream, group, message_id)
+            if not await self._ack([held]):
+                return
             outcome = "handled" if done else "duplicate"
             consumer_done(self.settings.service_name, group, outcome, _since(started))
             log.info(
@@ -118,6 +156,12 @@ class Handler:
         self, reaction: Reaction[Any], held: list[Held], bodies: list[Any], datas: list[Any]
     ) -> None:
         """Handles several messages in one transaction; a poison one is dead-lettered alone."""
+        with self._working():
+            await self._batch(reaction, held, bodies, datas)
+
+    async def _batch(
+        self, reaction: Reaction[Any], held: list[Held], bodies: list[Any], datas: list[Any]
+    ) -> None:
         events: list[Event] = []
         for (_s, _g, _c, message_id), body, data in zip(held, bodies, datas, strict=True):
             try:
@@ -131,8 +175,9 @@ class Handler:
         if done is None:
             self.release(held)
             return
-        stream, group = reaction.event.STREAM, reaction.group
-        await self.redis.xack(stream, group, *[h[3] for h in held])
+        group = reaction.group
+        if held and not await self._ack(held):
+            return
         service = self.settings.service_name
         consumer_done(service, group, "handled", _since(started), count=done)
         consumer_done(service, group, "duplicate", count=len(events) - done)

@@ -282,3 +282,32 @@ async def _quiet(redis: Redis, group: str) -> bool:
         if info["name"].decode() == group:
             return bool(info["pending"] == 0 and info.get("lag") == 0)
     return False
+
+
+async def test_an_entry_read_but_never_handed_to_a_live_replica_is_still_handled(
+    settings_for: Callable[..., ServiceSettings],
+) -> None:
+    """A read whose reply a dropped connection lost (or an ack Redis never got) leaves an entry
+    pending on a live replica's own consumer name, with no handler holding it. The replica's
+    keep-alive must not hold it forever: the claimer takes it and the group drains."""
+    settings = settings_for(
+        DeliverySettings, claim_idle_ms=1_500, poll_ms=100, consumer_name="replica-a"
+    )
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        reaction = Reaction("test.record", ResponseSubmittedV1, record)
+        async with consuming(settings, db, reaction) as consumers:
+            await publish(redis, event("first"))
+            await wait_for(lambda: _equals(count_effects(db), 1), what="the first effect")
+            # The lost read: the entry is delivered to this replica's reader name, never handled.
+            await consumers.broker.stop()
+            await publish(redis, event("orphan"))
+            await redis.xreadgroup("test.record", consumers.reader_name, {STREAM: ">"}, count=1)
+            assert await _pending_is(redis, "test.record", 1)
+            await consumers.broker.start()
+            await wait_for(
+                lambda: _equals(count_effects(db), 2), timeout=60, what="the orphan handled"
+            )
+            await wait_for(lambda: _quiet(redis, "test.record"), timeout=60, what="group quiet")
+        assert await redis.xlen(dlq_stream(STREAM)) == 0
+        await redis.aclose()
