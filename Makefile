@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench bench-scale fuzz migrate clean system-check lowest
+.PHONY: run test test-fault test-all lint unit bench bench-scale fuzz migrate clean system-check lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -29,8 +29,15 @@ lint: $(STAMP)
 	$(BIN)/mypy shared services
 	$(BIN)/lint-imports
 
+# The default run: everything but the fault tier (kill -9, Redis outages and failovers, which
+# take minutes); `make test-fault` runs that tier, `make test-all` both. CI runs both.
 test: $(STAMP) system-check lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not fault"
+
+test-fault: $(STAMP) system-check
+	$(BIN)/pytest -m fault
+
+test-all: test test-fault
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -109,6 +109,9 @@ def test_the_registration_form_works_in_a_browser_under_the_strict_csp(
             page.check("#consent")
             page.click("button[type=submit]")
             _wait_for_registrations(registration.url, event["id"], 1)  # the page's script posted
+            # The script then opens the confirmation page: inject only once that page stands.
+            page.wait_for_url("**/konfirmasi/**", timeout=60_000)
+            page.wait_for_load_state("load")
             assert violations == []
             with page.expect_console_message(lambda m: "Security Policy" in m.text):
                 page.evaluate(
