@@ -1,5 +1,5 @@
-"""HTTP error handlers: domain exceptions (shared.problems) and invalid requests become answers
-for people: Bahasa Indonesia, the field named, what to do next."""
+"""HTTP error handlers: refusals (shared.problems, answered per shared.problem_map) and invalid
+requests become answers for people: Bahasa Indonesia, the field named, what to do next."""
 
 from __future__ import annotations
 
