@@ -1,9 +1,9 @@
-"""HTTP error handlers: domain exceptions (shared.problems) and invalid requests become answers
-for people: Bahasa Indonesia, the field named, what to do next."""
+"""HTTP error handlers: refusals (shared.problems, answered per shared.problem_map) and invalid
+requests become answers for people: Bahasa Indonesia, the field named, what to do next."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.auth import AuthError
 from shared.logging import get_logger
 from shared.pages import error_response
-from shared.problems import DomainError
+from shared.problem_map import answer_for, row_of
+from shared.problems import DomainError, Problem
 
 log = get_logger(__name__)
 
@@ -143,63 +144,77 @@ def _not_json(request: Request, errors: list[dict[str, Any]]) -> bool:
     return bool(content_type) and not is_json and body_level
 
 
+async def on_validation(request: Request, exc: Exception) -> Response:
+    """An invalid request: 415 for a body that is not JSON, else 422 naming every field."""
+    errors = list(cast(RequestValidationError, exc).errors())
+    if _not_json(request, errors):
+        log.info("http.unsupported_media_type")
+        media: dict[str, Any] = {
+            "error": "format_tidak_didukung",
+            "message": "Kirim data dalam format JSON dengan header "
+            "'Content-Type: application/json'.",
+        }
+        return error_response(request, 415, media)
+    content = _validation_content(errors)
+    log.info("http.validation_failed", fields=[f["field"] for f in describe_validation(errors)])
+    return error_response(request, 422, content)
+
+
+async def on_refusal(request: Request, exc: Exception) -> Response:
+    """A rule refused (a named problem from the table, or an older DomainError)."""
+    if isinstance(exc, Problem) and row_of(exc) is None:
+        log.error("http.problem_unmapped", problem=type(exc).__name__)
+    answer = answer_for(cast(Problem | DomainError, exc))
+    content: dict[str, Any] = {"error": answer.code, "message": answer.message}
+    if answer.field:
+        label = FIELD_LABELS.get(answer.field, answer.field)
+        content["fields"] = [{"field": answer.field, "label": label, "message": answer.message}]
+    return error_response(request, answer.status, content, answer.headers)
+
+
+async def on_auth(request: Request, exc: Exception) -> Response:
+    """Not signed in (401, with the Bearer challenge) or not allowed (403)."""
+    auth = cast(AuthError, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if auth.status == 401 else None
+    content = {"error": "tidak_berwenang", "message": auth.message}
+    return error_response(request, auth.status, content, headers)
+
+
+async def on_http(request: Request, exc: Exception) -> Response:
+    """Starlette's own answers (404 route, 405 method, unreadable body) in Indonesian."""
+    http = cast(StarletteHTTPException, exc)
+    message = http.detail if isinstance(http.detail, str) else "Permintaan tidak dapat diproses."
+    message = _HTTP_MESSAGES.get(http.status_code, {}).get(message, message)
+    return error_response(
+        request,
+        http.status_code,
+        {"error": "http_error", "message": message},
+        dict(http.headers) if http.headers else None,
+    )
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: a 500 that apologises and gives the reference to quote."""
+    # The traceback is logged as plain text (no locals) and masked like every line.
+    log.exception("http.unhandled_error", error=type(exc).__name__)
+    reference = getattr(request.state, "correlation_id", "")
+    content = {
+        "error": "kesalahan_server",
+        "message": "Maaf, terjadi kesalahan pada server dan permintaan Anda belum dapat "
+        "diproses. Silakan coba lagi beberapa saat lagi; bila masalah berlanjut, hubungi "
+        f"petugas dengan kode {reference}.",
+    }
+    return error_response(request, 500, content)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Registers the handlers that give every error the same Indonesian shape (JSON or HTML)."""
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = list(exc.errors())
-        if _not_json(request, errors):
-            log.info("http.unsupported_media_type")
-            media: dict[str, Any] = {
-                "error": "format_tidak_didukung",
-                "message": "Kirim data dalam format JSON dengan header "
-                "'Content-Type: application/json'.",
-            }
-            return error_response(request, 415, media)
-        content = _validation_content(errors)
-        log.info("http.validation_failed", fields=[f["field"] for f in describe_validation(errors)])
-        return error_response(request, 422, content)
-
-    @app.exception_handler(DomainError)
-    async def on_domain(request: Request, exc: DomainError) -> Response:
-        content: dict[str, Any] = {"error": exc.code, "message": exc.message}
-        if exc.field:
-            label = FIELD_LABELS.get(exc.field, exc.field)
-            content["fields"] = [{"field": exc.field, "label": label, "message": exc.message}]
-        retry_after = getattr(exc, "retry_after", None)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return error_response(request, exc.status, content, headers)
-
-    @app.exception_handler(AuthError)
-    async def on_auth(request: Request, exc: AuthError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        content = {"error": "tidak_berwenang", "message": exc.message}
-        return error_response(request, exc.status, content, headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else "Permintaan tidak dapat diproses."
-        message = _HTTP_MESSAGES.get(exc.status_code, {}).get(message, message)
-        return error_response(
-            request,
-            exc.status_code,
-            {"error": "http_error", "message": message},
-            dict(exc.headers) if exc.headers else None,
-        )
-
-    @app.exception_handler(Exception)
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        # The traceback is logged as plain text (no locals) and masked like every line.
-        log.exception("http.unhandled_error", error=type(exc).__name__)
-        reference = getattr(request.state, "correlation_id", "")
-        content = {
-            "error": "kesalahan_server",
-            "message": "Maaf, terjadi kesalahan pada server dan permintaan Anda belum dapat "
-            "diproses. Silakan coba lagi beberapa saat lagi; bila masalah berlanjut, hubungi "
-            f"petugas dengan kode {reference}.",
-        }
-        return error_response(request, 500, content)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Problem, on_refusal)
+    app.add_exception_handler(DomainError, on_refusal)
+    app.add_exception_handler(AuthError, on_auth)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
 
 
 _HTTP_MESSAGES: dict[int, dict[str, str]] = {

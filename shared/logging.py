@@ -61,12 +61,29 @@ def configure_logging(
     if log_dir is not None:
         root.handlers.append(_file_handler(log_dir, service, shared_processors))
     root.setLevel(level.upper())
-    # faststream logs every message and every task callback at INFO; its warnings still show.
-    for noisy in ("uvicorn.access", "sqlalchemy.engine", "aiosqlite", "asyncio", "faststream"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _quiet_noisy_loggers()
     for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+# Loggers that speak at INFO about their own work; their warnings still show. faststream logs
+# every message and task callback; for each PDF (certificates, survey reports) WeasyPrint logs
+# its layout steps and fontTools, when HarfBuzz cannot subset, a hundred lines per font.
+NOISY_LOGGERS = (
+    "uvicorn.access",
+    "sqlalchemy.engine",
+    "aiosqlite",
+    "asyncio",
+    "faststream",
+    "weasyprint.progress",
+    "fontTools",
+)
+
+
+def _quiet_noisy_loggers() -> None:
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _file_handler(log_dir: Path, service: str, processors: list[Any]) -> logging.Handler:

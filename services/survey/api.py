@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, Upload
 from services.survey import imports, reporting, repository, service
 from services.survey.intake import Intake
 from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
+from services.survey.statuses import Channel
 from shared.auth import Principal
 from shared.logging import get_logger
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.runtime import Runtime
 from shared.tenants import Tenant
 from shared.web import (
@@ -38,11 +39,31 @@ THANKS = "Terima kasih, penilaian Anda sudah kami terima."
 TenantQuery = Annotated[str | None, Query(description="Kecamatan code; default: the main one.")]
 
 
+class TenantNotServed(Problem):
+    """A public request named a kecamatan the deployment does not serve (fact: tenant)."""
+
+
+class PaperTimeNotAllowed(Problem):
+    """Only an operator typing a paper form may say when it was filled in."""
+
+
+class ImportTooLarge(Problem):
+    """An import file over the limit (fact: max_mb)."""
+
+
+class ImportUnreadable(Problem):
+    """An import file that cannot be read as a table (fact: detail, in Indonesian)."""
+
+
+class UnknownTemplateKind(Problem):
+    """The import template exists only as .csv and .xlsx."""
+
+
 def public_tenant(runtime: Runtime, code: str | None) -> Tenant:
     """The tenant a public request is for: the one named, else the deployment's default."""
     tenant = runtime.tenant(code or runtime.settings.default_tenant)
     if tenant is None:
-        raise NotFound(f"Kecamatan '{code}' tidak dikenal.", field="tenant")
+        raise TenantNotServed(tenant=code)
     return tenant
 
 
@@ -116,18 +137,13 @@ async def submit_response(
 ) -> ResponseAccepted:
     """Stores survey answers for a unit: a citizen's (public, QR code) or a paper form's."""
     if operator is None and data.submitted_at is not None:
-        raise DomainError(
-            "Waktu pengisian (submitted_at) hanya boleh diisi petugas untuk formulir kertas.",
-            status=422,
-            field="submitted_at",
-            code="data_tidak_valid",
-        )
+        raise PaperTimeNotAllowed()
     found = (
         resolve_tenant(runtime, operator, tenant) if operator else public_tenant(runtime, tenant)
     )
     settings = runtime.settings
     intake = Intake(
-        channel="kertas" if operator else "qr",
+        channel=Channel.KERTAS if operator else Channel.QR,
         device=None if operator else device_of(request),
         idempotency_key=idempotency_key,
         form_token=data.form_token,
@@ -200,13 +216,13 @@ async def import_paper_forms(
     found = resolve_tenant(runtime, principal, tenant)
     content = await file.read(MAX_IMPORT_BYTES + 1)
     if len(content) > MAX_IMPORT_BYTES:
-        raise DomainError("Berkas terlalu besar (maksimal 5 MB).", status=413, field="file")
+        raise ImportTooLarge(max_mb=MAX_IMPORT_BYTES // (1024 * 1024))
     try:
         parsed = imports.parse_rows(
             imports.read_table(file.filename or "", content), found.timezone
         )
     except imports.ImportFileError as exc:
-        raise DomainError(str(exc), status=422, field="file", code="data_tidak_valid") from None
+        raise ImportUnreadable(detail=str(exc)) from None
     outcome = await service.import_forms(
         session, tenant=found, unit_code=unit, rows=parsed.rows,
         file_key=hashlib.sha256(content).hexdigest()[:32], correlation_id=correlation_id,
@@ -236,4 +252,4 @@ async def import_template(kind: str) -> Response:
             imports.template_xlsx(), media_type=XLSX,
             headers={"Content-Disposition": 'attachment; filename="templat-skm.xlsx"'},
         )  # fmt: skip
-    raise NotFound("Templat tersedia sebagai .csv atau .xlsx.", field="kind")
+    raise UnknownTemplateKind()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from services.survey import tickets
 from services.survey.models import Response, Ticket
+from services.survey.statuses import TicketStatus
 from shared.logging import get_logger
 from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
@@ -47,7 +48,7 @@ async def list_tickets(
     session: SessionDep,
     runtime: RuntimeDep,
     principal: OperatorDep,
-    status: Annotated[tickets.TicketStatus | None, Query()] = None,
+    status: Annotated[TicketStatus | None, Query()] = None,
     unit: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,

@@ -1,7 +1,6 @@
 """Builds the survey service's app (`menjamu serve survey`)."""
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import cast
 
@@ -46,10 +45,6 @@ async def prune_device_keys(runtime: Runtime, every_s: float = 3600.0) -> None:
 
 async def start_up(runtime: Runtime) -> None:
     """Seeds the units, starts the live view's reader and the key pruning."""
-    # Each report PDF: WeasyPrint logs its layout steps, and fontTools (when HarfBuzz cannot
-    # subset) a hundred lines per font, at INFO; no use to operators. Warnings still show.
-    for noisy in ("weasyprint.progress", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     await seed_units(runtime)
     start_live(runtime)
     runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")

@@ -7,7 +7,7 @@ value, never through a binary float). See /work/shared/domain/skm-ikm.md.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, cast
@@ -231,39 +231,43 @@ def compute_ikm(
     default_names = _PERMENPAN_NAMES if tuple(codes) == _PERMENPAN_CODES else {}
     names = [u.name if isinstance(u, Unsur) else default_names.get(u) for u in unsur_codes]
     _check_totals(totals, codes, responses)
-
     blank = UnsurTotals(0, 0)
     per_code = [totals.get(c, blank) for c in codes]
-    nrrs = [Fraction(t.score_sum, t.answered) for t in per_code if t.answered]
-    k_used = len(nrrs)
     incomplete = tuple(c for c, t in zip(codes, per_code, strict=True) if not t.answered)
-    complete = not incomplete
-    weight = Fraction(1, len(codes))
     unsur = tuple(
         _unsur_result(c, n, t, len(codes), scheme)
         for c, n, t in zip(codes, names, per_code, strict=True)
     )
-    if k_used == 0:
-        return IkmResult(scheme.id, responses, len(codes), unsur, incomplete)
+    per_unsur = IkmResult(scheme.id, responses, len(codes), unsur, incomplete)
+    nrrs = [Fraction(t.score_sum, t.answered) for t in per_code if t.answered]
+    return _with_index(per_unsur, nrrs, scheme) if nrrs else per_unsur
+
+
+def _with_index(per_unsur: IkmResult, nrrs: Sequence[Fraction], scheme: Scheme) -> IkmResult:
+    """Adds the index to the per-unsur figures: the IKM and its mutu when every unsur was
+    answered, else only the partial mean of the answered ones (never classified)."""
+    k_used = len(nrrs)
+    complete = not per_unsur.incomplete_unsur
+    weight = Fraction(1, per_unsur.unsur_count)
     printed = tuple(
         _printed_variant(nrrs, round_half_up(weight, places), scheme, complete) for places in (3, 2)
     )
     mean = sum(nrrs, Fraction(0)) / k_used
     if not complete:
-        return IkmResult(
-            scheme.id, responses, len(codes), unsur, incomplete, complete=False,
-            unsur_used=k_used, partial_ikm=mean, partial_ikm_display=round_half_up(mean, 3),
+        return replace(
+            per_unsur, complete=False, unsur_used=k_used, partial_ikm=mean,
+            partial_ikm_display=round_half_up(mean, 3),
             partial_konversi_display=round_half_up(mean * KONVERSI_FACTOR, 2),
             weight=weight, printed_variants=printed,
         )  # fmt: skip
     konversi = mean * KONVERSI_FACTOR
     konversi_display = round_half_up(konversi, 2)
     row = scheme.classify(konversi_display)
-    return IkmResult(
-        scheme.id, responses, len(codes), unsur, incomplete, complete=True, unsur_used=k_used,
-        weight=weight, ikm=mean, ikm_display=round_half_up(mean, 3), konversi=konversi,
-        konversi_display=konversi_display, nilai_persepsi=row.nilai_persepsi, mutu=row.mutu,
-        kinerja=row.kinerja, printed_variants=printed,
+    return replace(
+        per_unsur, complete=True, unsur_used=k_used, weight=weight, ikm=mean,
+        ikm_display=round_half_up(mean, 3), konversi=konversi, konversi_display=konversi_display,
+        nilai_persepsi=row.nilai_persepsi, mutu=row.mutu, kinerja=row.kinerja,
+        printed_variants=printed,
     )  # fmt: skip
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.survey.schemas import ResponseCreate
+from services.survey.statuses import Channel
 
 
 @dataclass(frozen=True, slots=True)
 class Intake:
     """Where a response came from: channel, device, client key, paper time, guide code."""
 
-    channel: str = "qr"  # qr (public form), kertas (operator typing a paper form), impor (file)
+    channel: Channel = Channel.QR
     device: str | None = None  # a device cookie, else client address + user agent
     idempotency_key: str | None = None
     form_token: str | None = None  # the form page's per-load token (hidden field)

@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.survey.statuses import Channel, TicketStatus
+
 
 class Base(DeclarativeBase):
     """Declarative base of the survey service's own schema."""
@@ -60,7 +62,7 @@ class Response(Base):
     name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     phone_consent: Mapped[bool] = mapped_column(Boolean, default=False)
-    channel: Mapped[str] = mapped_column(String(8), default="qr")
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.QR)
     guide_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
@@ -151,7 +153,7 @@ class Ticket(Base):
     unit: Mapped[str] = mapped_column(String(64))
     response_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     local_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="baru")
+    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.BARU)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

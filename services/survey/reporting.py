@@ -13,23 +13,29 @@ from services.survey.models import Response
 from services.survey.periods import resolve_period
 from shared.contracts import utcnow
 from shared.dates import local_date
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
+
+
+class UnknownScheme(Problem):
+    """An interval table the survey does not know (facts: scheme, choices)."""
+
+
+class UnknownWeight(Problem):
+    """A headline weight the survey does not know (facts: weight, choices)."""
+
+
+class UnknownUnit(Problem):
+    """A report asked for a unit the tenant does not have (fact: unit)."""
 
 
 def _scheme(scheme_id: str, weight: str) -> Scheme:
     """The interval table asked for, after checking the headline weight too."""
     scheme = SCHEMES.get(scheme_id)
     if scheme is None:
-        raise DomainError(
-            f"Skema '{scheme_id}' tidak dikenal. Pilihan: {', '.join(SCHEMES)}.",
-            status=422, field="scheme", code="data_tidak_valid",
-        )  # fmt: skip
+        raise UnknownScheme(scheme=scheme_id, choices=", ".join(SCHEMES))
     if weight not in reports.WEIGHTS:
-        raise DomainError(
-            f"Bobot '{weight}' tidak dikenal. Pilihan: {', '.join(reports.WEIGHTS)}.",
-            status=422, field="weight", code="data_tidak_valid",
-        )  # fmt: skip
+        raise UnknownWeight(weight=weight, choices=", ".join(reports.WEIGHTS))
     return scheme
 
 
@@ -53,7 +59,7 @@ async def ikm_report(
     if unit_code is not None:
         unit = await repository.get_unit(session, tenant.code, unit_code)
         if unit is None:
-            raise NotFound(f"Unit layanan '{unit_code}' tidak ditemukan.", field="unit")
+            raise UnknownUnit(unit=unit_code)
     sums = await repository.period_sums(
         session, tenant=tenant.code, unit=unit_code, start=start, end=end
     )

@@ -18,6 +18,7 @@ from services.survey.ikm import (
     round_half_up,
 )
 from services.survey.repository import PeriodSums
+from services.survey.statuses import HeadlineStatus
 
 UNSUR_CODES = tuple(u.code for u in PERMENPAN_14_2017_UNSUR)
 WEIGHTS = ("exact", "0.111", "0.11")
@@ -48,11 +49,11 @@ def headline(result: IkmResult, weight: str) -> dict[str, Any]:
     """What a report shows first: the figure of the chosen weight, or why there is none."""
     names = {u.code: u.name for u in PERMENPAN_14_2017_UNSUR}
     if result.responses == 0 or result.unsur_used == 0:
-        return {"status": "kosong", "message": "Belum ada jawaban pada periode ini."}
+        return {"status": HeadlineStatus.KOSONG, "message": "Belum ada jawaban pada periode ini."}
     if not result.complete:
         missing = ", ".join(f"{c} ({names.get(c, c)})" for c in result.incomplete_unsur)
         return {
-            "status": "tidak_lengkap",
+            "status": HeadlineStatus.TIDAK_LENGKAP,
             "message": (
                 f"IKM tidak dihitung: unsur {missing} belum dijawab satu responden pun. {RULE} "
                 f"Rata-rata {result.unsur_used} unsur yang terjawab "
@@ -62,14 +63,14 @@ def headline(result: IkmResult, weight: str) -> dict[str, Any]:
         }
     if weight == "exact":
         return {
-            "status": "lengkap", "weight": weight, "label": EXACT_LABEL,
+            "status": HeadlineStatus.LENGKAP, "weight": weight, "label": EXACT_LABEL,
             "ikm_display": str(result.ikm_display),
             "konversi_display": str(result.konversi_display),
             "mutu": result.mutu, "kinerja": result.kinerja,
         }  # fmt: skip
     variant = next(v for v in result.printed_variants if str(v.weight) == weight)
     return {
-        "status": "lengkap", "weight": weight,
+        "status": HeadlineStatus.LENGKAP, "weight": weight,
         "label": f"{variant.label} (seperti templat laporan; angka tepat: "
         f"{result.konversi_display})",
         "ikm_display": str(variant.ikm_display),

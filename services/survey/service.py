@@ -16,19 +16,31 @@ from services.survey.ikm import (
 from services.survey.intake import Intake, submission_keys
 from services.survey.models import Response, Unit
 from services.survey.schemas import PaperResponseCreate, ResponseCreate
+from services.survey.statuses import Channel
 from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcnow
 from shared.dates import local_date
 from shared.outbox import add_event
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 SOURCE = "survey"
 UNSUR_CODES = tuple(u.code for u in PERMENPAN_14_2017_UNSUR)
-KEY_REUSED = "Idempotency-Key ini sudah dipakai untuk jawaban lain. Kirim dengan kunci baru."
-FORM_REUSED = (
-    "Formulir ini sudah terkirim dengan jawaban lain. Muat ulang halaman untuk mengisi "
-    "penilaian baru."
-)
+
+
+class UnitNotAccepting(Problem):
+    """The unit does not exist or no longer takes answers (fact: unit)."""
+
+
+class UnknownGuideCode(Problem):
+    """A guide code that is no registered guide's of the tenant."""
+
+
+class IdempotencyKeyReused(Problem):
+    """An Idempotency-Key already used for other answers."""
+
+
+class FormTokenReused(Problem):
+    """A form load already submitted with other answers."""
 
 
 async def seed_units(session: AsyncSession, tenants: Mapping[str, Tenant]) -> int:
@@ -43,14 +55,10 @@ async def seed_units(session: AsyncSession, tenants: Mapping[str, Tenant]) -> in
 
 
 async def get_active_unit(session: AsyncSession, tenant: Tenant, code: str) -> Unit:
-    """Gets an active unit of a tenant or raises NotFound (in Indonesian)."""
+    """Gets an active unit of a tenant or raises UnitNotAccepting."""
     unit = await repository.get_unit(session, tenant.code, code)
     if unit is None or not unit.active:
-        raise NotFound(
-            f"Unit layanan '{code}' tidak ditemukan atau tidak lagi menerima survei. "
-            "Periksa kembali kode QR yang Anda pindai.",
-            field="unit",
-        )
+        raise UnitNotAccepting(unit=code)
     return unit
 
 
@@ -114,14 +122,10 @@ async def record_guide(session: AsyncSession, event: ParticipantRegisteredV1) ->
 
 
 async def guide_code(session: AsyncSession, tenant: Tenant, code: str) -> str:
-    """The canonical code of a guide of the tenant, or a 422 naming the field."""
+    """The canonical code of a guide of the tenant; an unknown code is UnknownGuideCode."""
     guide = await repository.find_guide(session, tenant.code, code.strip())
     if guide is None:
-        raise DomainError(
-            "Kode pemandu tidak dikenal. Periksa kode pada bukti pendaftaran pemandu, "
-            "atau kosongkan kolom ini.",
-            status=422, field="guide_code", code="data_tidak_valid",
-        )  # fmt: skip
+        raise UnknownGuideCode()
     return guide.code
 
 
@@ -131,10 +135,8 @@ async def _first_response(
     """The response a resubmission collapses into; a key reused for other answers is refused."""
     if found.body_hash != body_hash:
         if intake.idempotency_key is None and intake.form_token is not None:
-            message, field = FORM_REUSED, "form_token"
-        else:
-            message, field = KEY_REUSED, "Idempotency-Key"
-        raise DomainError(message, status=409, field=field, code="kunci_sudah_dipakai")
+            raise FormTokenReused()
+        raise IdempotencyKeyReused()
     response = await repository.get_response(session, found.response_id)
     if response is None:  # keys and responses are written in one transaction
         raise RuntimeError(f"submission key without response {found.response_id}")
@@ -214,7 +216,7 @@ async def import_forms(
     imported = duplicates = 0
     for number, data in rows:
         intake = Intake(
-            channel="impor", idempotency_key=f"impor:{file_key}:{number}",
+            channel=Channel.IMPOR, idempotency_key=f"impor:{file_key}:{number}",
             submitted_at=data.submitted_at, guide_code=data.guide_code,
         )  # fmt: skip
         _response, created = await submit_response(

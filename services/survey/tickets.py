@@ -5,26 +5,26 @@ from __future__ import annotations
 import statistics
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import repository
 from services.survey.models import Response, Ticket
+from services.survey.statuses import TicketStatus
 from shared.contracts import WhatsAppMessageRequestedV1, utcnow
 from shared.dates import as_utc
 from shared.outbox import add_event
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 
-class TicketStatus(StrEnum):
-    """Where a saran/kritik stands."""
+class TicketNotFound(Problem):
+    """No such ticket in the tenant."""
 
-    BARU = "baru"
-    DITANGGAPI = "ditanggapi"
-    SELESAI = "selesai"
+
+class TicketClosed(Problem):
+    """A ticket already selesai takes no more replies."""
 
 
 async def open_ticket(session: AsyncSession, response: Response) -> None:
@@ -61,7 +61,7 @@ async def reply_ticket(
     """Records the operator's reply; asks for a WhatsApp message when the respondent consented."""
     ticket = await _ticket(session, tenant, ticket_id)
     if ticket.status == TicketStatus.SELESAI:
-        raise DomainError("Tiket ini sudah selesai.", status=409, field="status", code="ditolak")
+        raise TicketClosed()
     response = await repository.get_response(session, ticket.response_id)
     unit = await repository.get_unit(session, tenant.code, ticket.unit)
     now = utcnow()
@@ -91,7 +91,7 @@ async def close_ticket(session: AsyncSession, *, tenant: Tenant, ticket_id: uuid
 async def _ticket(session: AsyncSession, tenant: Tenant, ticket_id: uuid.UUID) -> Ticket:
     ticket = await repository.get_ticket(session, tenant.code, ticket_id)
     if ticket is None:
-        raise NotFound("Tiket tidak ditemukan.", field="ticket_id")
+        raise TicketNotFound()
     return ticket
 
 
@@ -124,7 +124,7 @@ async def ticket_detail(
     """One ticket with its response, for the operator's ticket page."""
     found = await repository.ticket_with_response(session, tenant.code, ticket_id)
     if found is None:
-        raise NotFound("Tiket tidak ditemukan.", field="ticket_id")
+        raise TicketNotFound()
     return found
 
 
@@ -132,7 +132,7 @@ async def list_page(
     session: AsyncSession,
     tenant: str,
     *,
-    status: str | None,
+    status: TicketStatus | None,
     unit: str | None,
     limit: int,
     offset: int,
