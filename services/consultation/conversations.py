@@ -57,7 +57,8 @@ async def handle_inbound(
     topic = topic_rules.detect_topic(event.text)
     if conv is None:
         conv = await _start(session, config, event, topic or "Lainnya", now)
-    conv.last_inbound_at = sent
+    else:
+        conv.last_inbound_at = sent
     await _line_in(session, conv, event.text, now)
     if topic_rules.wants_mentor(event.text):
         return _some(await assignment.route(session, config, conv, now, sla))
@@ -90,12 +91,11 @@ async def _start(
         topic=topic,
         status="bot",
         created_at=now,
-        last_inbound_at=now,
+        last_inbound_at=min(as_utc(event.received_at), now),
         reassignments=0,
         correlation_id=event.correlation_id,
     )
-    session.add(conv)
-    await session.flush()
+    session.add(conv)  # inserted with the next flush, with its lines after it
     return conv
 
 

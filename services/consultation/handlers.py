@@ -84,6 +84,15 @@ class Reactions:
             session, config, event, now=self.parts.clock.now(), sla=self.parts.sla
         )
 
+    async def answer_many(
+        self, session: AsyncSession, events: list[MessageReceivedV1]
+    ) -> list[Event]:
+        """A burst of inbound messages in one transaction (one commit, writes batched)."""
+        produced: list[Event] = []
+        for event in events:
+            produced += await self.answer_on_message_received(session, event) or []
+        return produced
+
     async def send_on_message_requested(
         self, session: AsyncSession, event: WhatsAppMessageRequestedV1
     ) -> list[Event]:
@@ -112,6 +121,9 @@ class Reactions:
                 group="consultation.inbound",
                 event=MessageReceivedV1,
                 handle=self.answer_on_message_received,
+                batch=True,  # a burst goes in few transactions; a failure retries one by one
+                handle_many=self.answer_many,
+                read_batch=self.parts.settings.inbound_batch,
             ),
             Reaction(
                 group="consultation.requested",
