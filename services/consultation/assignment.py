@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.consultation import answers, inbox_repository, outbound, routing
+from services.consultation import answers, batch_cache, inbox_repository, outbound, routing
 from services.consultation.config import TenantConfig
 from services.consultation.models import Conversation, Mentor
 from shared.contracts import ConversationAssignedV1
@@ -65,7 +65,13 @@ async def take_a_mentor(
     one statement with the rest of the transaction.
     """
     with session.no_autoflush:
-        mentors = {str(m.id): m for m in await inbox_repository.list_mentors(session, config.code)}
+        cache = batch_cache.of(session)
+        roster = (
+            await batch_cache.mentors(session, cache, config.code)
+            if cache is not None
+            else await inbox_repository.list_mentors(session, config.code)
+        )
+        mentors = {str(m.id): m for m in roster}
         loads = [load_of(m, now, config.tenant.timezone) for m in mentors.values()]
         for candidate in routing.candidates(loads, topic, frozenset({exclude} - {""})):
             mentor = mentors[candidate.id]

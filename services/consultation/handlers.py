@@ -88,6 +88,8 @@ class Reactions:
         self, session: AsyncSession, events: list[MessageReceivedV1]
     ) -> list[Event]:
         """A burst of inbound messages in one transaction (one commit, writes batched)."""
+        known = [e for e in events if e.tenant in self.parts.configs]
+        await conversations.prefetch(session, known, self.parts.clock.now())
         produced: list[Event] = []
         for event in events:
             produced += await self.answer_on_message_received(session, event) or []

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.consultation import batch_cache
 from services.consultation.models import (
     Contact,
     Conversation,
@@ -20,6 +21,7 @@ from services.consultation.models import (
     OutboundMessage,
     Registrant,
 )
+from shared.dates import as_utc
 
 OPEN = ("bot", "queued", "assigned")
 
@@ -54,6 +56,9 @@ async def get_registrant(session: AsyncSession, registration_id: uuid.UUID) -> R
 
 async def get_contact(session: AsyncSession, tenant: str, phone: str) -> Contact | None:
     """Gets a contact (a number that wrote in); flushes nothing pending on the way."""
+    cache = batch_cache.of(session)
+    if cache is not None and (tenant, phone) in cache.contacts:
+        return cache.contacts[(tenant, phone)]
     with session.no_autoflush:
         return await session.get(Contact, (tenant, phone))
 
@@ -62,8 +67,15 @@ async def touch_contact(session: AsyncSession, tenant: str, phone: str, at: date
     """Creates or refreshes a contact's window start in one statement; returns it.
 
     An upsert (the window start never goes backwards) with RETURNING: on PostgreSQL the row
-    stays locked until the commit, as SELECT FOR UPDATE would.
+    stays locked until the commit, as SELECT FOR UPDATE would. In a batch, the batch's upsert
+    did it already.
     """
+    cache = batch_cache.of(session)
+    touched = cache.contacts.get((tenant, phone)) if cache is not None else None
+    if cache is not None and touched is not None and (tenant, phone) in cache.touched:
+        if as_utc(touched.last_inbound_at) < as_utc(at):
+            touched.last_inbound_at = at
+        return touched
     insert = _insert(session)(Contact).values(
         tenant=tenant, phone=phone, last_inbound_at=at, offences=0, flagged=False
     )
@@ -149,7 +161,10 @@ async def release_load(session: AsyncSession, mentor_id: uuid.UUID) -> None:
 
 
 async def open_conversation(session: AsyncSession, tenant: str, phone: str) -> Conversation | None:
-    """The number's open conversation (newest), locked for update."""
+    """The number's open conversation (newest), locked for update (read once in a batch)."""
+    cache = batch_cache.of(session)
+    if cache is not None and (tenant, phone) in cache.conversations:
+        return cache.conversations[(tenant, phone)]
     return await session.scalar(
         select(Conversation)
         .where(Conversation.tenant == tenant, Conversation.phone == phone)
