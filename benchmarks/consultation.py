@@ -158,6 +158,15 @@ async def _drive(app: Any, kind: str) -> list[Result]:
         return result
 
     object.__setattr__(inbound, "handle", timed)
+    many = inbound.handle_many
+    if many is not None:  # a burst handled in one transaction
+
+        async def timed_many(session: Any, events: list[Any]) -> Any:
+            result = await many(session, events)
+            handled.extend(e.provider_message_id for e in events)
+            return result
+
+        object.__setattr__(inbound, "handle_many", timed_many)
 
     def committed() -> None:
         now = time.perf_counter()
@@ -184,6 +193,8 @@ async def _drive(app: Any, kind: str) -> list[Result]:
                 json={"on_duty": True},
             )
         answers: list[float] = []
+        statements = _count_statements(runtime.db)
+        cpu_start = time.process_time()  # every thread of the process (aiosqlite's too)
         start = time.perf_counter()
 
         async def post(i: int) -> None:
@@ -196,10 +207,12 @@ async def _drive(app: Any, kind: str) -> list[Result]:
         tasks = []
         for i in range(N_W):
             await asyncio.sleep(max(0.0, start + i / RATE - time.perf_counter()))
-            tasks.append(asyncio.create_task(post(i)))
+            tasks.append(asyncio.create_task(post(i), name=f"{WEBHOOK_TASK}{i}"))
         await asyncio.gather(*tasks)
         await _until(lambda: len(done_at) >= N_W, 60)
         elapsed = time.perf_counter() - start
+        cpu_ms = (time.process_time() - cpu_start) * 1000 / N_W
+    per_phase = statements.per_message(N_W)
     latencies = [done_at[k] - sent_at[k] for k in sent_at if k in done_at]
     base = f"{kind}: webhook 200 answer (baseline)"
     return [
@@ -217,9 +230,50 @@ async def _drive(app: Any, kind: str) -> list[Result]:
             base,
             f"p50 {_ms(latencies, 0.5):.1f} ms, p99 {_ms(latencies, 0.99):.1f} ms, "
             f"max {max(latencies) * 1000:.1f} ms; {N_W - len(latencies)} unfinished; "
-            f"p99 ratio vs baseline p99 {_ms(latencies, 0.99) / max(_ms(answers, 0.99), 1e-3):.1f}",
+            f"p99 ratio vs baseline p99 {_ms(latencies, 0.99) / max(_ms(answers, 0.99), 1e-3):.1f}"
+            "; "
+            f"SQL statements per message: {per_phase}; process CPU {cpu_ms:.1f} ms per message; "
+            f"load average {os.getloadavg()[0]:.1f}",
         ),
     ]
+
+
+WEBHOOK_TASK = "bench-webhook-"
+PHASES = {
+    "outbox-relay": "relay",
+    "whatsapp-dispatcher": "dispatcher",
+    "consultation-sweeper": "other",
+    "retention": "other",
+}
+
+
+class StatementCount:
+    """SQL statements sent by each phase: webhook, pipeline (the consumer), dispatcher, relay.
+
+    The phase is read from the asyncio task that runs the statement (SQLAlchemy's greenlets run
+    inside it). Relay and dispatcher counts include their idle polls during the run.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, *_args: Any) -> None:
+        task = asyncio.current_task()
+        name = task.get_name() if task is not None else ""
+        phase = "webhook" if name.startswith(WEBHOOK_TASK) else PHASES.get(name, "pipeline")
+        self.counts[phase] = self.counts.get(phase, 0) + 1
+
+    def per_message(self, messages: int) -> str:
+        order = ("webhook", "pipeline", "dispatcher", "relay", "other")
+        return ", ".join(f"{k} {self.counts.get(k, 0) / messages:.1f}" for k in order)
+
+
+def _count_statements(db: Database) -> StatementCount:
+    from sqlalchemy import event
+
+    counter = StatementCount()
+    event.listen(db.engine.sync_engine, "before_cursor_execute", counter)
+    return counter
 
 
 class Recorder:

@@ -10,8 +10,9 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from services.consultation import answers, inbox_repository, outbound, routing
+from services.consultation import answers, batch_cache, inbox_repository, outbound, routing
 from services.consultation.config import TenantConfig
 from services.consultation.models import Conversation, Mentor
 from shared.contracts import ConversationAssignedV1
@@ -58,14 +59,27 @@ def load_of(mentor: Mentor, now: datetime, tz: str) -> routing.MentorLoad:
 async def take_a_mentor(
     session: AsyncSession, config: TenantConfig, topic: str, now: datetime, *, exclude: str = ""
 ) -> Mentor | None:
-    """Takes a place with the best free on-duty mentor for a topic, or None when all are full."""
-    mentors = {str(m.id): m for m in await inbox_repository.list_mentors(session, config.code)}
-    loads = [load_of(m, now, config.tenant.timezone) for m in mentors.values()]
-    for candidate in routing.candidates(loads, topic, frozenset({exclude} - {""})):
-        mentor = mentors[candidate.id]
-        if await inbox_repository.take_load(session, mentor.id, now):
-            await session.refresh(mentor)
-            return mentor
+    """Takes a place with the best free on-duty mentor for a topic, or None when all are full.
+
+    Nothing pending is flushed on the way (no autoflush): the conversation's changes go out in
+    one statement with the rest of the transaction.
+    """
+    with session.no_autoflush:
+        cache = batch_cache.of(session)
+        roster = (
+            await batch_cache.mentors(session, cache, config.code)
+            if cache is not None
+            else await inbox_repository.list_mentors(session, config.code)
+        )
+        mentors = {str(m.id): m for m in roster}
+        loads = [load_of(m, now, config.tenant.timezone) for m in mentors.values()]
+        for candidate in routing.candidates(loads, topic, frozenset({exclude} - {""})):
+            mentor = mentors[candidate.id]
+            load = await inbox_repository.take_load(session, mentor.id, now)
+            if load is not None:
+                set_committed_value(mentor, "open_count", load)
+                set_committed_value(mentor, "last_assigned_at", now)
+                return mentor
     return None
 
 

@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import answers, assignment, inbox_repository, moderation, outbound
+from services.consultation import (
+    answers,
+    assignment,
+    batch_cache,
+    inbox_repository,
+    moderation,
+    outbound,
+)
 from services.consultation import topics as topic_rules
 from services.consultation.config import TenantConfig
 from services.consultation.models import Contact, Conversation
@@ -28,6 +35,13 @@ from shared.problems import DomainError
 
 SOURCE = "consultation"
 log = get_logger(__name__)
+
+
+async def prefetch(session: AsyncSession, events: list[MessageReceivedV1], now: datetime) -> None:
+    """Reads, for a batch, what every message of it needs (contacts, open conversations)."""
+    await batch_cache.prefetch(
+        session, [(e.tenant, e.phone, min(as_utc(e.received_at), now)) for e in events]
+    )
 
 
 async def handle_inbound(
@@ -57,7 +71,8 @@ async def handle_inbound(
     topic = topic_rules.detect_topic(event.text)
     if conv is None:
         conv = await _start(session, config, event, topic or "Lainnya", now)
-    conv.last_inbound_at = sent
+    else:
+        conv.last_inbound_at = sent
     await _line_in(session, conv, event.text, now)
     if topic_rules.wants_mentor(event.text):
         return _some(await assignment.route(session, config, conv, now, sla))
@@ -90,12 +105,14 @@ async def _start(
         topic=topic,
         status="bot",
         created_at=now,
-        last_inbound_at=now,
+        last_inbound_at=min(as_utc(event.received_at), now),
         reassignments=0,
         correlation_id=event.correlation_id,
     )
-    session.add(conv)
-    await session.flush()
+    session.add(conv)  # inserted with the next flush, with its lines after it
+    cache = batch_cache.of(session)
+    if cache is not None:  # the sender's next message in this batch finds it
+        cache.conversations[(conv.tenant, conv.phone)] = conv
     return conv
 
 

@@ -8,12 +8,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import certificate_link, conversations, invitations
+from services.consultation import certificate_link, conversations, invitations, message_requests
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
 from services.consultation.settings import Settings
 from shared.consumer import Reaction
-from shared.contracts import CertificateIssuedV1, Event, MessageReceivedV1, ParticipantRegisteredV1
+from shared.contracts import (
+    CertificateIssuedV1,
+    Event,
+    MessageReceivedV1,
+    ParticipantRegisteredV1,
+    WhatsAppMessageRequestedV1,
+)
 from shared.logging import get_logger
 from shared.tenants import load_tenants
 
@@ -78,6 +84,28 @@ class Reactions:
             session, config, event, now=self.parts.clock.now(), sla=self.parts.sla
         )
 
+    async def answer_many(
+        self, session: AsyncSession, events: list[MessageReceivedV1]
+    ) -> list[Event]:
+        """A burst of inbound messages in one transaction (one commit, writes batched)."""
+        known = [e for e in events if e.tenant in self.parts.configs]
+        await conversations.prefetch(session, known, self.parts.clock.now())
+        produced: list[Event] = []
+        for event in events:
+            produced += await self.answer_on_message_received(session, event) or []
+        return produced
+
+    async def send_on_message_requested(
+        self, session: AsyncSession, event: WhatsAppMessageRequestedV1
+    ) -> list[Event]:
+        """Queues a message another service asked for (e.g. a survey ticket's reply), once."""
+        config = self.parts.configs.get(event.tenant)
+        if config is None:
+            log.error("consultation.unknown_tenant", tenant=event.tenant)
+        return list(
+            await message_requests.queue_request(session, config, event, now=self.parts.clock.now())
+        )
+
     def all(self) -> list[Reaction[Any]]:
         """One consumer group per reaction (a WhatsApp outage blocks none of the others)."""
         return [
@@ -95,5 +123,13 @@ class Reactions:
                 group="consultation.inbound",
                 event=MessageReceivedV1,
                 handle=self.answer_on_message_received,
+                batch=True,  # a burst goes in few transactions; a failure retries one by one
+                handle_many=self.answer_many,
+                read_batch=self.parts.settings.inbound_batch,
+            ),
+            Reaction(
+                group="consultation.requested",
+                event=WhatsAppMessageRequestedV1,
+                handle=self.send_on_message_requested,
             ),
         ]

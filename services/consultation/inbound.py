@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import inbox_repository, repository
+from services.consultation import inbox_repository, message_requests, repository
 from services.consultation.webhooks import Inbound, StatusUpdate
 from shared.contracts import InvitationDeliveredV1, MessageReceivedV1
 from shared.logging import get_logger
@@ -84,6 +84,9 @@ async def apply_status(session: AsyncSession, update: StatusUpdate, gateway: str
         message.delivered_at = message.delivered_at or update.at
     elif update.status == "failed":
         message.last_error = f"delivery failed code={update.error_code}"
+    if update.status != "sent":  # the send itself announced `sent`
+        reason = message.last_error if update.status == "failed" else None
+        await message_requests.announce(session, message, update.status, reason=reason)
     log.info(
         "consultation.delivery_status",
         message_id=str(message.id),

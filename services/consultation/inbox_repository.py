@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.consultation import batch_cache
 from services.consultation.models import (
     Contact,
     Conversation,
@@ -54,23 +55,42 @@ async def get_registrant(session: AsyncSession, registration_id: uuid.UUID) -> R
 
 
 async def get_contact(session: AsyncSession, tenant: str, phone: str) -> Contact | None:
-    """Gets a contact (a number that wrote in)."""
-    return await session.get(Contact, (tenant, phone))
+    """Gets a contact (a number that wrote in); flushes nothing pending on the way."""
+    cache = batch_cache.of(session)
+    if cache is not None and (tenant, phone) in cache.contacts:
+        return cache.contacts[(tenant, phone)]
+    with session.no_autoflush:
+        return await session.get(Contact, (tenant, phone))
 
 
 async def touch_contact(session: AsyncSession, tenant: str, phone: str, at: datetime) -> Contact:
-    """Creates or refreshes a contact's window start; returns it locked for update."""
-    await session.execute(
-        _insert(session)(Contact)
-        .values(tenant=tenant, phone=phone, last_inbound_at=at, offences=0, flagged=False)
-        .on_conflict_do_nothing()
+    """Creates or refreshes a contact's window start in one statement; returns it.
+
+    An upsert (the window start never goes backwards) with RETURNING: on PostgreSQL the row
+    stays locked until the commit, as SELECT FOR UPDATE would. In a batch, the batch's upsert
+    did it already.
+    """
+    cache = batch_cache.of(session)
+    touched = cache.contacts.get((tenant, phone)) if cache is not None else None
+    if cache is not None and touched is not None and (tenant, phone) in cache.touched:
+        if as_utc(touched.last_inbound_at) < as_utc(at):
+            touched.last_inbound_at = at
+        return touched
+    insert = _insert(session)(Contact).values(
+        tenant=tenant, phone=phone, last_inbound_at=at, offences=0, flagged=False
     )
-    contact = await session.scalar(
-        select(Contact).where(Contact.tenant == tenant, Contact.phone == phone).with_for_update()
+    later = case(
+        (
+            Contact.last_inbound_at < insert.excluded.last_inbound_at,
+            insert.excluded.last_inbound_at,
+        ),
+        else_=Contact.last_inbound_at,
     )
+    statement = insert.on_conflict_do_update(
+        index_elements=[Contact.tenant, Contact.phone], set_={"last_inbound_at": later}
+    ).returning(Contact)
+    contact = await session.scalar(statement, execution_options={"populate_existing": True})
     assert contact is not None
-    if as_utc(contact.last_inbound_at) < as_utc(at):
-        contact.last_inbound_at = at
     return contact
 
 
@@ -92,7 +112,6 @@ async def known_recipient(session: AsyncSession, phone: str) -> bool:
 async def add_moderation(session: AsyncSession, tenant: str, category: str, at: datetime) -> None:
     """Counts a refused message (category only)."""
     session.add(ModerationRecord(id=uuid.uuid4(), tenant=tenant, category=category, created_at=at))
-    await session.flush()
 
 
 # --- mentors ----------------------------------------------------------------------------------
@@ -111,8 +130,8 @@ async def get_mentor(session: AsyncSession, mentor_id: uuid.UUID) -> Mentor | No
     return await session.get(Mentor, mentor_id)
 
 
-async def take_load(session: AsyncSession, mentor_id: uuid.UUID, now: datetime) -> bool:
-    """Adds one open conversation to a mentor unless full (a row lock on the load counter).
+async def take_load(session: AsyncSession, mentor_id: uuid.UUID, now: datetime) -> int | None:
+    """Adds one open conversation to a mentor unless full; returns the new load (None: full).
 
     The conditional UPDATE locks the mentor's row, so two replicas routing at once can never
     both take the last free place.
@@ -121,9 +140,11 @@ async def take_load(session: AsyncSession, mentor_id: uuid.UUID, now: datetime) 
         update(Mentor)
         .where(Mentor.id == mentor_id, Mentor.open_count < Mentor.capacity)
         .values(open_count=Mentor.open_count + 1, last_assigned_at=now)
+        .returning(Mentor.open_count)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    load = result.scalar()
+    return int(load) if load is not None else None
 
 
 async def release_load(session: AsyncSession, mentor_id: uuid.UUID) -> None:
@@ -140,7 +161,10 @@ async def release_load(session: AsyncSession, mentor_id: uuid.UUID) -> None:
 
 
 async def open_conversation(session: AsyncSession, tenant: str, phone: str) -> Conversation | None:
-    """The number's open conversation (newest), locked for update."""
+    """The number's open conversation (newest), locked for update (read once in a batch)."""
+    cache = batch_cache.of(session)
+    if cache is not None and (tenant, phone) in cache.conversations:
+        return cache.conversations[(tenant, phone)]
     return await session.scalar(
         select(Conversation)
         .where(Conversation.tenant == tenant, Conversation.phone == phone)
@@ -234,7 +258,7 @@ async def add_line(
     body: str,
     at: datetime,
 ) -> None:
-    """Appends a message to a conversation's history.
+    """Appends a message to a conversation's history (written with the next flush or commit).
 
     Lines written in one transaction share its `now`; a microsecond per line keeps their order.
     """
@@ -250,7 +274,6 @@ async def add_line(
             created_at=at + timedelta(microseconds=order),
         )
     )
-    await session.flush()
 
 
 async def history(session: AsyncSession, conversation_id: uuid.UUID) -> list[ConversationMessage]:

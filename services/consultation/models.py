@@ -110,6 +110,27 @@ class OutboundMessage(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class MessageRequest(Base):
+    """A message another service asked for (WhatsAppMessageRequestedV1): whom to tell its fate.
+
+    One row per request, beside its outbound message; the status events it causes carry the
+    requester's purpose, reference and correlation id (no phone, no text).
+    """
+
+    __tablename__ = "message_requests"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbound_messages.id"), primary_key=True
+    )
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(Text)
+    correlation_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Registrant(Base):
     """A registration's phone and consent, kept to reach the participant later."""
 

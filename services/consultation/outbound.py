@@ -12,7 +12,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from services.consultation import inbox_repository, repository
 from services.consultation.config import TenantConfig
@@ -24,6 +26,7 @@ from shared.db import mark_after_commit
 from shared.logging import get_logger
 
 WINDOW = timedelta(hours=24)
+_AT_COMMIT = "consultation_outbound_at_commit"
 log = get_logger(__name__)
 
 
@@ -84,9 +87,35 @@ async def queue(
         document_url=document_url if rule is SendRule.DOCUMENT else None,
         dedupe_key=dedupe_key,
     )
-    await repository.add(session, message)
+    if dedupe_key is None:
+        insert_at_commit(session, message)
+    else:
+        await repository.add(session, message)  # a repeat of the natural key fails here
     mark_after_commit(session)  # wakes the dispatcher right after the commit
     return message
+
+
+def insert_at_commit(session: AsyncSession, message: OutboundMessage) -> None:
+    """Writes a queued message as the transaction commits, with the transaction's other sends.
+
+    On PostgreSQL each insert bumps the (tenant, queued) row of outbound_totals (migration
+    0004's trigger), which stays locked until the commit; inserting last keeps that lock for
+    the commit only, so the dispatcher marking messages sent never waits out a whole batch of
+    inbound messages (and the batch never waits out the dispatcher).
+    """
+    session.info.setdefault(_AT_COMMIT, []).append(message)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_deferred(session: Session) -> None:
+    pending = session.info.pop(_AT_COMMIT, None)
+    if pending:
+        session.add_all(pending)  # the commit's flush writes them in one statement
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_deferred(session: Session) -> None:
+    session.info.pop(_AT_COMMIT, None)
 
 
 def template_language(config: TenantConfig, template: str | None) -> str:

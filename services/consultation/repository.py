@@ -19,6 +19,7 @@ from services.consultation.models import (
     WhatsAppGroup,
     outbound_totals,
 )
+from shared.dates import as_utc
 
 Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage | Mentor
 
@@ -197,31 +198,27 @@ def _due(now: datetime, limit: int) -> Select[OutboundMessage]:
 async def claim_due_messages(
     session: AsyncSession, *, now: datetime, limit: int, lease_until: datetime
 ) -> list[OutboundMessage]:
-    """Claims due queued messages: counts an attempt and hides them until `lease_until`.
+    """Claims due queued messages in one statement: counts an attempt, hides them till the lease.
 
-    FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite ignores it) gives each row to one replica; the
-    conditional update makes the claim safe even without the lock.
+    UPDATE ... WHERE id IN (the due ones, FOR UPDATE SKIP LOCKED on PostgreSQL) RETURNING: each
+    row goes to one replica; the repeated conditions keep the claim safe even without the lock.
     """
-    candidates = list(
-        (await session.scalars(_due(now, limit).with_for_update(skip_locked=True))).all()
-    )
-    claimed = []
-    for message in candidates:
-        result = await session.execute(
-            update(OutboundMessage)
-            .where(
-                OutboundMessage.id == message.id,
-                OutboundMessage.status == "queued",
-                OutboundMessage.next_attempt_at <= now,
-            )
-            .values(attempts=OutboundMessage.attempts + 1, next_attempt_at=lease_until)
-            .execution_options(synchronize_session=False)
+    due = _due(now, limit).with_only_columns(OutboundMessage.id)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(due.scalar_subquery()),
+            OutboundMessage.status == "queued",
+            OutboundMessage.next_attempt_at <= now,
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(message)
-    for message in claimed:
-        await session.refresh(message)
-    return claimed
+        .values(attempts=OutboundMessage.attempts + 1, next_attempt_at=lease_until)
+        .returning(OutboundMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    claimed = list((await session.scalars(statement)).all())
+    return sorted(claimed, key=lambda m: (as_utc(m.created_at), str(m.id)))
 
 
 async def get_message(session: AsyncSession, message_id: uuid.UUID) -> OutboundMessage | None:

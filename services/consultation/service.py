@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import messages, repository
+from services.consultation import message_requests, messages, repository
 from services.consultation.models import OutboundMessage, WhatsAppGroup
 from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
@@ -168,6 +168,7 @@ async def mark_sent(
     now = utcnow()
     message.status, message.sent_at = "sent", now
     message.provider_message_id, message.last_error = provider_message_id, None
+    await message_requests.announce(session, message, "sent")
     invitation = (
         await repository.get_invitation(session, message.invitation_id)
         if message.invitation_id
@@ -208,6 +209,7 @@ async def mark_failed_attempt(
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)
         return message
     message.status = "failed"
+    await message_requests.announce(session, message, "failed", reason=message.last_error)
     if message.invitation_id:
         invitation = await repository.get_invitation(session, message.invitation_id)
         if invitation is not None:

@@ -51,6 +51,12 @@ class Settings(ServiceSettings):
         default=15.0, gt=0, description="Minutes a mentor has to reply before reassignment."
     )
     sweep_interval_s: float = Field(default=15.0, gt=0)
+    inbound_batch: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Inbound messages handled in one transaction at most (a burst is batched).",
+    )
 
     @field_validator("whatsapp_gateway")
     @classmethod

@@ -11,7 +11,7 @@ from shared.contracts.consultation import (
     MessageReceivedV1,
 )
 from shared.contracts.envelope import Event, utcnow
-from shared.contracts.messaging import WhatsAppMessageRequestedV1
+from shared.contracts.messaging import WhatsAppMessageRequestedV1, WhatsAppMessageStatusV1
 from shared.contracts.registration import (
     ActivityChangedV1,
     ParticipantCancelledV1,
@@ -37,6 +37,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ActivityChangedV1,
     IkmUpdatedV1,
     WhatsAppMessageRequestedV1,
+    WhatsAppMessageStatusV1,
 )
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
     "WhatsAppMessageRequestedV1",
+    "WhatsAppMessageStatusV1",
     "utcnow",
 ]

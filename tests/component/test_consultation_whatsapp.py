@@ -241,3 +241,51 @@ async def test_the_inbox_page_is_served_without_data_until_a_token_is_given(
         assert "/conversations" in page.text and "+62" not in page.text
         assert (await client.get("/api/v1/conversations")).status_code == 401
         assert (await client.get("/dev/whatsapp")).status_code == 404  # cloud gateway: no dev page
+
+
+async def test_a_burst_handled_as_one_batch_gives_each_citizen_one_conversation_in_order(
+    settings: Settings, fake: FakeCloudApi
+) -> None:
+    """Several messages in one transaction (the batch reader's path), two from one citizen."""
+    from services.consultation.handlers import Reactions
+    from shared.contracts import MessageReceivedV1, utcnow
+
+    asker, second, third = a_phone(), a_phone(), a_phone()
+
+    def says(phone: str, text: str) -> MessageReceivedV1:
+        return MessageReceivedV1(
+            tenant="mojosari", source="consultation", correlation_id=f"wa-{phone}-{text}",
+            gateway="cloud", provider_message_id=f"wamid.burst.{phone}.{text}", phone=phone,
+            text=text, received_at=utcnow(),
+        )  # fmt: skip
+
+    burst = [
+        says(asker, "syarat pecah KK apa saja?"),
+        says(asker, "MENTOR"),
+        says(second, "MENTOR"),
+        says(third, "MENTOR"),
+    ]
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        mentor_id, token = await add_mentor(client, "Dewi", a_phone(), topics=["KK", "Lainnya"],
+                                            capacity=2)  # fmt: skip
+        async with app.state.runtime.db.session() as session:
+            caused = await Reactions(app.state.consultation).answer_many(session, burst)
+        assert sorted(type(e).__name__ for e in caused) == ["ConversationAssignedV1"] * 2
+        await received(fake, asker, "Persyaratan Pecah KK")
+        await received(fake, asker, "diteruskan kepada mentor Dewi")
+        await received(fake, third, "antrean nomor 1")
+        mine = await conversations(client, token)
+        assert sorted(c["status"] for c in mine) == ["assigned", "assigned"]
+        everyone = await conversations(client, "test-admin-token")
+        assert len(everyone) == 3  # one conversation per citizen, the asker's included
+        by_status = sorted(c["status"] for c in everyone)
+        assert by_status == ["assigned", "assigned", "queued"]
+        assert next(c for c in mine if c["topic"] == "KK")
+        detail = await client.get(
+            f"/api/v1/conversations/{next(c for c in mine if c['topic'] == 'KK')['id']}",
+            headers=auth(token),
+        )
+        authors = [m["author"] for m in detail.json()["messages"]]
+        assert authors[:3] == ["citizen", "bot", "citizen"]  # the order they wrote in
+        roster = {m["id"]: m for m in (await client.get("/api/v1/mentors", headers=auth())).json()}
+        assert roster[mentor_id]["open_conversations"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,6 +104,29 @@ def _error_cases(urls: Urls, event_id: str) -> None:
         client.get(f"{urls.consultation}/dev/whatsapp")
 
 
+def _saran_reply_case(urls: Urls) -> None:
+    """A consenting respondent's saran answered: the reply crosses to consultation (WhatsApp)."""
+    answer = {
+        "scores": {f"U{i}": 4 for i in range(1, 10)},
+        "name": "Budi Santoso",
+        "phone": "0857-1111-2222",
+        "phone_consent": True,
+        "suggestion": "Antrean loket terlalu lama",
+    }
+    with httpx.Client(base_url=urls.survey, timeout=30) as client:
+        posted = client.post("/api/v1/units/kantor-kecamatan/responses", json=answer)
+        assert posted.status_code in (200, 201), posted.text
+        tickets = client.get("/api/v1/tickets", headers=auth()).json()["items"]
+        ticket = next(t for t in tickets if t["can_reply_by_whatsapp"])
+        reply = {"reply": "Loket kedua kini dibuka pukul 08.00."}
+        sent = client.post(f"/api/v1/tickets/{ticket['id']}/reply", headers=auth(), json=reply)
+        assert sent.status_code == 200, sent.text
+    deadline = time.monotonic() + 90
+    while "Loket kedua kini dibuka" not in httpx.get(f"{urls.consultation}/dev/whatsapp").text:
+        assert time.monotonic() < deadline, "the saran reply never left on WhatsApp"
+        time.sleep(0.5)
+
+
 def _dashboard_cases(dashboard: str) -> None:
     """The operator's side: phone lookup, login with a wrong and with the right token."""
     with httpx.Client(base_url=dashboard, timeout=30) as client:
@@ -122,6 +146,7 @@ async def test_no_log_line_carries_a_token_a_phone_or_a_name(
     await follow_survey(urls, ADMIN_TOKEN)
     event_id = result["certificates"][0].get("activity_id") or _an_event(urls)
     _error_cases(urls, event_id)
+    _saran_reply_case(urls)
     _dashboard_cases(services["dashboard"].url)
     for proc in services.values():
         proc.stop()  # flushes and writes the shutdown lines too

@@ -25,6 +25,7 @@ from shared.contracts import (
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
     ResponseSubmittedV1,
+    WhatsAppMessageRequestedV1,
 )
 from tests.unit.deploy.k8s_render import crd_schema, render
 
@@ -49,12 +50,14 @@ GROUP_STREAMS = {
     "consultation.invite": ParticipantRegisteredV1.STREAM,
     "consultation.certificate": CertificateIssuedV1.STREAM,
     "consultation.inbound": MessageReceivedV1.STREAM,
+    "consultation.requested": WhatsAppMessageRequestedV1.STREAM,
     "survey.aggregate": ResponseSubmittedV1.STREAM,
     "survey.guides": ParticipantRegisteredV1.STREAM,
 }
 # Groups whose backlog is no reason to add pods: the survey's guides group stores a code per
-# registration (a few hundred a day); the aggregator's lag drives the survey's replicas.
-NOT_A_SCALING_SIGNAL = {"survey.guides"}
+# registration (a few hundred a day); the aggregator's lag drives the survey's replicas. The
+# consultation's requested group queues operators' replies to saran (a few a day).
+NOT_A_SCALING_SIGNAL = {"survey.guides", "consultation.requested"}
 GROUP_IN_CODE = re.compile(r'(?:group\s*=\s*|_GROUP\s*=\s*)"([a-z_.]+)"')
 
 Doc = dict[str, Any]
