@@ -60,15 +60,7 @@ async def queue(
     """Queues one message under the window rule; the dispatcher sends it after the commit."""
     contact = await inbox_repository.get_contact(session, config.code, to)
     inside = window_open(contact.last_inbound_at if contact else None, now)
-    template = None
-    if inside:
-        rule = SendRule.DOCUMENT if document_url else SendRule.FREE_FORM
-    else:
-        rule = SendRule.TEMPLATE
-        spec = config.templates.get(template_kind)
-        template = spec.name if spec else None
-        if spec is None:
-            log.warning("consultation.template_missing", tenant=config.code, kind=template_kind)
+    rule, template = _send_rule(config, inside, template_kind, document_url)
     message = OutboundMessage(
         id=uuid.uuid4(),
         tenant=config.code,
@@ -93,6 +85,18 @@ async def queue(
         await repository.add(session, message)  # a repeat of the natural key fails here
     mark_after_commit(session)  # wakes the dispatcher right after the commit
     return message
+
+
+def _send_rule(
+    config: TenantConfig, inside: bool, template_kind: str, document_url: str | None
+) -> tuple[SendRule, str | None]:
+    """Inside the 24-hour window free text (or a document); outside it the tenant's template."""
+    if inside:
+        return (SendRule.DOCUMENT if document_url else SendRule.FREE_FORM), None
+    spec = config.templates.get(template_kind)
+    if spec is None:
+        log.warning("consultation.template_missing", tenant=config.code, kind=template_kind)
+    return SendRule.TEMPLATE, spec.name if spec else None
 
 
 def insert_at_commit(session: AsyncSession, message: OutboundMessage) -> None:

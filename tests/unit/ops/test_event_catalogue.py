@@ -28,6 +28,7 @@ from shared.contracts import (
     ParticipantRegisteredV1,
     ResponseSubmittedV1,
     WhatsAppMessageRequestedV1,
+    WhatsAppMessageStatusV1,
 )
 
 DASHBOARD = "dashboard.read_model"
@@ -55,7 +56,9 @@ EXPECTED: dict[type[Event], tuple[str, set[str]]] = {
     MessageModeratedV1: ("consultation", {DASHBOARD}),
     ResponseSubmittedV1: ("survey", {"survey.aggregate", DASHBOARD}),
     IkmUpdatedV1: ("survey", {DASHBOARD}),
-    WhatsAppMessageRequestedV1: ("survey", {DASHBOARD}),
+    WhatsAppMessageRequestedV1: ("survey", {"consultation.requested", DASHBOARD}),
+    # Told back to the asking service; the dashboard counts them (survey could show it too).
+    WhatsAppMessageStatusV1: ("consultation", {DASHBOARD}),
 }
 
 
