@@ -18,12 +18,14 @@ class RecipientUnknown(Exception):
     """The registration is not known here yet (its event not handled): retried later."""
 
 
-def certificate_text(number: str, download_url: str, verify_url: str) -> str:
-    """The message that carries the certificate link."""
+def certificate_text(event: CertificateIssuedV1) -> str:
+    """The message that carries the certificate link (and the brochure, when there is one)."""
+    brochure = f"Brosur persyaratan Adminduk: {event.brochure_url}\n" if event.brochure_url else ""
     return (
-        f"Sertifikat elektronik Anda (nomor {number}) sudah terbit.\n"
-        f"Unduh: {download_url}\n"
-        f"Cek keaslian: {verify_url}\n"
+        f"Sertifikat elektronik Anda (nomor {event.number}) sudah terbit.\n"
+        f"Unduh: {event.download_url}\n"
+        f"Cek keaslian: {event.verify_url}\n"
+        f"{brochure}"
         "Terima kasih sudah mengikuti sosialisasi Adminduk."
     )
 
@@ -45,7 +47,7 @@ async def send_certificate(
         session,
         config,
         to=registrant.phone,
-        body=certificate_text(event.number, event.download_url, event.verify_url),
+        body=certificate_text(event),
         kind="certificate",
         template_kind="certificate",
         params=[event.number, event.download_url],

@@ -60,6 +60,7 @@ def certificate_issued(registration_id: uuid.UUID) -> CertificateIssuedV1:
         number="0001/SERT-MENJAMU/MOJOSARI/2026",
         download_url=f"https://sertifikat.mojosari.test/api/v1/certificates/{certificate_id}/pdf",
         verify_url=f"https://sertifikat.mojosari.test/verify/{certificate_id}",
+        brochure_url="https://sertifikat.mojosari.test/brosur.pdf",
     )
 
 
@@ -140,6 +141,10 @@ async def test_certificate_link_is_a_document_inside_the_window(
         assert document["type"] == "document"
         assert document["document"]["link"] == issued.download_url
         assert issued.number in document["document"]["caption"]
+        assert (
+            "Brosur persyaratan Adminduk: https://sertifikat.mojosari.test/brosur.pdf"
+            in (document["document"]["caption"])
+        )
 
 
 async def test_throttling_is_retried_and_an_undeliverable_number_is_not(
