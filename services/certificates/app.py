@@ -1,7 +1,6 @@
 """Builds the certificates service's app (`menjamu serve certificates`)."""
 
 import logging
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,13 +26,7 @@ log = get_logger(__name__)
 
 def build_context(settings: Settings, runtime: Runtime) -> CertificatesContext:
     """The render pool, the PDF store and the finisher (woken after each numbering commit)."""
-    # The render workers write the PDFs themselves (each builds its own store): no PDF bytes
-    # through the pipe; the service process keeps a store for downloads.
-    pool = RenderPool(
-        settings.render_workers,
-        settings.render_timeout_s,
-        store_factory=partial(build_store, settings),
-    )
+    pool = RenderPool(settings.render_workers, settings.render_timeout_s)
     store = build_store(settings)
     folder = folder_templates(settings.tenants_dir, sorted(runtime.tenants))
     finisher = Finisher(runtime.db, pool, store, settings, runtime.tenants, folder)

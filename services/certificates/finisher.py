@@ -1,8 +1,8 @@
 """The second step of issuing, and the sweeper: render waiting certificates, store, announce.
 
 One loop per process. It leases waiting rows (any replica's: a lease hides a row from the
-others for longer than a render may take), has a render worker render and store each PDF
-outside any transaction, and finishes the row in a short transaction that queues
+others for longer than a render may take), renders each in the render pool outside any
+transaction, stores the PDF, and finishes the row in a short transaction that queues
 `CertificateIssuedV1` in the outbox and, in the same commit, leases the next waiting rows for
 the slots it frees (one transaction per certificate instead of two). The loop itself claims
 when this process numbered a certificate, when a render failed, and every `sweep_interval_s`,
@@ -159,8 +159,9 @@ class Finisher:
             row, tenant, public_url=self.settings.effective_public_url
         )
         started = asyncio.get_running_loop().time()
+        pdf = await self.pool.render(content, chosen.html, chosen.logo)
         key = pdf_key(row.tenant, row.issued_at, row.id)
-        size = await self.pool.render_stored(key, content, chosen.html, chosen.logo)
+        await asyncio.to_thread(self.store.put, key, pdf)
         async with self.db.session() as session:
             issued = await service.finish_render(
                 session,
@@ -177,7 +178,7 @@ class Finisher:
         log.info(
             "certificate.rendered",
             number=row.number,
-            pdf_bytes=size,
+            pdf_bytes=len(pdf),
             render_ms=round((asyncio.get_running_loop().time() - started) * 1000, 1),
             generation=row.generation,
             template=chosen.origin,

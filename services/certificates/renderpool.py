@@ -5,11 +5,6 @@ FontConfiguration kept) and renders what it is sent through a pipe. A render tha
 timeout has its process killed and replaced: unlike a thread, it cannot go on rendering after
 its caller gave up, and a worker slot is handed out again only after its call has ended, so
 two renders never overlap in one worker (shared/DESIGN.md; issue 6 item 6).
-
-A worker given a store factory also stores what it renders (`render_stored`): it writes the PDF
-under its key itself and answers only the size, so no PDF crosses the pipe and the service
-process never touches the bytes (issue 10). The write is atomic (local folder: temporary file,
-then rename; S3: one PUT), so a worker killed mid-write leaves the old file or none.
 """
 
 from __future__ import annotations
@@ -17,24 +12,16 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import resource
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.certificates.render import CertificateContent
 from shared.logging import get_logger
 
-if TYPE_CHECKING:
-    from services.certificates.storage import PdfStore
-
-# Builds the PDF store inside a worker process (picklable: a module-level function or partial).
-StoreFactory = Callable[[], "PdfStore"]
-
 log = get_logger(__name__)
 _START_TIMEOUT_S = 120.0
-STORED = "certificate-stored"  # a certificate rendered and written to the store by the worker
 
 
 class RenderFailed(Exception):
@@ -49,27 +36,14 @@ class RenderJob:
     payload: Any
 
 
-def _stored(renderer: Any, store: PdfStore | None, payload: Any) -> int:
-    """Renders a certificate, writes it under its key, and returns its size in bytes."""
-    if store is None:
-        raise RuntimeError("this render pool has no store to write PDFs to")
-    key, certificate = payload
-    pdf: bytes = renderer.render_job("certificate", certificate)
-    store.put(key, pdf)
-    return len(pdf)
-
-
-def _worker_main(
-    conn: Connection, templates_dir: str | None, store_factory: StoreFactory | None
-) -> None:
-    """A worker process: one renderer (and store) for its lifetime, one job at a time."""
+def _worker_main(conn: Connection, templates_dir: str | None) -> None:
+    """A worker process: one renderer for its lifetime, one job at a time."""
     import logging
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     from services.certificates.render import SAMPLE_CONTENT, CertificateRenderer
 
     renderer = CertificateRenderer(templates_dir)
-    store = store_factory() if store_factory is not None else None
     renderer.render(SAMPLE_CONTENT)  # warm-up: fonts loaded before the first participant's
     conn.send(("ready", None, 0))
     while True:
@@ -80,10 +54,7 @@ def _worker_main(
         if job is None:
             return
         try:
-            if job.kind == STORED:
-                result: Any = _stored(renderer, store, job.payload)
-            else:
-                result = renderer.render_job(job.kind, job.payload)
+            result: Any = renderer.render_job(job.kind, job.payload)
             reply = ("ok", result)
         except Exception as exc:
             reply = ("error", f"{type(exc).__name__}: {exc}")
@@ -94,12 +65,9 @@ def _worker_main(
 class _Worker:
     """One renderer process and the parent's end of its pipe (used from one thread at a time)."""
 
-    def __init__(
-        self, index: int, templates_dir: str | None, store_factory: StoreFactory | None
-    ) -> None:
+    def __init__(self, index: int, templates_dir: str | None) -> None:
         self.index = index
         self.templates_dir = templates_dir
-        self.store_factory = store_factory
         self.process: Any = None
         self.conn: Connection | None = None
         self.peak_kib = 0
@@ -109,7 +77,7 @@ class _Worker:
         parent, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_worker_main,
-            args=(child, self.templates_dir, self.store_factory),
+            args=(child, self.templates_dir),
             name=f"certificates-render-{self.index}",
             daemon=True,
         )
@@ -163,17 +131,11 @@ class _Worker:
 class RenderPool:
     """`size` renderer processes; `render` waits for a free one and holds it until its call ends."""
 
-    def __init__(
-        self,
-        size: int,
-        timeout_s: float,
-        templates_dir: Path | None = None,
-        store_factory: StoreFactory | None = None,
-    ) -> None:
+    def __init__(self, size: int, timeout_s: float, templates_dir: Path | None = None) -> None:
         self.size = size
         self.timeout_s = timeout_s
         folder = str(templates_dir) if templates_dir is not None else None
-        self._workers = [_Worker(i, folder, store_factory) for i in range(size)]
+        self._workers = [_Worker(i, folder) for i in range(size)]
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
 
     async def start(self) -> None:
@@ -194,17 +156,6 @@ class RenderPool:
         """Renders one certificate in a worker process (tenant template and logo optional)."""
         pdf: bytes = await self.run(RenderJob("certificate", (content, template, logo)))
         return pdf
-
-    async def render_stored(
-        self,
-        key: str,
-        content: CertificateContent,
-        template: str | None = None,
-        logo: str | None = None,
-    ) -> int:
-        """Renders one certificate and has the worker write it under `key`; returns its size."""
-        size: int = await self.run(RenderJob(STORED, (key, (content, template, logo))))
-        return size
 
     async def run(self, job: RenderJob) -> Any:
         """Runs one job; a cancelled caller frees its worker only when the call has ended."""
