@@ -5,8 +5,10 @@ relay puts them; certificates service processes (`menjamu serve certificates`, e
 CERTIFICATES_RENDER_WORKERS render processes) consume them, number each in one short
 transaction, render outside any transaction, store the PDF in the local folder and announce
 `CertificateIssuedV1`. The clock stops when every certificate is stored and announced.
-The baseline, measured in the same run, is a plain loop rendering the same certificates with
-the project's renderer in this process. The services keep their default poll and relay
+The baseline is a plain loop rendering the same certificates (same fields, the tenant file's
+facts, a verification URL as long) with the project's renderer in this process, run just before
+and just after each pipeline run; the pipeline is compared with their mean (the machine is
+shared, so its speed drifts). The services keep their default poll and relay
 intervals (1 s, 0.5 s): readers block on XREADGROUP and the relay and the finisher are woken
 after each commit, so those intervals are safety nets that add no latency; at 100 ms the idle
 polling of six subscribers, the relay and the finisher cost about as much CPU as the certificates
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -30,26 +34,52 @@ from redis.asyncio import Redis
 
 from benchmarks._common import Result, env_int
 from benchmarks._infra import PG_URL, REDIS_URL, flush_redis, pg_reachable, sample_event
-from benchmarks.certificate_render import _content
+from services.certificates.models import Certificate
+from services.certificates.numbering import format_number
+from services.certificates.render import CertificateContent
+from services.certificates.service import certificate_content
 from shared.relay import encode_for_stream
+from shared.tenants import Tenant, load_tenants
 
 N = env_int("MENJAMU_BENCH_PIPELINE_N", 300)
+# Which runs, as <processes>x<render workers>, comma-separated (MENJAMU_BENCH_PIPELINE_CONFIGS).
+CONFIGS = os.environ.get("MENJAMU_BENCH_PIPELINE_CONFIGS", "").strip() or "1x1,2x1,1x2"
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "plain render loop, one process (baseline)"
 NOTE = (
     "Targets (issue 10): one process with one render worker >= 0.9 of the baseline; two "
     "processes >= 1.7. Measured on this 2-core machine, shared with other work while it ran."
 )
 
 
+def _same_certificate(i: int, tenant: Tenant) -> CertificateContent:
+    """What the pipeline prints for registration i: the same event fields, the tenant file's
+    facts and a verification URL of the same length (the QR code has as many modules)."""
+    event = sample_event(i)
+    row = Certificate(
+        id=uuid.uuid4(),
+        tenant=event.tenant,
+        number=format_number(i + 1, code="SERT-MENJAMU", tenant_code=event.tenant, year=2026),
+        participant_name=event.name,
+        school=event.school,
+        level=event.level,
+        activity_title=event.activity_title,
+        activity_date=event.activity_date,
+        activity_location=event.activity_location,
+        issued_at=datetime.now(UTC),
+    )
+    return certificate_content(row, tenant, public_url="http://127.0.0.1:18600")
+
+
 def _baseline() -> tuple[float, float]:
     from services.certificates.render import CertificateRenderer
 
     renderer = CertificateRenderer()
-    renderer.render(_content(0))
+    tenant = load_tenants(ROOT / "deploy" / "tenants")["mojosari"]
+    contents = [_same_certificate(i, tenant) for i in range(N + 1)]
+    renderer.render(contents[0])
     started, cpu = time.perf_counter(), time.thread_time()
-    for i in range(1, N + 1):
-        renderer.render(_content(i))
+    for content in contents[1:]:
+        renderer.render(content)
     return time.perf_counter() - started, time.thread_time() - cpu
 
 
@@ -146,7 +176,7 @@ async def _pipeline(processes: int, workers: int) -> tuple[float, list[int], lis
         subprocess.run([*cli, "migrate", "certificates"], env=base, cwd=ROOT, check=True)
         try:
             for i in range(processes):
-                port = 18600 + i
+                port = _free_port()  # another run of this benchmark may hold a fixed one
                 env = _env(Path(tmp), prefix, workers, port)
                 log = (Path(tmp) / f"certificates-{i}.log").open("wb")
                 proc = subprocess.Popen([*cli, "serve", "certificates"], env=env, cwd=ROOT,
@@ -154,7 +184,7 @@ async def _pipeline(processes: int, workers: int) -> tuple[float, list[int], lis
                 procs.append(proc)
                 await _started(port, proc, workers)
             cpu_before = {p: _cpu_s(p) for proc in procs for p in [proc.pid, *_children(proc.pid)]}
-            seconds = await _publish_and_wait(schema)
+            seconds = await _publish_and_wait(schema, procs)
             pids = [p for proc in procs for p in [proc.pid, *_children(proc.pid)]]
             peaks = [_peak_kib(p) for p in pids]
             cpu = [_cpu_s(p) - cpu_before.get(p, 0.0) for p in pids]
@@ -167,7 +197,14 @@ async def _pipeline(processes: int, workers: int) -> tuple[float, list[int], lis
     return seconds, peaks, cpu
 
 
-async def _publish_and_wait(schema: str) -> float:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def _publish_and_wait(schema: str, procs: list[subprocess.Popen[bytes]]) -> float:
     redis = Redis.from_url(REDIS_URL)
     try:
         events = [sample_event(i) for i in range(N)]
@@ -180,6 +217,8 @@ async def _publish_and_wait(schema: str) -> float:
             pipe.xadd(event.STREAM, fields)
         await pipe.execute()
         while await _count(schema) < N:
+            if any(proc.poll() is not None for proc in procs):
+                raise RuntimeError("a certificates process exited during the run")
             await asyncio.sleep(0.1)
         return time.perf_counter() - started
     finally:
@@ -199,23 +238,48 @@ def _load() -> str:
     return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
+def _configs() -> list[tuple[int, int]]:
+    pairs = [item.strip().lower().split("x") for item in CONFIGS.split(",") if item.strip()]
+    return [(int(processes), int(workers)) for processes, workers in pairs]
+
+
+async def _measured_baseline() -> tuple[float, float]:
+    seconds, cpu = await asyncio.to_thread(_baseline)
+    return seconds, cpu / N * 1000
+
+
 async def run() -> list[Result]:
-    """Baseline loop, then 1 process x 1 worker, 2 processes x 1, 1 process x 2."""
+    """For each configuration (1 process x 1 worker, 2 x 1, 1 x 2 by default): the baseline
+    loop just before and just after the pipeline, and the pipeline against their mean."""
     if not pg_reachable():
         raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
-    baseline_s, baseline_cpu = await asyncio.to_thread(_baseline)
-    detail = f"CPU {baseline_cpu / N * 1000:.0f} ms per certificate; {_load()}"
-    results = [Result(BASELINE, N, baseline_s, baseline=BASELINE, detail=detail)]
-    for processes, workers in ((1, 1), (2, 1), (1, 2)):
+    results = []
+    for processes, workers in _configs():
+        label = f"{processes} certificates process(es) x {workers} render worker(s)"
+        before_s, before_cpu = await _measured_baseline()
         seconds, peaks, cpu = await _pipeline(processes, workers)
+        after_s, after_cpu = await _measured_baseline()
+        baseline = f"plain render loop, one process (baseline of {label})"
+        results.append(
+            Result(
+                baseline,
+                N,
+                (before_s + after_s) / 2,
+                baseline=baseline,
+                detail=(
+                    f"mean of {before_s:.1f} s before and {after_s:.1f} s after; CPU "
+                    f"{before_cpu:.0f} / {after_cpu:.0f} ms per certificate; {_load()}"
+                ),
+            )
+        )
         memory = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
         per_cert = ", ".join(f"{c / N * 1000:.0f}" for c in cpu)
         results.append(
             Result(
-                f"pipeline: {processes} certificates process(es) x {workers} render worker(s)",
+                f"pipeline: {label}",
                 N,
                 seconds,
-                baseline=BASELINE,
+                baseline=baseline,
                 detail=(
                     f"per process (service, resource tracker, render workers; then the next "
                     f"service): peak RSS MiB {memory}; CPU ms per certificate {per_cert}; "

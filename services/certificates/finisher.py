@@ -3,14 +3,19 @@
 One loop per process. It leases waiting rows (any replica's: a lease hides a row from the
 others for longer than a render may take), renders each in the render pool outside any
 transaction, stores the PDF, and finishes the row in a short transaction that queues
-`CertificateIssuedV1` in the outbox. It wakes when this process numbered a certificate and every
-`sweep_interval_s`, so rows left by a replica that died between the two steps are finished by
-whichever replica looks next: the number stays, nothing is numbered twice.
+`CertificateIssuedV1` in the outbox and, in the same commit, leases the next waiting rows for
+the slots it frees (one transaction per certificate instead of two). The loop itself claims
+when this process numbered a certificate, when a render failed, and every `sweep_interval_s`,
+so rows left by a replica that died between the two steps are finished by whichever replica
+looks next: the number stays, nothing is numbered twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.certificates import repository, service
 from services.certificates.models import Certificate, CertificateTemplate
@@ -26,6 +31,9 @@ from shared.tenants import Tenant
 
 log = get_logger(__name__)
 _FAILURES_BEFORE_ERROR = 5
+# Set inside the finisher's own render tasks: their finish commit (which also runs the
+# after-commit hooks) has already claimed what waits, so it must not wake the loop again.
+_OWN_COMMIT: ContextVar[bool] = ContextVar("certificates_finisher_own_commit", default=False)
 
 
 class Finisher:
@@ -51,8 +59,9 @@ class Finisher:
         self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
-        """Asks the loop to look for waiting certificates now (after a commit)."""
-        self._wake.set()
+        """Asks the loop to look for waiting certificates now (after a numbering commit)."""
+        if not _OWN_COMMIT.get():
+            self._wake.set()
 
     async def run(self) -> None:
         """Runs until cancelled; then stops the render workers."""
@@ -90,19 +99,19 @@ class Finisher:
         if free <= 0:
             return
         try:
-            rows, templates = await self._claim(free)
+            async with self.db.session() as session:
+                rows, templates = await self._claim(session, free)
         except Exception as exc:
             log.warning("certificate.claim_failed", error=f"{type(exc).__name__}: {exc}")
             return
+        self._start(rows, templates)
+
+    def _start(self, rows: list[Certificate], templates: dict[str, CertificateTemplate]) -> None:
         for row in rows:
             chosen = choose(templates.get(row.tenant), self.folder_templates, row.tenant)
             task = asyncio.create_task(self._finish(row, chosen), name=f"render-{row.id}")
             self._in_flight.add(task)
-            task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._wake.set()
+            task.add_done_callback(self._in_flight.discard)
 
     async def _idle(self) -> None:
         if len(self._in_flight) >= self.capacity:
@@ -115,27 +124,32 @@ class Finisher:
             pass
         self._wake.clear()
 
-    async def _claim(self, limit: int) -> tuple[list[Certificate], dict[str, CertificateTemplate]]:
-        async with self.db.session() as session:
-            rows = await repository.claim_renders(
-                session,
-                owner=self.owner,
-                limit=limit,
-                now=utcnow(),
-                lease_s=self.settings.render_lease_s,
-            )
-            if not rows:  # the usual answer to a wake-up: skip the template read
-                return rows, {}
-            templates = await repository.templates_of(session, {row.tenant for row in rows})
+    async def _claim(
+        self, session: AsyncSession, limit: int
+    ) -> tuple[list[Certificate], dict[str, CertificateTemplate]]:
+        if limit <= 0:
+            return [], {}
+        rows = await repository.claim_renders(
+            session,
+            owner=self.owner,
+            limit=limit,
+            now=utcnow(),
+            lease_s=self.settings.render_lease_s,
+        )
+        if not rows:  # the usual answer to a wake-up: skip the template read
+            return rows, {}
+        templates = await repository.templates_of(session, {row.tenant for row in rows})
         return rows, templates
 
     async def _finish(self, row: Certificate, chosen: ChosenTemplate) -> None:
+        _OWN_COMMIT.set(True)  # this task's context only
         context = {"certificate_id": str(row.id), "tenant": row.tenant}
         with bound_context(correlation_id=row.correlation_id, **context):
             try:
                 await self._render_store_announce(row, chosen)
             except Exception as exc:
                 await self._failed(row, exc)
+                self._wake.set()  # the loop claims for the slot this render gave up
 
     async def _render_store_announce(self, row: Certificate, chosen: ChosenTemplate) -> None:
         tenant = self.tenants.get(row.tenant)
@@ -158,6 +172,9 @@ class Finisher:
             )
             if issued is not None:
                 await add_event(session, issued)
+            # The slot this certificate frees (and any other free one), in the same commit.
+            following = await self._claim(session, self.capacity - len(self._in_flight) + 1)
+        self._start(*following)
         log.info(
             "certificate.rendered",
             number=row.number,

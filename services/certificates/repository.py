@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,6 +126,49 @@ async def claim_renders(
         .execution_options(synchronize_session=False)
     )
     return list((await session.scalars(claim)).all())
+
+
+async def finish(
+    session: AsyncSession,
+    certificate_id: uuid.UUID,
+    *,
+    generation: int,
+    key: str,
+    now: datetime,
+) -> Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool] | None:
+    """Records a stored PDF on a row still waiting for it, in one statement; None when none.
+
+    The row stays waiting when a re-issue was asked for while this render ran (its generation
+    moved on). The first time, `announced_at` is set (then `first` is true); afterwards the
+    render is a re-issue and `reissued_at` is set. The UPDATE locks the row like SELECT ... FOR
+    UPDATE would, so two replicas finishing the same row announce it once.
+    """
+    announced_before = Certificate.announced_at.is_not(None)
+    stamp = func.coalesce(Certificate.announced_at, now, type_=Certificate.announced_at.type)
+    statement = (
+        update(Certificate)
+        .where(Certificate.id == certificate_id, Certificate.needs_render.is_(True))
+        .values(
+            pdf_key=key,
+            rendered_at=now,
+            render_lease_until=None,
+            needs_render=Certificate.generation != generation,
+            announced_at=stamp,
+            reissued_at=case((announced_before, now), else_=Certificate.reissued_at),
+        )
+        .returning(
+            Certificate.id,
+            Certificate.tenant,
+            Certificate.number,
+            Certificate.status,
+            Certificate.registration_id,
+            Certificate.correlation_id,
+            Certificate.causation_id,
+            (Certificate.announced_at == Certificate.rendered_at).label("first"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).one_or_none()
 
 
 async def release_leases_of(session: AsyncSession, owner: str) -> int:

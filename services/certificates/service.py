@@ -135,34 +135,28 @@ async def finish_render(
     public_url: str,
 ) -> CertificateIssuedV1 | None:
     """Step two: records the stored PDF; announces the certificate the first time only."""
-    certificate = await repository.get(session, certificate_id, lock=True)
-    if certificate is None or not certificate.needs_render:
+    finished = await repository.finish(
+        session, certificate_id, generation=generation, key=key, now=utcnow()
+    )
+    if finished is None:
         return None  # another replica finished it first
-    now = utcnow()
-    certificate.pdf_key = key
-    certificate.rendered_at = now
-    certificate.render_lease_until = None
-    # A re-issue asked for while this render ran leaves the row waiting for one more render.
-    certificate.needs_render = certificate.generation != generation
-    ids = {"certificate_id": str(certificate.id), "tenant": certificate.tenant}
-    if certificate.announced_at is not None:
-        certificate.reissued_at = now
-        log.info("certificate.reissued", number=certificate.number, **ids)
+    ids = {"certificate_id": str(finished.id), "tenant": finished.tenant}
+    if not finished.first:
+        log.info("certificate.reissued", number=finished.number, **ids)
         return None
-    certificate.announced_at = now
-    log.info("certificate.issued", number=certificate.number, **ids)
-    if certificate.status != STATUS_VALID:
+    log.info("certificate.issued", number=finished.number, **ids)
+    if finished.status != STATUS_VALID:
         return None
     return CertificateIssuedV1(
-        tenant=certificate.tenant,
+        tenant=finished.tenant,
         source=SOURCE,
-        correlation_id=certificate.correlation_id,
-        causation_id=certificate.causation_id,
-        certificate_id=certificate.id,
-        registration_id=certificate.registration_id,
-        number=certificate.number,
-        download_url=download_url(public_url, certificate.id),
-        verify_url=verify_url(public_url, certificate.id),
+        correlation_id=finished.correlation_id,
+        causation_id=finished.causation_id,
+        certificate_id=finished.id,
+        registration_id=finished.registration_id,
+        number=finished.number,
+        download_url=download_url(public_url, finished.id),
+        verify_url=verify_url(public_url, finished.id),
         brochure_url=brochure_url(public_url),
     )
 
