@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.db_sqlite import sqlite_dbapi
 from shared.settings import ServiceSettings
 
 AFTER_COMMIT_FLAG = "menjamu_after_commit"
@@ -34,7 +35,10 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
         }
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        return url, {"connect_args": {"timeout": 30}}
+        options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+        if url.startswith("sqlite+aiosqlite"):
+            options["module"] = sqlite_dbapi()  # one thread hop per statement, not four
+        return url, options
     return url, {}
 
 
