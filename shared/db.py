@@ -37,7 +37,7 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {"connect_args": {"timeout": 30}}
         if url.startswith("sqlite+aiosqlite"):
-            options["module"] = sqlite_dbapi()  # one thread hop per statement, not four
+            options["module"] = sqlite_dbapi(30.0)  # one hop per statement; writers queue
         return url, options
     return url, {}
 

@@ -22,6 +22,7 @@ from shared.metrics import install_metrics
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.problems import DomainError
 from shared.ratelimit import (
+    Hit,
     RateLimited,
     address_identity,
     limiter_for,
@@ -103,35 +104,38 @@ def rate_limited(bucket: str, *, phone_field: str | None = "phone") -> Callable[
         settings = runtime.settings
         if _is_operator(request, runtime):
             return
-        limiter = limiter_for(runtime.redis)
         address = address_identity(request.client.host) if request.client else ""
-        wait = await limiter.hit(
+        phone = ""
+        if phone_field and settings.rate_limit_per_phone > 0:
+            phone = phone_identity(await _body_field(request, phone_field))
+        by_address = Hit(
             f"{bucket}:address",
             address,
-            limit=settings.rate_limit_per_address,
-            window_s=settings.rate_limit_window_s,
+            settings.rate_limit_per_address,
+            settings.rate_limit_window_s,
         )
-        if wait:
+        by_phone = Hit(
+            f"{bucket}:phone",
+            phone,
+            settings.rate_limit_per_phone,
+            settings.rate_limit_phone_window_s,
+        )
+        # One round trip for both; the phone is not counted when the address is refused.
+        refused = await limiter_for(runtime.redis).hit_all([by_address, by_phone])
+        if refused is None:
+            return
+        hit, wait = refused
+        if hit is by_address:
             raise RateLimited(
                 "Terlalu banyak permintaan dari jaringan Anda. Silakan coba lagi dalam "
                 f"{wait_message(wait)}.",
                 wait,
             )
-        phone = ""
-        if phone_field and settings.rate_limit_per_phone > 0:
-            phone = phone_identity(await _body_field(request, phone_field))
-        wait = await limiter.hit(
-            f"{bucket}:phone",
-            phone,
-            limit=settings.rate_limit_per_phone,
-            window_s=settings.rate_limit_phone_window_s,
+        raise RateLimited(
+            "Nomor HP ini terlalu sering dipakai dalam waktu singkat. Silakan coba lagi "
+            f"dalam {wait_message(wait)}.",
+            wait,
         )
-        if wait:
-            raise RateLimited(
-                "Nomor HP ini terlalu sering dipakai dalam waktu singkat. Silakan coba lagi "
-                f"dalam {wait_message(wait)}.",
-                wait,
-            )
 
     return dependency
 
