@@ -7,16 +7,12 @@ For every reaction (one consumer group) two faststream subscribers share the gro
 The consumer names are stable per replica (`consumer_name`), so on start a replica first
 re-reads its own pending entries (XREADGROUP id 0): what a stop left unacked is handled at once,
 not after `claim_idle_ms`. How each message is handled is in shared/handling.py.
-Acks are grouped (Acker): a handler whose transaction committed queues its XACK and the reader
-goes on; one pipelined XACK per group carries what queued meanwhile. An ack lost to a crash
-only means a redelivery, which `processed_events` turns into a skipped duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -53,8 +49,7 @@ class Consumers:
         self.redis = redis
         self.settings = settings
         self.reactions = list(reactions)
-        self.acker = Acker(redis)
-        self.handler = Handler(redis, db, settings, ack_later=self.acker.ack)
+        self.handler = Handler(redis, db, settings)
         self.subscribers: list[Any] = []
         self._keepalive: asyncio.Task[None] | None = None
         for reaction in self.reactions:
@@ -140,7 +135,6 @@ class Consumers:
         self.handler.gate.release()
         if self.reactions:
             await self.broker.stop()
-        await self.acker.close()  # the acks of every handler that finished
         if self._keepalive is not None:
             self._keepalive.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -236,81 +230,6 @@ class Consumers:
                     await sub.start()
             except Exception as exc:
                 log.warning("consumer.supervise_failed", error=str(exc))
-
-
-class Acker:
-    """Acks committed entries in groups, off the reader's path.
-
-    `ack` queues ids and returns; a task sends one pipelined XACK per (stream, group) for
-    everything queued, then the next round for what queued while it was in flight. When Redis
-    does not answer, the ids stay queued and the next round (after a short pause) tries again;
-    the entries stay pending meanwhile, held by this replica's keep-alive like any in hand.
-    """
-
-    RETRY_S = 0.5
-    CLOSE_TIMEOUT_S = 5.0
-
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-        self.queued: dict[tuple[str, str], list[str]] = {}
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-
-    def ack(self, stream: str, group: str, message_ids: list[str]) -> None:
-        """Queues the ids for the next XACK of their group."""
-        self.queued.setdefault((stream, group), []).extend(message_ids)
-        self._wake.set()
-        if self._task is None or self._task.done():
-            # A context of its own: not the bound log context of the handler that started it.
-            self._task = asyncio.create_task(
-                self._run(), name="consumer-acker", context=contextvars.Context()
-            )
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            sent = await self.flush()
-            if self._closing and (not sent or not self.queued):
-                return
-            if not sent:
-                await asyncio.sleep(self.RETRY_S)
-                self._wake.set()
-
-    async def flush(self) -> bool:
-        """Sends every queued ack; False (ids queued again) when Redis did not answer."""
-        batch, self.queued = self.queued, {}
-        if not batch:
-            return True
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for (stream, group), ids in batch.items():
-                    pipe.xack(stream, group, *ids)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            for key, ids in batch.items():
-                self.queued[key] = ids + self.queued.get(key, [])
-            count = sum(map(len, batch.values()))
-            log.warning("consumer.ack_failed", count=count, error=str(exc))
-            return False
-        return True
-
-    async def close(self) -> None:
-        """Sends what is queued and stops (what stays unacked is redelivered, then skipped)."""
-        task, self._task = self._task, None
-        if task is None or task.done():
-            return
-        self._closing = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        finally:
-            self._closing = False
 
 
 def _body_of(data: dict[Any, Any]) -> bytes:

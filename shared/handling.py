@@ -83,8 +83,6 @@ class Handler:
     # Entries whose handler failed: left for the claimer, so the keep-alive must not hold them.
     released: set[tuple[str, str, str]] = field(default_factory=set)
     stopping: bool = False
-    # Set by Consumers: queues an ack for a grouped XACK (shared.consumer.Acker); None acks now.
-    ack_later: Callable[[str, str, list[str]], None] | None = None
 
     async def one(
         self, reaction: Reaction[Any], held: Held, data: Any, body: Any, deliveries: int
@@ -109,7 +107,7 @@ class Handler:
             if done is None:
                 self.release([held])
                 return
-            await self.ack(stream, group, [message_id])
+            await self.redis.xack(stream, group, message_id)
             outcome = "handled" if done else "duplicate"
             consumer_done(self.settings.service_name, group, outcome, _since(started))
             log.info(
@@ -134,18 +132,11 @@ class Handler:
             self.release(held)
             return
         stream, group = reaction.event.STREAM, reaction.group
-        await self.ack(stream, group, [h[3] for h in held])
+        await self.redis.xack(stream, group, *[h[3] for h in held])
         service = self.settings.service_name
         consumer_done(service, group, "handled", _since(started), count=done)
         consumer_done(service, group, "duplicate", count=len(events) - done)
         log.info("consumer.batch_handled", group=group, size=len(events), applied=done)
-
-    async def ack(self, stream: str, group: str, message_ids: list[str]) -> None:
-        """Acks entries whose effect is committed: queued for a grouped XACK, or at once."""
-        if self.ack_later is not None:
-            self.ack_later(stream, group, message_ids)
-        else:
-            await self.redis.xack(stream, group, *message_ids)
 
     def release(self, held: list[Held]) -> None:
         """Leaves failed entries pending for the claimer (after claim_idle_ms)."""
