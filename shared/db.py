@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.db_sqlite import sqlite_dbapi
 from shared.settings import ServiceSettings
 
 AFTER_COMMIT_FLAG = "menjamu_after_commit"
@@ -34,7 +35,11 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
         }
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        return url, {"connect_args": {"timeout": settings.sqlite_busy_timeout_ms / 1000}}
+        timeout_s = settings.sqlite_busy_timeout_ms / 1000
+        options: dict[str, Any] = {"connect_args": {"timeout": timeout_s}}
+        if url.startswith("sqlite+aiosqlite"):
+            options["module"] = sqlite_dbapi(timeout_s)  # one hop per statement; writers queue
+        return url, options
     return url, {}
 
 

@@ -9,7 +9,8 @@ import math
 import time
 import unicodedata
 import weakref
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 
@@ -18,11 +19,16 @@ from shared.problems import DomainError
 
 log = get_logger(__name__)
 
-# One fixed window per key: the first hit sets its expiry; returns (hits, ms left).
-_HIT = """
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {hits, redis.call('PTTL', KEYS[1])}
+# One fixed window per key: the first hit sets its expiry. Keys are counted in order up to the
+# first one over its limit (ARGV: limit and window ms per key); returns {its 1-based index, ms
+# left}, or {0, 0} when every key is within its limit. One round trip for all of a request's.
+_HITS = """
+for i, key in ipairs(KEYS) do
+  local hits = redis.call('INCR', key)
+  if hits == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+  if hits > tonumber(ARGV[2 * i - 1]) then return {i, redis.call('PTTL', key)} end
+end
+return {0, 0}
 """
 _REDIS_TIMEOUT_S = 0.5
 _OUTAGE_SKIP_S = 5.0
@@ -45,26 +51,50 @@ class RateLimiter:
     def __init__(self, redis: Redis, *, prefix: str = "menjamu:ratelimit") -> None:
         self.redis = redis
         self.prefix = prefix
-        self._script = redis.register_script(_HIT)
+        self._script = redis.register_script(_HITS)
         self._skip_until = 0.0
 
     async def hit(self, bucket: str, identity: str, *, limit: int, window_s: int) -> int | None:
         """Counts one hit; returns the seconds to wait when over the limit, else None."""
-        if limit <= 0 or not identity or time.monotonic() < self._skip_until:
+        refused = await self.hit_all([Hit(bucket, identity, limit, window_s)])
+        return refused[1] if refused else None
+
+    async def hit_all(self, hits: Sequence[Hit]) -> tuple[Hit, int] | None:
+        """Counts hits in order, in one round trip, up to the first over its limit.
+
+        Returns that hit and the seconds to wait, or None when all are within their limits.
+        Hits with no identity or a limit of 0 are not counted.
+        """
+        counted = [h for h in hits if h.limit > 0 and h.identity]
+        if not counted or time.monotonic() < self._skip_until:
             return None
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
-        key = f"{self.prefix}:{bucket}:{digest}"
+        keys = [f"{self.prefix}:{h.bucket}:{_digest(h.identity)}" for h in counted]
+        args = [n for h in counted for n in (h.limit, h.window_s * 1000)]
         try:
             async with asyncio.timeout(_REDIS_TIMEOUT_S):
-                hits, ttl_ms = await self._script(keys=[key], args=[window_s * 1000])
+                index, ttl_ms = await self._script(keys=keys, args=args)
         except Exception as exc:  # a limiter outage must never refuse a registration
             self._skip_until = time.monotonic() + _OUTAGE_SKIP_S
             log.warning("ratelimit.redis_unavailable", error=type(exc).__name__)
             return None
-        if int(hits) <= limit:
+        if int(index) == 0:
             return None
-        log.info("ratelimit.refused", bucket=bucket, limit=limit, window_s=window_s)
-        return max(1, math.ceil(max(int(ttl_ms), 0) / 1000))
+        hit = counted[int(index) - 1]
+        log.info("ratelimit.refused", bucket=hit.bucket, limit=hit.limit, window_s=hit.window_s)
+        return hit, max(1, math.ceil(max(int(ttl_ms), 0) / 1000))
+
+
+class Hit(NamedTuple):
+    """One counted request: its bucket, who (an address or phone), the limit per window."""
+
+    bucket: str
+    identity: str
+    limit: int
+    window_s: int
+
+
+def _digest(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()[:20]
 
 
 _limiters: weakref.WeakKeyDictionary[Redis, RateLimiter] = weakref.WeakKeyDictionary()

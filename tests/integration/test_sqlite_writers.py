@@ -1,0 +1,86 @@
+"""SQLite, the embedded default: a burst of writers in one process queues in Python and every
+write lands; a writer that fails or rolls back hands the turn on; readers never wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.db_sqlite import is_write, sqlite_dbapi
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", String(40), nullable=False, unique=True),
+)
+
+
+async def test_a_burst_of_writers_all_commit_and_failures_release_the_turn(
+    tmp_path: Path,
+) -> None:
+    # A short turn timeout: a turn that a rolled-back or failed writer kept would show here
+    # as "database is locked" within seconds, not after the 30 s default.
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}",
+        module=sqlite_dbapi(5.0),
+        connect_args={"timeout": 5},
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("PRAGMA journal_mode=WAL"))
+            await conn.run_sync(metadata.create_all)
+
+        async def write(i: int) -> None:
+            async with engine.connect() as conn:
+                await conn.execute(notes.insert().values(body=f"note {i}"))
+                if i % 7 == 0:
+                    await conn.rollback()  # changed its mind: nothing stored
+                    return
+                if i % 11 == 0:
+                    # A duplicate: the statement fails inside the transaction.
+                    await conn.execute(notes.insert().values(body=f"note {i}"))
+                await conn.commit()
+
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(write(i) for i in range(1, 121)), return_exceptions=True), 60
+        )
+        failed = [i for i, o in enumerate(outcomes, start=1) if isinstance(o, BaseException)]
+        assert failed == [i for i in range(1, 121) if i % 11 == 0 and i % 7 != 0]
+        assert all("UNIQUE" in str(outcomes[i - 1]) for i in failed)
+
+        async with engine.connect() as conn:
+            stored = await conn.scalar(select(func.count()).select_from(notes))
+        assert stored == len([i for i in range(1, 121) if i % 7 and i % 11])
+
+        # A writer holding its turn does not stop a reader (WAL), and the next writer waits.
+        async with engine.connect() as holder:
+            await holder.execute(notes.insert().values(body="held"))
+            async with engine.connect() as reader:
+                seen = await asyncio.wait_for(
+                    reader.scalar(select(func.count()).select_from(notes)), 5
+                )
+            assert seen == stored  # the held row is not committed yet
+            waiting = asyncio.create_task(write(1000))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            await holder.commit()
+        await asyncio.wait_for(waiting, 10)
+    finally:
+        await engine.dispose()
+
+
+def test_what_counts_as_a_write() -> None:
+    assert is_write("INSERT INTO notes (body) VALUES (?)")
+    assert is_write("  update notes set body = ?")
+    assert is_write("BEGIN IMMEDIATE")
+    assert not is_write("SELECT * FROM notes")
+    assert not is_write("PRAGMA journal_mode=WAL")
+    assert not is_write("CREATE TABLE x (id INTEGER)")
