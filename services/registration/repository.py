@@ -113,10 +113,12 @@ async def move_waitlist_up(session: AsyncSession, activity_id: uuid.UUID, after:
 async def find_registration(
     session: AsyncSession, activity_id: uuid.UUID, phone: str
 ) -> Registration | None:
-    """Finds the registration of a phone number for an activity."""
+    """Finds the active (registered or waitlisted) registration of a phone for an activity."""
     return await session.scalar(
         select(Registration).where(
-            Registration.activity_id == activity_id, Registration.phone == phone
+            Registration.activity_id == activity_id,
+            Registration.phone == phone,
+            Registration.status != RegistrationStatus.CANCELLED,
         )
     )
 
