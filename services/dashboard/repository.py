@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,3 +149,20 @@ async def registrations_by_phone(session: AsyncSession, keys: dict[str, str]) ->
         .order_by(JournalEntry.occurred_at)
     )
     return list((await session.scalars(query)).all())
+
+
+async def delete_journal_before(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Deletes up to `limit` journal entries that happened before a moment, oldest first."""
+    ids = list(
+        (
+            await session.scalars(
+                select(JournalEntry.event_id)
+                .where(JournalEntry.occurred_at < before)
+                .order_by(JournalEntry.occurred_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+    if ids:
+        await session.execute(delete(JournalEntry).where(JournalEntry.event_id.in_(ids)))
+    return len(ids)

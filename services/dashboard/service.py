@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dashboard import readmodel, repository
 from shared.contracts import Event
 from shared.dates import as_utc, local_date
+from shared.db import Database
+
+JOURNAL_CHUNK = 5000
 
 
 async def record_event(session: AsyncSession, event: Event, timezone: str) -> bool:
@@ -204,3 +207,17 @@ async def journeys_by_phone(
 async def business_totals(session: AsyncSession) -> list[tuple[str, str, int]]:
     """(tenant, metric, total) of the business counters, for Prometheus."""
     return await repository.totals(session, readmodel.BUSINESS_METRICS)
+
+
+async def prune_journal(db: Database, before: datetime) -> int:
+    """Deletes the journal entries (journeys) older than a moment, in chunks; returns how many.
+
+    Counters, open items and the IKM trend are kept: only the per-event journal goes.
+    """
+    total = 0
+    while True:
+        async with db.session() as session:
+            removed = await repository.delete_journal_before(session, before, JOURNAL_CHUNK)
+        total += removed
+        if removed < JOURNAL_CHUNK:
+            return total

@@ -339,3 +339,41 @@ async def test_the_login_form_refuses_a_flood_of_attempts_from_one_address_polit
         assert int(flooded.headers["Retry-After"]) > 0
         assert "Terlalu banyak percobaan masuk" in flooded.text
         assert "set-cookie" not in flooded.headers  # a right token in a flood still waits
+
+
+async def test_the_journal_forgets_old_journeys_and_keeps_the_counters(
+    settings_for: Callable[..., Settings], tenants_dir: Path, redis_client: Redis
+) -> None:
+    settings = settings_for(
+        Settings, tenants_dir=tenants_dir, service_urls={}, journal_retention_days=30
+    )
+    now = datetime.now(UTC)
+    old = participant_registered(occurred_at=now - timedelta(days=40))
+    recent = participant_registered(occurred_at=now - timedelta(days=2))
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        for registration in (old, recent):
+            certificate = issued(registration).model_copy(
+                update={"occurred_at": registration.occurred_at + timedelta(minutes=1)}
+            )
+            await publish(redis_client, registration)
+            await publish(redis_client, certificate)
+
+        async def journeys_of(registration: Any) -> int:
+            url = f"/api/v1/journeys/{registration.registration_id}"
+            response = await client.get(url, headers=auth())
+            return len(response.json()["steps"]) if response.status_code == 200 else 0
+
+        async def both_seen() -> bool:
+            return await journeys_of(old) == 2 and await journeys_of(recent) == 2
+
+        await wait_for(both_seen, timeout=60, what="both journeys in the journal")
+        before = (await summary(client))["totals"]
+        removed = await app.state.runtime.retention.apply(now)
+        assert removed["journal_entries"] == 2
+        gone = await client.get(f"/api/v1/journeys/{old.registration_id}", headers=auth())
+        kept = await journeys_of(recent)
+        after = (await summary(client))["totals"]
+        again = await app.state.runtime.retention.apply(now)
+    assert gone.status_code == 404 and kept == 2
+    assert after == before  # the daily counters are not the journal
+    assert again["journal_entries"] == 0
