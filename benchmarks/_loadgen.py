@@ -2,8 +2,8 @@
 
 Usage: `python -m benchmarks._loadgen SPEC_JSON` where the spec names the target, the mode
 (`concurrency` with `requests`, or `rate` with `rate` and `duration_s`), the headers and a body
-template whose `{i}` is replaced by the request's number. Prints one JSON line: sent, ok,
-errors by status, seconds, p50/p99 in ms.
+template whose `{i}` (in the body and in header values) is replaced by the request's number.
+Prints one JSON line: sent, ok, errors by status, seconds, p50/p99 in ms.
 
 Keep-alive connections over asyncio streams: the generator costs a few tens of microseconds per
 request, far less than the servers it measures.
@@ -57,7 +57,8 @@ def build(spec: dict[str, Any], i: int) -> bytes:
     """The raw bytes of request number i."""
     url = urlparse(spec["url"])
     body = spec["body"].replace("{i}", str(i)).replace("{i8}", f"{i % 10**8:08d}").encode()
-    headers = {"Host": url.netloc, "Content-Type": "application/json", **spec.get("headers", {})}
+    extra = {k: v.replace("{i}", str(i)) for k, v in spec.get("headers", {}).items()}
+    headers = {"Host": url.netloc, "Content-Type": "application/json", **extra}
     head = f"POST {url.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 

@@ -102,10 +102,13 @@ async def open_items(session: AsyncSession, tenant: str) -> list[OpenItem]:
     return list((await session.scalars(query)).all())
 
 
-async def first_response_times(session: AsyncSession, tenant: str, since: datetime) -> list[int]:
-    """First-response times (s) of consultations opened since a moment."""
+async def first_response_times(
+    session: AsyncSession, tenant: str, since: datetime, kind: str
+) -> list[int]:
+    """First-response times (s) of one kind's items (consultations, complaints) opened since."""
     query = select(OpenItem.first_response_s).where(
         OpenItem.tenant == tenant,
+        OpenItem.kind == kind,
         OpenItem.first_response_s.is_not(None),
         OpenItem.opened_at >= since,
     )

@@ -51,12 +51,16 @@ async def _record_open_item(session: AsyncSession, event: Event) -> None:
     if change is None:
         return
     kind, item_id, what = change
-    values: dict[str, Any] = (
-        {"opened_at": event.occurred_at} if what == "open" else {"closed_at": event.occurred_at}
-    )
+    values: dict[str, Any] = {}
+    if what == "open":
+        values["opened_at"] = event.occurred_at
+    elif what == "close":
+        values["closed_at"] = event.occurred_at
     seconds = readmodel.first_response_seconds(event)
     if seconds is not None:
         values["first_response_s"] = seconds
+    if not values:
+        return
     await repository.upsert_open_item(session, event.tenant, kind, item_id, **values)
 
 
@@ -150,7 +154,8 @@ async def _queue(
         for kind in ("consultation", "complaint")
     }
     since = datetime.combine(month_start, datetime.min.time()).replace(tzinfo=now.tzinfo)
-    times = await repository.first_response_times(session, tenant, since)
+    times = await repository.first_response_times(session, tenant, since, "consultation")
+    answered = await repository.first_response_times(session, tenant, since, "complaint")
     return {
         "consultations_open": len([i for i in items if i.kind == "consultation"]),
         "complaints_open": len([i for i in items if i.kind == "complaint"]),
@@ -160,6 +165,7 @@ async def _queue(
         ),
         "complaint_ages_hours": [round(a, 1) for a in ages["complaint"][:20]],
         "first_response_avg_s": round(sum(times) / len(times)) if times else None,
+        "complaint_response_avg_s": round(sum(answered) / len(answered)) if answered else None,
     }
 
 

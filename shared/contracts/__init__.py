@@ -18,7 +18,13 @@ from shared.contracts.registration import (
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
 )
-from shared.contracts.survey import IkmUpdatedV1, ResponseSubmittedV1
+from shared.contracts.survey import (
+    IkmUpdatedV1,
+    ResponseSubmittedV1,
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
@@ -37,6 +43,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ActivityChangedV1,
     IkmUpdatedV1,
     WhatsAppMessageRequestedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+    TicketClosedV1,
 )
 
 __all__ = [
@@ -57,6 +66,9 @@ __all__ = [
     "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
+    "TicketClosedV1",
+    "TicketOpenedV1",
+    "TicketRepliedV1",
     "WhatsAppMessageRequestedV1",
     "utcnow",
 ]

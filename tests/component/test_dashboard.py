@@ -18,7 +18,15 @@ from services.dashboard import service
 from services.dashboard.app import MIGRATIONS, create_app
 from services.dashboard.settings import Settings
 from shared.auth import issue_token
-from shared.contracts import CertificateIssuedV1, Event, InvitationSentV1, ResponseSubmittedV1
+from shared.contracts import (
+    CertificateIssuedV1,
+    Event,
+    InvitationSentV1,
+    ResponseSubmittedV1,
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+)
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.settings import PROJECT_ROOT
@@ -377,3 +385,56 @@ async def test_the_journal_forgets_old_journeys_and_keeps_the_counters(
     assert gone.status_code == 404 and kept == 2
     assert after == before  # the daily counters are not the journal
     assert again["journal_entries"] == 0
+
+
+def _ticket(kind: type[Event], ticket: uuid.UUID, at: datetime, **fields: Any) -> Event:
+    envelope = {"tenant": "mojosari", "source": "survey", "correlation_id": f"t-{ticket}"}
+    return kind(**envelope, ticket_id=ticket, unit="kantor-kecamatan", occurred_at=at, **fields)
+
+
+async def test_survey_complaint_tickets_fill_the_complaint_tiles(
+    settings: Settings, redis_client: Redis
+) -> None:
+    now = datetime.now(UTC)
+    t1, t2, t3, t4 = (uuid.uuid4() for _ in range(4))
+
+    def opened(ticket: uuid.UUID, hours: float) -> Event:
+        at = now - timedelta(hours=hours)
+        return _ticket(TicketOpenedV1, ticket, at, response_id=uuid.uuid4(), opened_at=at)
+
+    def replied(ticket: uuid.UUID, seconds: float, closed: bool) -> Event:
+        return _ticket(
+            TicketRepliedV1, ticket, now, replied_at=now, first_response_s=seconds,
+            closed=closed, sent_by_whatsapp=False,
+        )  # fmt: skip
+
+    events = [
+        opened(t1, 5), replied(t1, 3600, closed=False),  # answered, still open
+        opened(t2, 2), replied(t2, 1800, closed=True),  # answered and closed
+        opened(t3, 0.5),  # waiting for an answer
+        _ticket(TicketClosedV1, t4, now, closed_at=now),  # closed before its opening arrives
+        opened(t4, 8),
+    ]  # fmt: skip
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for event in events:
+            await publish(redis_client, event, times=2)  # redelivered: counted once
+
+        async def settled() -> dict[str, Any] | None:
+            queue: dict[str, Any] = (await summary(client))["queue"]
+            return queue if queue["complaint_response_avg_s"] == 2700 else None
+
+        queue = await wait_for(settled, timeout=60, what="the tickets in the read model")
+        for stream in (TicketOpenedV1.STREAM, TicketClosedV1.STREAM):
+            await wait_for(lambda s=stream: _stream_read(redis_client, s), what=f"{stream} read")
+        queue = (await summary(client))["queue"]
+        page = await client.get("/dashboard", headers=auth())
+    assert queue["complaints_open"] == 2  # t1 and t3
+    assert queue["oldest_complaint_hours"] == 5.0
+    assert queue["complaint_ages_hours"] == [5.0, 0.5]
+    assert queue["first_response_avg_s"] is None  # complaints are not consultations
+    assert page.status_code == 200 and "Saran/kritik terbuka" in page.text
+
+
+async def _stream_read(redis: Redis, stream: str) -> bool:
+    groups = await redis.xinfo_groups(stream)
+    return bool(groups) and all((g.get("lag") or 0) == 0 and g.get("pending") == 0 for g in groups)
