@@ -120,6 +120,8 @@ def step_label(event_type: str, summary: dict[str, Any]) -> str:
         return f"{label} nomor {summary['number']}"
     if summary.get("gateway"):
         return f"{label} (gateway {summary['gateway']})"
+    if event_type == "survey.response_submitted" and summary.get("guide_registration_id"):
+        return f"{label} oleh warga yang dipandu (unit {summary.get('unit')})"
     if summary.get("unit"):
         return f"{label} (unit {summary['unit']})"
     return label

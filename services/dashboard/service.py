@@ -20,6 +20,8 @@ async def record_event(session: AsyncSession, event: Event, timezone: str) -> bo
     """Folds one event into the read model once (the journal's key drops a second copy)."""
     data = event.model_dump(mode="json")
     phone = data.get("phone")
+    # A guided survey response belongs to its guide's journey.
+    registration_id = data.get("registration_id") or data.get("guide_registration_id")
     fresh = await repository.add_journal_entry(
         session,
         {
@@ -29,9 +31,7 @@ async def record_event(session: AsyncSession, event: Event, timezone: str) -> bo
             "source": event.source,
             "occurred_at": event.occurred_at,
             "correlation_id": event.correlation_id,
-            "registration_id": str(data["registration_id"])
-            if data.get("registration_id")
-            else None,
+            "registration_id": str(registration_id) if registration_id else None,
             "phone_key": readmodel.phone_key(event.tenant, phone)
             if isinstance(phone, str)
             else None,

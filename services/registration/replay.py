@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -61,8 +62,7 @@ async def replay(
 async def remember(
     session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
 ) -> None:
-    """Stores the answer of a key in the request's transaction; forgets answers past KEEP."""
-    await repository.prune_idempotency(session, utcnow() - KEEP)
+    """Stores the answer of a key in the request's transaction (with the registration)."""
     record = IdempotencyRecord(
         scope=scope,
         key=key,
@@ -72,3 +72,18 @@ async def remember(
         created_at=utcnow(),
     )
     await repository.add(session, record)
+
+
+async def look_up(
+    session: AsyncSession, event_id: uuid.UUID, scope: str, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The stored answer of a key (see replay), read in the event's line of writers.
+
+    Also forgets a few answers older than KEEP, so a reused old key finds its slot free. The
+    read's transaction ends here: the sign-up then waits its write turn without a connection.
+    """
+    async with repository.read_in_line(session, event_id):
+        stored = await replay(session, scope, key, digest)
+        if stored is None:
+            await repository.prune_idempotency(session, utcnow() - KEEP)
+    return stored

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 
 from sqlalchemy import delete, event, func, or_, select, text, update
@@ -190,6 +192,32 @@ _TURN_KEY = "registration_writer_turn"
 TURN_WIDTH = 3
 
 
+def _turn(session: AsyncSession, activity_id: uuid.UUID | None) -> asyncio.Semaphore:
+    key = (id(session.get_bind()), activity_id)
+    return _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
+
+
+def _line_of(session: AsyncSession, activity_id: uuid.UUID) -> uuid.UUID | None:
+    """SQLite writers queue per database (one write lock), PostgreSQL's per event."""
+    return None if session.get_bind().dialect.name == "sqlite" else activity_id
+
+
+@asynccontextmanager
+async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIterator[None]:
+    """Runs a short read in the line of an event's writers, then ends its transaction.
+
+    A burst's look-ups (Idempotency-Key) then hold no more connections than its writers, and
+    none while waiting for the write turn that follows.
+    """
+    async with _turn(session, _line_of(session, activity_id)):
+        try:
+            yield
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
 async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
     """Queues this process's writers of one event (SQLite: of the database) in arrival order.
 
@@ -197,8 +225,7 @@ async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> No
     holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
     handler. The turn ends with the session's transaction (_end_turn).
     """
-    key = (id(session.get_bind()), activity_id)
-    turn = _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
+    turn = _turn(session, activity_id)
     await turn.acquire()
     session.info[_TURN_KEY] = turn
     try:
@@ -224,11 +251,10 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
     takes the database's write lock first, so a capacity check and its insert cannot interleave
     with another request's. It must be the transaction's first statement.
     """
+    await _take_turn(session, _line_of(session, activity_id))
     if session.get_bind().dialect.name == "sqlite":
-        await _take_turn(session, None)
         await session.execute(text("BEGIN IMMEDIATE"))
         return await session.get(Activity, activity_id, populate_existing=True)
-    await _take_turn(session, activity_id)
     return await session.scalar(
         select(Activity).where(Activity.id == activity_id).with_for_update()
     )

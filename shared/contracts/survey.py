@@ -35,6 +35,11 @@ class ResponseSubmittedV1(Event):
     channel: str | None = Field(
         default=None, description="'qr' (public form), 'kertas' (operator), 'impor' (file)."
     )
+    guide_registration_id: UUID | None = Field(
+        default=None,
+        description="The registration of the Gen-Z guide whose code came with the response "
+        "(the guide's journey shows it); null when not guided.",
+    )
 
 
 class IkmUpdatedV1(Event):

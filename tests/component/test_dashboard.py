@@ -438,3 +438,38 @@ async def test_survey_complaint_tickets_fill_the_complaint_tiles(
 async def _stream_read(redis: Redis, stream: str) -> bool:
     groups = await redis.xinfo_groups(stream)
     return bool(groups) and all((g.get("lag") or 0) == 0 and g.get("pending") == 0 for g in groups)
+
+
+async def test_a_survey_a_guide_led_shows_in_the_guides_journey(
+    settings: Settings, redis_client: Redis
+) -> None:
+    guide = participant_registered()
+    guided = answered({f"U{i}": 4 for i in range(1, 10)}).model_copy(
+        update={"guided": True, "guide_registration_id": guide.registration_id}
+    )
+    alone = answered({f"U{i}": 3 for i in range(1, 10)})
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for event in (guide, guided, alone):
+            await publish(redis_client, event)
+        url = f"/api/v1/journeys/{guide.registration_id}"
+
+        async def two_steps() -> dict[str, Any] | None:
+            response = await client.get(url, headers=auth())
+            body = response.json()
+            return body if response.status_code == 200 and len(body["steps"]) == 2 else None
+
+        journey = await wait_for(two_steps, timeout=60, what="the guided survey in the journey")
+
+        async def both_counted() -> bool:
+            return bool((await summary(client))["totals"]["survey_responses"]["today"] == 2)
+
+        await wait_for(both_counted, timeout=60, what="both responses counted")
+        again = (await client.get(url, headers=auth())).json()
+    assert [s["type"] for s in journey["steps"]] == [
+        "registration.participant_registered",
+        "survey.response_submitted",
+    ]
+    assert journey["steps"][1]["label"] == (
+        "survei diisi oleh warga yang dipandu (unit kantor-kecamatan)"
+    )
+    assert len(again["steps"]) == 2  # the unguided response is in nobody's journey
