@@ -185,15 +185,17 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
-_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Semaphore] = {}
+_TURNS: dict[tuple[int, uuid.UUID | None, str], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
 # Writers of one event let past the queue at once: enough that the next one already holds a
 # connection when the lock frees (no checkout in the locked path), few enough to spare the pool.
 TURN_WIDTH = 3
 
 
-def _turn(session: AsyncSession, activity_id: uuid.UUID | None) -> asyncio.Semaphore:
-    key = (id(session.get_bind()), activity_id)
+def _turn(
+    session: AsyncSession, activity_id: uuid.UUID | None, line: str = "write"
+) -> asyncio.Semaphore:
+    key = (id(session.get_bind()), activity_id, line)
     return _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
 
 
@@ -204,12 +206,11 @@ def _line_of(session: AsyncSession, activity_id: uuid.UUID) -> uuid.UUID | None:
 
 @asynccontextmanager
 async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIterator[None]:
-    """Runs a short read in the line of an event's writers, then ends its transaction.
-
-    A burst's look-ups (Idempotency-Key) then hold no more connections than its writers, and
-    none while waiting for the write turn that follows.
+    """Runs a short read in a line of its own beside the event's writers, then ends its
+    transaction: a burst's look-ups (Idempotency-Key) hold at most TURN_WIDTH connections,
+    none while waiting for the write turn that follows, and take no writer's place.
     """
-    async with _turn(session, _line_of(session, activity_id)):
+    async with _turn(session, _line_of(session, activity_id), "read"):
         try:
             yield
         except BaseException:

@@ -188,7 +188,8 @@ async def test_a_burst_on_one_event_waits_in_line_without_taking_every_connectio
         assert [a.status_code for a in answers] == [201] * 60
         # Waiting sign-ups queue in the process; a pool of 10 (+10 overflow) stays free for
         # the relay, the operators and other events.
-        assert busiest <= 6, busiest
+        # Look-ups of keys have a line of their own (three more at most), still far below.
+        assert busiest <= (9 if with_keys else 6), busiest
 
 
 async def _cancel_by_link(client: Any, answer: dict[str, Any]) -> None:
