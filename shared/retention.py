@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,6 +114,9 @@ class Retention:
         self.db = db
         self.redis = redis
         self.groups = [(r.event.STREAM, r.group) for r in groups]
+        # A service's own rules, by name: each deletes what is older than its limit at `now`
+        # and returns how many it removed (e.g. the dashboard's journal).
+        self.rules: dict[str, Callable[[datetime], Awaitable[int]]] = {}
 
     async def apply(self, now: datetime | None = None) -> dict[str, int]:
         """Runs every rule once; returns what each removed."""
@@ -125,7 +128,9 @@ class Retention:
         for stream, group in self.groups:
             consumers += len(await remove_idle_consumers(self.redis, stream, group, idle_ms))
         stream_cut = int((now - timedelta(days=s.retention_stream_days)).timestamp() * 1000)
+        own = {name: await rule(now) for name, rule in self.rules.items()}
         return {
+            **own,
             "outbox_rows": await delete_published_outbox(
                 self.db, now - timedelta(days=s.retention_outbox_days)
             ),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,17 @@ async def business_metrics(runtime: Runtime) -> list[Metric]:
     return families
 
 
+def journal_retention(runtime: Runtime, settings: Settings) -> Callable[[datetime], Awaitable[int]]:
+    """The retention rule of the journal: entries older than `journal_retention_days` go."""
+
+    async def rule(now: datetime) -> int:
+        return await service.prune_journal(
+            runtime.db, now - timedelta(days=settings.journal_retention_days)
+        )
+
+    return rule
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: read-model consumers, live page, journeys and operator tools."""
     settings = settings or Settings()
@@ -72,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.db.after_commit.append(app.state.changes.notify)
         app.state.health = HealthCache(runtime, settings.service_urls, settings.refresh_s)
         app.state.metrics_probes = [business_metrics]
+        runtime.retention.rules["journal_entries"] = journal_retention(runtime, settings)
 
     app = create_service_app(
         settings,

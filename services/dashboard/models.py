@@ -17,6 +17,8 @@ class JournalEntry(Base):
     """One event as the dashboard saw it, without personal data (journeys read these)."""
 
     __tablename__ = "journal"
+    # The retention deletes the oldest entries first (migration 0004).
+    __table_args__ = (Index("ix_journal_occurred_at", "occurred_at"),)
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64), index=True)

@@ -40,10 +40,22 @@ LABELS = {
     "consultation.invitation_delivered": "undangan WhatsApp diterima",
     "consultation.invitation_clicked": "tautan undangan diklik",
     "survey.response_submitted": "survei diisi",
+    "survey.ticket_opened": "saran/kritik masuk",
+    "survey.ticket_replied": "saran/kritik ditanggapi",
+    "survey.ticket_closed": "saran/kritik selesai",
 }
 OPENS = ("_opened", "_assigned", "_filed", "_created", "_received")
 CLOSES = ("_closed", "_resolved")
-ITEM_KEYS = (("complaint", "complaint_id"), ("consultation", "conversation_id"))
+# An answer that leaves the item open but records its first-response time (a ticket replied to
+# without closing it); a reply that closes carries `closed: true`.
+ANSWERS = ("_replied", "_answered")
+# Which id makes an event an item of which kind: the survey's saran/kritik tickets are the
+# programme's complaints (TicketOpenedV1, TicketRepliedV1, TicketClosedV1).
+ITEM_KEYS = (
+    ("complaint", "complaint_id"),
+    ("complaint", "ticket_id"),
+    ("consultation", "conversation_id"),
+)
 
 
 def phone_key(tenant: str, phone: str) -> str:
@@ -79,14 +91,16 @@ def counts_for(event: Event) -> list[tuple[str, str, int]]:
 
 
 def open_item_change(event: Event) -> tuple[str, str, str] | None:
-    """(kind, item id, 'open' or 'close') when the event opens or closes a queue item."""
+    """(kind, item id, 'open', 'answer' or 'close') when the event changes a queue item."""
     data = event.model_dump(mode="json")
     for kind, key in ITEM_KEYS:
         if data.get(key):
             if event.type.endswith(OPENS):
                 return kind, str(data[key]), "open"
-            if event.type.endswith(CLOSES):
+            if event.type.endswith(CLOSES) or (event.type.endswith(ANSWERS) and data.get("closed")):
                 return kind, str(data[key]), "close"
+            if event.type.endswith(ANSWERS):
+                return kind, str(data[key]), "answer"
     return None
 
 
@@ -106,6 +120,8 @@ def step_label(event_type: str, summary: dict[str, Any]) -> str:
         return f"{label} nomor {summary['number']}"
     if summary.get("gateway"):
         return f"{label} (gateway {summary['gateway']})"
+    if event_type == "survey.response_submitted" and summary.get("guide_registration_id"):
+        return f"{label} oleh warga yang dipandu (unit {summary.get('unit')})"
     if summary.get("unit"):
         return f"{label} (unit {summary['unit']})"
     return label

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,10 +102,13 @@ async def open_items(session: AsyncSession, tenant: str) -> list[OpenItem]:
     return list((await session.scalars(query)).all())
 
 
-async def first_response_times(session: AsyncSession, tenant: str, since: datetime) -> list[int]:
-    """First-response times (s) of consultations opened since a moment."""
+async def first_response_times(
+    session: AsyncSession, tenant: str, since: datetime, kind: str
+) -> list[int]:
+    """First-response times (s) of one kind's items (consultations, complaints) opened since."""
     query = select(OpenItem.first_response_s).where(
         OpenItem.tenant == tenant,
+        OpenItem.kind == kind,
         OpenItem.first_response_s.is_not(None),
         OpenItem.opened_at >= since,
     )
@@ -149,3 +152,20 @@ async def registrations_by_phone(session: AsyncSession, keys: dict[str, str]) ->
         .order_by(JournalEntry.occurred_at)
     )
     return list((await session.scalars(query)).all())
+
+
+async def delete_journal_before(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Deletes up to `limit` journal entries that happened before a moment, oldest first."""
+    ids = list(
+        (
+            await session.scalars(
+                select(JournalEntry.event_id)
+                .where(JournalEntry.occurred_at < before)
+                .order_by(JournalEntry.occurred_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+    if ids:
+        await session.execute(delete(JournalEntry).where(JournalEntry.event_id.in_(ids)))
+    return len(ids)

@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dashboard import readmodel, repository
 from shared.contracts import Event
 from shared.dates import as_utc, local_date
+from shared.db import Database
+
+JOURNAL_CHUNK = 5000
 
 
 async def record_event(session: AsyncSession, event: Event, timezone: str) -> bool:
     """Folds one event into the read model once (the journal's key drops a second copy)."""
     data = event.model_dump(mode="json")
     phone = data.get("phone")
+    # A guided survey response belongs to its guide's journey.
+    registration_id = data.get("registration_id") or data.get("guide_registration_id")
     fresh = await repository.add_journal_entry(
         session,
         {
@@ -26,9 +31,7 @@ async def record_event(session: AsyncSession, event: Event, timezone: str) -> bo
             "source": event.source,
             "occurred_at": event.occurred_at,
             "correlation_id": event.correlation_id,
-            "registration_id": str(data["registration_id"])
-            if data.get("registration_id")
-            else None,
+            "registration_id": str(registration_id) if registration_id else None,
             "phone_key": readmodel.phone_key(event.tenant, phone)
             if isinstance(phone, str)
             else None,
@@ -48,12 +51,16 @@ async def _record_open_item(session: AsyncSession, event: Event) -> None:
     if change is None:
         return
     kind, item_id, what = change
-    values: dict[str, Any] = (
-        {"opened_at": event.occurred_at} if what == "open" else {"closed_at": event.occurred_at}
-    )
+    values: dict[str, Any] = {}
+    if what == "open":
+        values["opened_at"] = event.occurred_at
+    elif what == "close":
+        values["closed_at"] = event.occurred_at
     seconds = readmodel.first_response_seconds(event)
     if seconds is not None:
         values["first_response_s"] = seconds
+    if not values:
+        return
     await repository.upsert_open_item(session, event.tenant, kind, item_id, **values)
 
 
@@ -147,7 +154,8 @@ async def _queue(
         for kind in ("consultation", "complaint")
     }
     since = datetime.combine(month_start, datetime.min.time()).replace(tzinfo=now.tzinfo)
-    times = await repository.first_response_times(session, tenant, since)
+    times = await repository.first_response_times(session, tenant, since, "consultation")
+    answered = await repository.first_response_times(session, tenant, since, "complaint")
     return {
         "consultations_open": len([i for i in items if i.kind == "consultation"]),
         "complaints_open": len([i for i in items if i.kind == "complaint"]),
@@ -157,6 +165,7 @@ async def _queue(
         ),
         "complaint_ages_hours": [round(a, 1) for a in ages["complaint"][:20]],
         "first_response_avg_s": round(sum(times) / len(times)) if times else None,
+        "complaint_response_avg_s": round(sum(answered) / len(answered)) if answered else None,
     }
 
 
@@ -204,3 +213,17 @@ async def journeys_by_phone(
 async def business_totals(session: AsyncSession) -> list[tuple[str, str, int]]:
     """(tenant, metric, total) of the business counters, for Prometheus."""
     return await repository.totals(session, readmodel.BUSINESS_METRICS)
+
+
+async def prune_journal(db: Database, before: datetime) -> int:
+    """Deletes the journal entries (journeys) older than a moment, in chunks; returns how many.
+
+    Counters, open items and the IKM trend are kept: only the per-event journal goes.
+    """
+    total = 0
+    while True:
+        async with db.session() as session:
+            removed = await repository.delete_journal_before(session, before, JOURNAL_CHUNK)
+        total += removed
+        if removed < JOURNAL_CHUNK:
+            return total

@@ -34,6 +34,12 @@ class Settings(ServiceSettings):
     )
     refresh_s: float = Field(default=5.0, gt=0, description="Health strip and fallback refresh.")
     cookie_secure: bool = Field(default=False, description="Mark the login cookie Secure (HTTPS).")
+    journal_retention_days: float = Field(
+        default=365,
+        gt=0,
+        description="Journal entries (the per-participant journeys) older than this are deleted "
+        "by the hourly retention; the daily counters and the IKM trend stay.",
+    )
     login_attempts_per_minute: int = Field(
         default=10, ge=0, description="Login form posts per client address per minute (0 = off)."
     )

@@ -20,6 +20,15 @@ from shared.problems import DomainError, NotFound
 from shared.tenants import Tenant
 
 _MOVING = ("date", "starts_at", "ends_at", "location")
+# Fields an edit may change but not empty (the others: null = no end, no limit, no desa...).
+_REQUIRED = {
+    "title": "Judul",
+    "date": "Tanggal",
+    "venue": "Tempat",
+    "location": "Tempat",
+    "certificate_policy": "Kebijakan sertifikat",
+    "registration_open": "Status pendaftaran",
+}
 
 
 def invalid(message: str, field: str) -> DomainError:
@@ -99,6 +108,9 @@ async def update_activity(
         raise NotFound("Kegiatan tidak ditemukan.")
     await session.refresh(activity)
     tenant = tenant_for(tenant_of, activity.tenant)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is None and key in _REQUIRED:
+            raise invalid(f"{_REQUIRED[key]} tidak boleh dikosongkan.", key)
     values = _fields(data, tenant)
     registered = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
     capacity = values.get("capacity", activity.capacity)

@@ -89,7 +89,7 @@ async def register(
     """Registers a participant (public); full events put them on the waiting list."""
     scope, digest = f"register:{event_id}", replay.request_hash(data.model_dump())
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
-    if key is not None and (stored := await replay.replay(session, scope, key, digest)):
+    if key is not None and (stored := await replay.look_up(session, event_id, scope, key, digest)):
         return JSONResponse(status_code=stored[0], content=stored[1])
     signup = await service.register_participant(
         session,

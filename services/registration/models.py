@@ -15,8 +15,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -71,11 +71,22 @@ class Activity(Base):
 
 
 class Registration(Base):
-    """One participant's registration for one activity; one per phone number per activity."""
+    """One participant's registration for one activity.
+
+    At most one active (registered or waitlisted) registration per phone number per activity;
+    cancelled ones stay as they were, so a participant who cancelled may sign up again.
+    """
 
     __tablename__ = "registrations"
     __table_args__ = (
-        UniqueConstraint("activity_id", "phone", name="uq_registration_phone"),
+        Index(
+            "uq_registrations_active_phone",
+            "activity_id",
+            "phone",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+            sqlite_where=text("status <> 'cancelled'"),
+        ),
         Index("ix_registrations_activity_status", "activity_id", "status"),
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +20,9 @@ from shared.problems import DomainError
 MAX_KEY_LENGTH = 120
 # An answer holds the participant's confirmation link: keep it only as long as a retry is likely.
 KEEP = timedelta(hours=24)
+# Old answers are pruned by sign-ups, at most this often per process (not on every request).
+PRUNE_EVERY_S = 60.0
+_last_prune = float("-inf")
 
 
 def request_hash(body: Any) -> str:
@@ -44,7 +49,11 @@ async def replay(
 ) -> tuple[int, dict[str, Any]] | None:
     """Returns the stored (status, body) of a key, None if new; 422 if the body differs."""
     record = await repository.get_idempotency(session, scope, key)
-    if record is None or as_utc(record.created_at) < utcnow() - KEEP:
+    if record is None:
+        return None
+    if as_utc(record.created_at) < utcnow() - KEEP:
+        await session.delete(record)  # an old key used again: its slot is free for the new answer
+        await session.flush()
         return None
     if record.request_hash != digest:
         raise DomainError(
@@ -61,8 +70,7 @@ async def replay(
 async def remember(
     session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
 ) -> None:
-    """Stores the answer of a key in the request's transaction; forgets answers past KEEP."""
-    await repository.prune_idempotency(session, utcnow() - KEEP)
+    """Stores the answer of a key in the request's transaction (with the registration)."""
     record = IdempotencyRecord(
         scope=scope,
         key=key,
@@ -72,3 +80,21 @@ async def remember(
         created_at=utcnow(),
     )
     await repository.add(session, record)
+
+
+async def look_up(
+    session: AsyncSession, event_id: uuid.UUID, scope: str, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The stored answer of a key (see replay), read in the event's line of writers.
+
+    At most every PRUNE_EVERY_S per process it also forgets answers older than KEEP (a
+    hundred at most). The read's transaction ends here: the sign-up then waits its write turn
+    without holding a connection.
+    """
+    global _last_prune
+    async with repository.read_in_line(session, event_id):
+        stored = await replay(session, scope, key, digest)
+        if stored is None and time.monotonic() - _last_prune >= PRUNE_EVERY_S:
+            _last_prune = time.monotonic()
+            await repository.prune_idempotency(session, utcnow() - KEEP)
+    return stored

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 
 from sqlalchemy import delete, event, func, or_, select, text, update
@@ -113,10 +115,12 @@ async def move_waitlist_up(session: AsyncSession, activity_id: uuid.UUID, after:
 async def find_registration(
     session: AsyncSession, activity_id: uuid.UUID, phone: str
 ) -> Registration | None:
-    """Finds the registration of a phone number for an activity."""
+    """Finds the active (registered or waitlisted) registration of a phone for an activity."""
     return await session.scalar(
         select(Registration).where(
-            Registration.activity_id == activity_id, Registration.phone == phone
+            Registration.activity_id == activity_id,
+            Registration.phone == phone,
+            Registration.status != RegistrationStatus.CANCELLED,
         )
     )
 
@@ -181,11 +185,38 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
-_TURNS: dict[tuple[int, uuid.UUID | None], asyncio.Semaphore] = {}
+_TURNS: dict[tuple[int, uuid.UUID | None, str], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
 # Writers of one event let past the queue at once: enough that the next one already holds a
 # connection when the lock frees (no checkout in the locked path), few enough to spare the pool.
 TURN_WIDTH = 3
+
+
+def _turn(
+    session: AsyncSession, activity_id: uuid.UUID | None, line: str = "write"
+) -> asyncio.Semaphore:
+    key = (id(session.get_bind()), activity_id, line)
+    return _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
+
+
+def _line_of(session: AsyncSession, activity_id: uuid.UUID) -> uuid.UUID | None:
+    """SQLite writers queue per database (one write lock), PostgreSQL's per event."""
+    return None if session.get_bind().dialect.name == "sqlite" else activity_id
+
+
+@asynccontextmanager
+async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIterator[None]:
+    """Runs a short read in a line of its own beside the event's writers, then ends its
+    transaction: a burst's look-ups (Idempotency-Key) hold at most TURN_WIDTH connections,
+    none while waiting for the write turn that follows, and take no writer's place.
+    """
+    async with _turn(session, _line_of(session, activity_id), "read"):
+        try:
+            yield
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
@@ -195,8 +226,7 @@ async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> No
     holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
     handler. The turn ends with the session's transaction (_end_turn).
     """
-    key = (id(session.get_bind()), activity_id)
-    turn = _TURNS.setdefault(key, asyncio.Semaphore(TURN_WIDTH))
+    turn = _turn(session, activity_id)
     await turn.acquire()
     session.info[_TURN_KEY] = turn
     try:
@@ -222,11 +252,10 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
     takes the database's write lock first, so a capacity check and its insert cannot interleave
     with another request's. It must be the transaction's first statement.
     """
+    await _take_turn(session, _line_of(session, activity_id))
     if session.get_bind().dialect.name == "sqlite":
-        await _take_turn(session, None)
         await session.execute(text("BEGIN IMMEDIATE"))
         return await session.get(Activity, activity_id, populate_existing=True)
-    await _take_turn(session, activity_id)
     return await session.scalar(
         select(Activity).where(Activity.id == activity_id).with_for_update()
     )

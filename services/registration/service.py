@@ -143,8 +143,9 @@ async def register_participant(
 ) -> SignUp:
     """Registers a participant once per phone per event, on the waiting list when it is full.
 
-    A repeat with the same phone changes nothing. ParticipantRegisteredV1 is queued in the
-    same transaction only for a held place (not for the waiting list).
+    A repeat with the same phone while its registration is active changes nothing; after a
+    cancellation the phone may sign up again (a new registration; the cancelled one stays).
+    ParticipantRegisteredV1 is queued in the same transaction only for a held place.
     """
     activity = await repository.lock_activity(session, activity_id)
     if activity is None:

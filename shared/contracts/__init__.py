@@ -18,7 +18,13 @@ from shared.contracts.registration import (
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
 )
-from shared.contracts.survey import IkmUpdatedV1, ResponseSubmittedV1
+from shared.contracts.survey import (
+    IkmUpdatedV1,
+    ResponseSubmittedV1,
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegisteredV1,
@@ -38,6 +44,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     IkmUpdatedV1,
     WhatsAppMessageRequestedV1,
     WhatsAppMessageStatusV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+    TicketClosedV1,
 )
 
 __all__ = [
@@ -58,6 +67,9 @@ __all__ = [
     "ParticipantCheckedInV1",
     "ParticipantRegisteredV1",
     "ResponseSubmittedV1",
+    "TicketClosedV1",
+    "TicketOpenedV1",
+    "TicketRepliedV1",
     "WhatsAppMessageRequestedV1",
     "WhatsAppMessageStatusV1",
     "utcnow",

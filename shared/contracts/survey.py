@@ -35,6 +35,11 @@ class ResponseSubmittedV1(Event):
     channel: str | None = Field(
         default=None, description="'qr' (public form), 'kertas' (operator), 'impor' (file)."
     )
+    guide_registration_id: UUID | None = Field(
+        default=None,
+        description="The registration of the Gen-Z guide whose code came with the response "
+        "(the guide's journey shows it); null when not guided.",
+    )
 
 
 class IkmUpdatedV1(Event):
@@ -46,3 +51,46 @@ class IkmUpdatedV1(Event):
     units: list[str] = Field(description="Unit codes whose figures changed.")
     local_dates: list[date] = Field(description="Local days whose figures changed.")
     responses: int = Field(description="How many responses the batch added.")
+
+
+class TicketOpenedV1(Event):
+    """A response's saran or kritik became a complaint ticket (status baru).
+
+    Carries no text and no phone: the dashboard counts open complaints and their age.
+    """
+
+    type: Literal["survey.ticket_opened"] = "survey.ticket_opened"
+    version: Literal[1] = 1
+
+    ticket_id: UUID
+    response_id: UUID
+    unit: str = Field(description="Service unit code the saran is about.")
+    opened_at: datetime
+
+
+class TicketRepliedV1(Event):
+    """An operator answered a ticket (status ditanggapi, or selesai when `closed`)."""
+
+    type: Literal["survey.ticket_replied"] = "survey.ticket_replied"
+    version: Literal[1] = 1
+
+    ticket_id: UUID
+    unit: str
+    replied_at: datetime
+    first_response_s: float = Field(description="Ticket opened to its first reply, seconds.")
+    closed: bool = Field(description="True when the reply also closed the ticket.")
+    sent_by_whatsapp: bool = Field(description="The reply went to the respondent over WhatsApp.")
+
+
+class TicketClosedV1(Event):
+    """A ticket was closed (status selesai), with or without a reply."""
+
+    type: Literal["survey.ticket_closed"] = "survey.ticket_closed"
+    version: Literal[1] = 1
+
+    ticket_id: UUID
+    unit: str
+    closed_at: datetime
+    first_response_s: float | None = Field(
+        default=None, description="Opened to first reply, seconds; null when closed unanswered."
+    )

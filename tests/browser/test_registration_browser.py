@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from shared.contracts import ActivityChangedV1
 from tests.processes import ServiceProcess, migrate, service_env
-from tests.support import ADMIN_TOKEN
+from tests.registration_support import PARTICIPANT, stream_events
+from tests.support import ADMIN_TOKEN, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -132,3 +135,67 @@ async def test_sign_up_confirmation_repeat_and_check_in_on_a_phone(
     await page.wait_for_function(
         "() => document.getElementById('result').textContent.includes('sebelumnya')"
     )
+
+
+async def _row_text(page: Any) -> str:
+    text: str = await page.inner_text("#events")
+    return text
+
+
+async def test_an_operator_edits_an_event_in_the_browser(
+    registration: ServiceProcess, phone_page: Any, redis_url: str
+) -> None:
+    base, page = registration.url, phone_page
+    event_id = await _operator_creates_an_event(page, base)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for phone in ("0812-0000-1111", "0812-0000-2222"):
+            body = {**PARTICIPANT, "phone": phone}
+            answer = await client.post(f"/api/v1/events/{event_id}/registrations", json=body)
+            assert answer.status_code == 201, answer.text
+
+    await page.click(f"#events li[data-id='{event_id}'] button.edit")
+    assert await page.inner_text("#form-heading") == "Ubah kegiatan"
+    assert await page.input_value("#title") == "Sosialisasi Adminduk"
+    assert await page.input_value("#starts_at") == "2026-12-05T08:00"
+    assert await page.input_value("#capacity") == "30"
+    await page.fill("#venue", "Aula SMPN 1 Mojosari")
+    await page.fill("#starts_at", "2026-12-06T09:00")
+    await page.fill("#capacity", "40")
+    await page.click("#save")
+    await page.wait_for_function(
+        "() => document.getElementById('result').textContent.includes('Perubahan')"
+    )
+    assert "diberi tahu" in await page.inner_text("#result")
+    await page.wait_for_function(
+        "() => document.getElementById('events').textContent.includes('Aula SMPN 1 Mojosari')"
+    )
+    assert "2026-12-06 09:00" in await _row_text(page)
+    assert await page.inner_text("#form-heading") == "Kegiatan baru"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        stored = (await client.get(f"/api/v1/events/{event_id}")).json()
+    assert stored["starts_at"] == "2026-12-06T09:00:00+07:00"
+    assert (stored["venue"], stored["capacity"]) == ("Aula SMPN 1 Mojosari", 40)
+    assert (stored["title"], stored["desa"]) == ("Sosialisasi Adminduk", "Seduri")
+
+    await page.click(f"#events li[data-id='{event_id}'] button.edit")
+    await page.fill("#capacity", "1")
+    await page.click("#save")
+    await page.wait_for_function(
+        "() => document.getElementById('result').textContent.includes('Kuota tidak bisa')"
+    )
+    assert "(2)" in await page.inner_text("#result")
+    await page.click("#cancel-edit")
+    assert await page.inner_text("#form-heading") == "Kegiatan baru"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        assert (await client.get(f"/api/v1/events/{event_id}")).json()["capacity"] == 40
+
+    redis = Redis.from_url(redis_url)
+    try:
+        changed = await wait_for(
+            lambda: stream_events(redis, ActivityChangedV1), timeout=60, what="the move announced"
+        )
+    finally:
+        await redis.aclose()
+    assert len(changed) == 1
+    assert set(changed[0].changed_fields) >= {"starts_at", "location"}
+    assert len(changed[0].registration_ids) == 2

@@ -18,7 +18,15 @@ from services.dashboard import service
 from services.dashboard.app import MIGRATIONS, create_app
 from services.dashboard.settings import Settings
 from shared.auth import issue_token
-from shared.contracts import CertificateIssuedV1, Event, InvitationSentV1, ResponseSubmittedV1
+from shared.contracts import (
+    CertificateIssuedV1,
+    Event,
+    InvitationSentV1,
+    ResponseSubmittedV1,
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+)
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.settings import PROJECT_ROOT
@@ -339,3 +347,129 @@ async def test_the_login_form_refuses_a_flood_of_attempts_from_one_address_polit
         assert int(flooded.headers["Retry-After"]) > 0
         assert "Terlalu banyak percobaan masuk" in flooded.text
         assert "set-cookie" not in flooded.headers  # a right token in a flood still waits
+
+
+async def test_the_journal_forgets_old_journeys_and_keeps_the_counters(
+    settings_for: Callable[..., Settings], tenants_dir: Path, redis_client: Redis
+) -> None:
+    settings = settings_for(
+        Settings, tenants_dir=tenants_dir, service_urls={}, journal_retention_days=30
+    )
+    now = datetime.now(UTC)
+    old = participant_registered(occurred_at=now - timedelta(days=40))
+    recent = participant_registered(occurred_at=now - timedelta(days=2))
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        for registration in (old, recent):
+            certificate = issued(registration).model_copy(
+                update={"occurred_at": registration.occurred_at + timedelta(minutes=1)}
+            )
+            await publish(redis_client, registration)
+            await publish(redis_client, certificate)
+
+        async def journeys_of(registration: Any) -> int:
+            url = f"/api/v1/journeys/{registration.registration_id}"
+            response = await client.get(url, headers=auth())
+            return len(response.json()["steps"]) if response.status_code == 200 else 0
+
+        async def both_seen() -> bool:
+            return await journeys_of(old) == 2 and await journeys_of(recent) == 2
+
+        await wait_for(both_seen, timeout=60, what="both journeys in the journal")
+        before = (await summary(client))["totals"]
+        removed = await app.state.runtime.retention.apply(now)
+        assert removed["journal_entries"] == 2
+        gone = await client.get(f"/api/v1/journeys/{old.registration_id}", headers=auth())
+        kept = await journeys_of(recent)
+        after = (await summary(client))["totals"]
+        again = await app.state.runtime.retention.apply(now)
+    assert gone.status_code == 404 and kept == 2
+    assert after == before  # the daily counters are not the journal
+    assert again["journal_entries"] == 0
+
+
+def _ticket(kind: type[Event], ticket: uuid.UUID, at: datetime, **fields: Any) -> Event:
+    envelope = {"tenant": "mojosari", "source": "survey", "correlation_id": f"t-{ticket}"}
+    return kind(**envelope, ticket_id=ticket, unit="kantor-kecamatan", occurred_at=at, **fields)
+
+
+async def test_survey_complaint_tickets_fill_the_complaint_tiles(
+    settings: Settings, redis_client: Redis
+) -> None:
+    now = datetime.now(UTC)
+    t1, t2, t3, t4 = (uuid.uuid4() for _ in range(4))
+
+    def opened(ticket: uuid.UUID, hours: float) -> Event:
+        at = now - timedelta(hours=hours)
+        return _ticket(TicketOpenedV1, ticket, at, response_id=uuid.uuid4(), opened_at=at)
+
+    def replied(ticket: uuid.UUID, seconds: float, closed: bool) -> Event:
+        return _ticket(
+            TicketRepliedV1, ticket, now, replied_at=now, first_response_s=seconds,
+            closed=closed, sent_by_whatsapp=False,
+        )  # fmt: skip
+
+    events = [
+        opened(t1, 5), replied(t1, 3600, closed=False),  # answered, still open
+        opened(t2, 2), replied(t2, 1800, closed=True),  # answered and closed
+        opened(t3, 0.5),  # waiting for an answer
+        _ticket(TicketClosedV1, t4, now, closed_at=now),  # closed before its opening arrives
+        opened(t4, 8),
+    ]  # fmt: skip
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for event in events:
+            await publish(redis_client, event, times=2)  # redelivered: counted once
+
+        async def settled() -> dict[str, Any] | None:
+            queue: dict[str, Any] = (await summary(client))["queue"]
+            return queue if queue["complaint_response_avg_s"] == 2700 else None
+
+        queue = await wait_for(settled, timeout=60, what="the tickets in the read model")
+        for stream in (TicketOpenedV1.STREAM, TicketClosedV1.STREAM):
+            await wait_for(lambda s=stream: _stream_read(redis_client, s), what=f"{stream} read")
+        queue = (await summary(client))["queue"]
+        page = await client.get("/dashboard", headers=auth())
+    assert queue["complaints_open"] == 2  # t1 and t3
+    assert queue["oldest_complaint_hours"] == 5.0
+    assert queue["complaint_ages_hours"] == [5.0, 0.5]
+    assert queue["first_response_avg_s"] is None  # complaints are not consultations
+    assert page.status_code == 200 and "Saran/kritik terbuka" in page.text
+
+
+async def _stream_read(redis: Redis, stream: str) -> bool:
+    groups = await redis.xinfo_groups(stream)
+    return bool(groups) and all((g.get("lag") or 0) == 0 and g.get("pending") == 0 for g in groups)
+
+
+async def test_a_survey_a_guide_led_shows_in_the_guides_journey(
+    settings: Settings, redis_client: Redis
+) -> None:
+    guide = participant_registered()
+    guided = answered({f"U{i}": 4 for i in range(1, 10)}).model_copy(
+        update={"guided": True, "guide_registration_id": guide.registration_id}
+    )
+    alone = answered({f"U{i}": 3 for i in range(1, 10)})
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for event in (guide, guided, alone):
+            await publish(redis_client, event)
+        url = f"/api/v1/journeys/{guide.registration_id}"
+
+        async def two_steps() -> dict[str, Any] | None:
+            response = await client.get(url, headers=auth())
+            body = response.json()
+            return body if response.status_code == 200 and len(body["steps"]) == 2 else None
+
+        journey = await wait_for(two_steps, timeout=60, what="the guided survey in the journey")
+
+        async def both_counted() -> bool:
+            return bool((await summary(client))["totals"]["survey_responses"]["today"] == 2)
+
+        await wait_for(both_counted, timeout=60, what="both responses counted")
+        again = (await client.get(url, headers=auth())).json()
+    assert [s["type"] for s in journey["steps"]] == [
+        "registration.participant_registered",
+        "survey.response_submitted",
+    ]
+    assert journey["steps"][1]["label"] == (
+        "survei diisi oleh warga yang dipandu (unit kantor-kecamatan)"
+    )
+    assert len(again["steps"]) == 2  # the unguided response is in nobody's journey

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import shutil
 import subprocess
 import uuid
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from redis.asyncio import Redis
 from sqlalchemy import select, update
 
+from services.registration import replay
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.models import IdempotencyRecord
 from services.registration.settings import Settings
@@ -181,12 +183,16 @@ async def test_idempotency_key_replays_the_answer_and_refuses_another_body(
         assert len(await listed(client, event_id)) == 1
 
 
-async def test_an_idempotency_key_is_forgotten_after_a_day(settings: Settings) -> None:
+async def test_an_idempotency_key_is_forgotten_after_a_day(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with running_app(create_app, settings, MIGRATIONS) as (app, client):
         event_id = await create_event(client)
         url = f"/api/v1/events/{event_id}/registrations"
         headers = {"Idempotency-Key": "old-form"}
         await client.post(url, json=participant(), headers=headers)
+        await client.post(url, json=participant(), headers={"Idempotency-Key": "another-form"})
+        monkeypatch.setattr(replay, "_last_prune", float("-inf"))  # the periodic prune is due
         async with app.state.runtime.db.session() as session:
             await session.execute(
                 update(IdempotencyRecord).values(created_at=datetime.now(UTC) - timedelta(days=2))
@@ -195,7 +201,11 @@ async def test_an_idempotency_key_is_forgotten_after_a_day(settings: Settings) -
         assert later.status_code == 201
         async with app.state.runtime.db.session() as session:
             kept = (await session.scalars(select(IdempotencyRecord))).all()
-        assert len(kept) == 1  # the old answer (and its confirmation link) is gone
+        assert [k.key for k in kept] == ["old-form"]  # the old answers (and links) are gone
+        assert (
+            json.loads(kept[0].response_body)["registration"]["id"]
+            == later.json()["registration"]["id"]
+        )
 
 
 async def test_a_double_tap_with_one_key_gets_one_registration_and_one_answer(

@@ -73,6 +73,19 @@ async def test_bad_event_fields_are_named(settings: Settings) -> None:
             refused = await client.post("/api/v1/events", json=body, headers=auth())
             assert refused.status_code == 422, body
             assert refused.json()["fields"][0]["field"] == field
+        event_id = (await client.post("/api/v1/events", json=FULL, headers=auth())).json()["id"]
+        for field in ("title", "venue", "location", "date", "certificate_policy"):
+            emptied = await client.patch(
+                f"/api/v1/events/{event_id}", json={field: None}, headers=auth()
+            )
+            assert emptied.status_code == 422, field
+            assert emptied.json()["fields"][0]["field"] == field
+            assert "tidak boleh dikosongkan" in emptied.json()["fields"][0]["message"]
+        cleared = await client.patch(
+            f"/api/v1/events/{event_id}", json={"desa": None, "capacity": None}, headers=auth()
+        )
+        assert cleared.status_code == 200
+        assert (cleared.json()["desa"], cleared.json()["capacity"]) == (None, None)
 
 
 async def test_events_are_listed_by_desa_and_date(settings: Settings) -> None:

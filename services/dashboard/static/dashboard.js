@@ -5,6 +5,9 @@
   const $ = (id) => document.getElementById(id);
   const charts = {};
   const fmt = (n) => (n === null || n === undefined ? "-" : Number(n).toLocaleString("id-ID"));
+  // A duration in seconds as minutes under two hours, else hours with one decimal.
+  const hours = (s) => (s < 7200 ? Math.round(s / 60) + " menit"
+    : (Math.round(s / 360) / 10).toLocaleString("id-ID") + " jam");
 
   // The CSP runs no inline handlers: the kecamatan picker submits itself from here.
   document.querySelectorAll("select[data-autosubmit]").forEach((el) => {
@@ -47,6 +50,7 @@
     setText("oldest-consultation", q.oldest_consultation_hours === null ? "-" : q.oldest_consultation_hours + " jam");
     setText("oldest-complaint", q.oldest_complaint_hours === null ? "-" : q.oldest_complaint_hours + " jam");
     setText("first-response", q.first_response_avg_s === null ? "-" : Math.round(q.first_response_avg_s / 60) + " menit");
+    setText("complaint-response", q.complaint_response_avg_s === null ? "-" : hours(q.complaint_response_avg_s));
     setText("ikm-period", s.ikm.period === null ? "-" : s.ikm.period.toLocaleString("id-ID"));
     setText("updated", new Date(s.generated_at).toLocaleTimeString("id-ID"));
     table("desa-table", s.by_desa);

@@ -1,4 +1,4 @@
-// Operator events page: list by desa and date, create, close, and the links of each event.
+// Operator events page: list by desa and date, create, edit, close, and the links of each event.
 (function () {
   const tokenInput = document.getElementById("token");
   const result = document.getElementById("result");
@@ -36,6 +36,10 @@
       button.addEventListener("click", () => download(event, format));
       item.append(button);
     }
+    const edit = document.createElement("button");
+    edit.type = "button"; edit.className = "secondary edit"; edit.textContent = "Ubah";
+    edit.addEventListener("click", () => startEdit(event));
+    item.append(edit);
     if (event.registration_open) {
       const close = document.createElement("button");
       close.type = "button"; close.className = "danger"; close.textContent = "Tutup pendaftaran";
@@ -66,19 +70,92 @@
   document.getElementById("load").addEventListener("click", load);
 
   const form = document.getElementById("create");
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
+  const FIELDS = ["title", "starts_at", "ends_at", "venue", "desa", "capacity", "registration_opens_at",
+    "registration_closes_at", "certificate_policy", "whatsapp_cohort"];
+  const TIMES = ["starts_at", "ends_at", "registration_opens_at", "registration_closes_at"];
+  let editing = null;  // {id, values}: the event being edited and the form's values when loaded
+
+  // The form's values as the API takes them ("" = not given).
+  function formValues() {
+    const values = {};
+    for (const name of FIELDS) values[name] = form.elements[name].value.trim();
+    values.registration_open = form.elements.registration_open.checked;
+    return values;
+  }
+
+  function setMode(event) {
+    editing = event ? {id: event.id, values: formValues()} : null;
+    document.getElementById("form-heading").textContent = event ? "Ubah kegiatan" : "Kegiatan baru";
+    document.getElementById("editing").hidden = !event;
+    document.getElementById("editing-title").textContent = event ? event.title : "";
+    document.getElementById("open-wrap").hidden = !event;
+    document.getElementById("cancel-edit").hidden = !event;
+    document.getElementById("save").textContent = event ? "Simpan perubahan" : "Simpan kegiatan";
+  }
+
+  function startEdit(event) {
+    form.reset();
+    for (const name of FIELDS) {
+      let value = event[name === "venue" ? "venue" : name];
+      if (value === null || value === undefined) value = "";
+      // The API answers times in the kecamatan's zone with an offset; the input wants local time.
+      if (TIMES.includes(name) && value) value = String(value).slice(0, 16);
+      form.elements[name].value = String(value);
+    }
+    form.elements.registration_open.checked = event.registration_open;
+    setMode(event);
+    form.scrollIntoView();
+    document.getElementById("title").focus();
+  }
+  document.getElementById("cancel-edit").addEventListener("click", () => { form.reset(); setMode(null); });
+
+  // What changed since the edit began: a cleared field is sent as null (no limit, no desa...).
+  function changes() {
+    const now = formValues();
+    const body = {};
+    for (const [name, value] of Object.entries(now)) {
+      if (value === editing.values[name]) continue;
+      body[name] = value === "" ? null : value;
+    }
+    if (typeof body.capacity === "string") body.capacity = parseInt(body.capacity, 10);
+    return body;
+  }
+
+  function failed(body) {
+    show("fail", body.message + " " + (body.fields || []).map((f) => f.message).join(" "));
+  }
+
+  async function saveEdit() {
+    const data = changes();
+    if (!Object.keys(data).length) { show("ok", "Tidak ada perubahan."); return; }
+    const response = await fetch(`/api/v1/events/${editing.id}`,
+      {method: "PATCH", headers: headers(), body: JSON.stringify(data)});
+    const body = await response.json();
+    if (!response.ok) { failed(body); return; }
+    const moved = ["starts_at", "ends_at", "venue"].some((k) => k in data);
+    show("ok", `Perubahan kegiatan "${body.title}" tersimpan.` +
+      (moved ? " Peserta terdaftar diberi tahu tentang perubahan waktu atau tempat." : ""));
+    form.reset();
+    setMode(null);
+    load();
+  }
+
+  async function create() {
     const data = {};
-    for (const [name, value] of new FormData(form)) { if (value !== "") data[name] = value; }
+    for (const [name, value] of Object.entries(formValues())) {
+      if (name !== "registration_open" && value !== "") data[name] = value;
+    }
     if (data.capacity) data.capacity = parseInt(data.capacity, 10);
     const response = await fetch("/api/v1/events", {method: "POST", headers: headers(), body: JSON.stringify(data)});
     const body = await response.json();
-    if (!response.ok) {
-      show("fail", body.message + " " + (body.fields || []).map((f) => f.message).join(" "));
-      return;
-    }
+    if (!response.ok) { failed(body); return; }
     show("ok", `Kegiatan "${body.title}" tersimpan. Tautan pendaftaran: ${body.registration_url}`);
     form.reset();
     load();
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    await (editing ? saveEdit() : create());
   });
 })();
