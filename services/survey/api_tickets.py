@@ -102,10 +102,13 @@ async def close(
     session: SessionDep,
     runtime: RuntimeDep,
     principal: OperatorDep,
+    correlation_id: CorrelationDep,
     tenant: TenantQuery = None,
 ) -> dict[str, Any]:
-    """Marks a ticket selesai."""
+    """Marks a ticket selesai (publishes TicketClosedV1 the first time)."""
     found = resolve_tenant(runtime, principal, tenant)
-    ticket = await tickets.close_ticket(session, tenant=found, ticket_id=ticket_id)
+    ticket = await tickets.close_ticket(
+        session, tenant=found, ticket_id=ticket_id, correlation_id=correlation_id
+    )
     log.info("survey.ticket_closed", ticket_id=str(ticket.id))
     return ticket_read(ticket)

@@ -14,7 +14,7 @@ from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
 )
 from services.survey.intake import Intake, submission_keys
-from services.survey.models import Response, Unit
+from services.survey.models import Guide, Response, Unit
 from services.survey.schemas import PaperResponseCreate, ResponseCreate
 from services.survey.statuses import Channel
 from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcnow
@@ -89,8 +89,10 @@ async def submit_response(
     the same device within the duplicate window) returns the first response, created False.
     """
     unit = await get_active_unit(session, tenant, unit_code)
+    guide = None
     if intake.guide_code is not None:
-        intake = replace(intake, guide_code=await guide_code(session, tenant, intake.guide_code))
+        guide = await find_guide(session, tenant, intake.guide_code)
+        intake = replace(intake, guide_code=guide.code)
     now = utcnow()
     keys = submission_keys(unit.code, data, intake, now)
     existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
@@ -103,8 +105,11 @@ async def submit_response(
     if taken is not None:  # a concurrent twin committed first
         return await _first_response(session, taken, keys.body_hash, intake), False
     await repository.add_response(session, response)
-    await tickets.open_ticket(session, response)
-    await add_event(session, _submitted_event(response, data, correlation_id))
+    await tickets.open_ticket(session, response, correlation_id)
+    event = _submitted_event(response, data, correlation_id)
+    if guide is not None:
+        event = event.model_copy(update={"guide_registration_id": guide.registration_id})
+    await add_event(session, event)
     return response, True
 
 
@@ -121,12 +126,12 @@ async def record_guide(session: AsyncSession, event: ParticipantRegisteredV1) ->
     )  # fmt: skip
 
 
-async def guide_code(session: AsyncSession, tenant: Tenant, code: str) -> str:
-    """The canonical code of a guide of the tenant; an unknown code is UnknownGuideCode."""
+async def find_guide(session: AsyncSession, tenant: Tenant, code: str) -> Guide:
+    """A guide of the tenant by code (or registration id); an unknown code is UnknownGuideCode."""
     guide = await repository.find_guide(session, tenant.code, code.strip())
     if guide is None:
         raise UnknownGuideCode()
-    return guide.code
+    return guide
 
 
 async def _first_response(

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.survey import repository
 from services.survey.models import Response, Ticket
 from services.survey.statuses import TicketStatus
-from shared.contracts import WhatsAppMessageRequestedV1, utcnow
+from shared.contracts import (
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
+    WhatsAppMessageRequestedV1,
+    utcnow,
+)
 from shared.dates import as_utc
 from shared.outbox import add_event
 from shared.problems import Problem
@@ -27,17 +33,39 @@ class TicketClosed(Problem):
     """A ticket already selesai takes no more replies."""
 
 
-async def open_ticket(session: AsyncSession, response: Response) -> None:
-    """Every response with a saran or kritik becomes a ticket (same transaction)."""
-    if response.suggestion:
-        await repository.add_ticket(
-            session,
-            Ticket(
-                id=uuid.uuid4(), tenant=response.tenant, unit=response.unit,
-                response_id=response.id, local_date=response.local_date,
-                status=TicketStatus.BARU, created_at=utcnow(), reply_sent=False,
-            ),
-        )  # fmt: skip
+SOURCE = "survey"
+
+
+async def open_ticket(session: AsyncSession, response: Response, correlation_id: str) -> None:
+    """Every response with a saran or kritik becomes a ticket; TicketOpenedV1 goes with it."""
+    if not response.suggestion:
+        return
+    ticket = Ticket(
+        id=uuid.uuid4(), tenant=response.tenant, unit=response.unit,
+        response_id=response.id, local_date=response.local_date,
+        status=TicketStatus.BARU, created_at=utcnow(), reply_sent=False,
+    )  # fmt: skip
+    await repository.add_ticket(session, ticket)
+    await add_event(session, TicketOpenedV1(
+        tenant=ticket.tenant, source=SOURCE, correlation_id=correlation_id, ticket_id=ticket.id,
+        response_id=response.id, unit=ticket.unit, opened_at=ticket.created_at,
+    ))  # fmt: skip
+
+
+def first_response_s(ticket: Ticket) -> float | None:
+    """Seconds from the ticket's opening to its first reply; None while unanswered."""
+    if ticket.replied_at is None:
+        return None
+    return (as_utc(ticket.replied_at) - as_utc(ticket.created_at)).total_seconds()
+
+
+async def _announce_closed(session: AsyncSession, ticket: Ticket, correlation_id: str) -> None:
+    """Queues TicketClosedV1 (no text, no phone) with the change that closed the ticket."""
+    closed_at = ticket.closed_at or utcnow()
+    await add_event(session, TicketClosedV1(
+        tenant=ticket.tenant, source=SOURCE, correlation_id=correlation_id, ticket_id=ticket.id,
+        unit=ticket.unit, closed_at=closed_at, first_response_s=first_response_s(ticket),
+    ))  # fmt: skip
 
 
 def reply_text(tenant: Tenant, unit_name: str, reply: str) -> str:
@@ -58,33 +86,54 @@ async def reply_ticket(
     close: bool,
     correlation_id: str,
 ) -> tuple[Ticket, bool]:
-    """Records the operator's reply; asks for a WhatsApp message when the respondent consented."""
+    """Records the operator's reply; asks for a WhatsApp message when the respondent consented.
+
+    TicketRepliedV1 (and TicketClosedV1 when the reply closes) go out with the change.
+    """
     ticket = await _ticket(session, tenant, ticket_id)
     if ticket.status == TicketStatus.SELESAI:
         raise TicketClosed()
-    response = await repository.get_response(session, ticket.response_id)
-    unit = await repository.get_unit(session, tenant.code, ticket.unit)
     now = utcnow()
     ticket.reply, ticket.replied_at, ticket.replied_by = reply, ticket.replied_at or now, by
     ticket.status = TicketStatus.SELESAI if close else TicketStatus.DITANGGAPI
     if close:
         ticket.closed_at = now
-    sent = bool(response and response.phone and response.phone_consent)
-    if sent and response is not None and response.phone is not None:
-        text = reply_text(tenant, unit.name if unit else ticket.unit, reply)
-        await add_event(session, WhatsAppMessageRequestedV1(
-            tenant=tenant.code, source="survey", correlation_id=correlation_id,
-            phone=response.phone, text=text, purpose="survey_reply", reference=str(ticket.id),
-        ))  # fmt: skip
-        ticket.reply_sent = True
+    sent = await _send_reply(session, tenant, ticket, reply, correlation_id)
+    await add_event(session, TicketRepliedV1(
+        tenant=ticket.tenant, source=SOURCE, correlation_id=correlation_id, ticket_id=ticket.id,
+        unit=ticket.unit, replied_at=now, first_response_s=first_response_s(ticket) or 0.0,
+        closed=close, sent_by_whatsapp=sent,
+    ))  # fmt: skip
+    if close:
+        await _announce_closed(session, ticket, correlation_id)
     return ticket, sent
 
 
-async def close_ticket(session: AsyncSession, *, tenant: Tenant, ticket_id: uuid.UUID) -> Ticket:
-    """Marks a ticket selesai."""
+async def _send_reply(
+    session: AsyncSession, tenant: Tenant, ticket: Ticket, reply: str, correlation_id: str
+) -> bool:
+    """Queues the reply over WhatsApp when the respondent left a phone and consented."""
+    response = await repository.get_response(session, ticket.response_id)
+    if response is None or not response.phone or not response.phone_consent:
+        return False
+    unit = await repository.get_unit(session, tenant.code, ticket.unit)
+    text = reply_text(tenant, unit.name if unit else ticket.unit, reply)
+    await add_event(session, WhatsAppMessageRequestedV1(
+        tenant=tenant.code, source=SOURCE, correlation_id=correlation_id,
+        phone=response.phone, text=text, purpose="survey_reply", reference=str(ticket.id),
+    ))  # fmt: skip
+    ticket.reply_sent = True
+    return True
+
+
+async def close_ticket(
+    session: AsyncSession, *, tenant: Tenant, ticket_id: uuid.UUID, correlation_id: str
+) -> Ticket:
+    """Marks a ticket selesai and queues TicketClosedV1; closing it again changes nothing."""
     ticket = await _ticket(session, tenant, ticket_id)
     if ticket.status != TicketStatus.SELESAI:
         ticket.status, ticket.closed_at = TicketStatus.SELESAI, utcnow()
+        await _announce_closed(session, ticket, correlation_id)
     return ticket
 
 

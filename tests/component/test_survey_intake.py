@@ -15,6 +15,7 @@ from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
 from shared.auth import issue_token
 from shared.contracts import ResponseSubmittedV1
+from shared.wire import DATA_FIELD, decode
 from tests.factories import participant_registered, publish
 from tests.support import ADMIN_TOKEN, auth, running_app, wait_for
 
@@ -185,6 +186,16 @@ async def test_a_guide_code_from_a_registration_marks_the_response_guided(
         guided, unguided = body["guided"]["guided"], body["guided"]["unguided"]
         assert (guided["responses"], guided["konversi_display"]) == (1, "50.00")
         assert (unguided["responses"], unguided["konversi_display"]) == (1, "100.00")
+        entries = await redis.xrange(ResponseSubmittedV1.STREAM)
+        events = [
+            ResponseSubmittedV1.model_validate_json(decode(fields[DATA_FIELD.encode()])[0])
+            for _id, fields in entries
+        ]
+        # The guide's journey on the dashboard finds the response by its registration id.
+        assert sorted((e.guided, e.guide_registration_id is not None) for e in events) == [
+            (False, False), (True, True),
+        ]  # fmt: skip
+        assert {e.guide_registration_id for e in events if e.guided} == {guide.registration_id}
     await redis.aclose()
 
 

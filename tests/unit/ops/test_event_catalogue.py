@@ -27,6 +27,9 @@ from shared.contracts import (
     ParticipantCheckedInV1,
     ParticipantRegisteredV1,
     ResponseSubmittedV1,
+    TicketClosedV1,
+    TicketOpenedV1,
+    TicketRepliedV1,
     WhatsAppMessageRequestedV1,
     WhatsAppMessageStatusV1,
 )
@@ -56,6 +59,9 @@ EXPECTED: dict[type[Event], tuple[str, set[str]]] = {
     MessageModeratedV1: ("consultation", {DASHBOARD}),
     ResponseSubmittedV1: ("survey", {"survey.aggregate", DASHBOARD}),
     IkmUpdatedV1: ("survey", {DASHBOARD}),
+    TicketOpenedV1: ("survey", {DASHBOARD}),
+    TicketRepliedV1: ("survey", {DASHBOARD}),
+    TicketClosedV1: ("survey", {DASHBOARD}),
     WhatsAppMessageRequestedV1: ("survey", {"consultation.requested", DASHBOARD}),
     # Told back to the asking service; the dashboard counts them (survey could show it too).
     WhatsAppMessageStatusV1: ("consultation", {DASHBOARD}),
