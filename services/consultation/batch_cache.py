@@ -48,6 +48,21 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+def contacts_upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... ON CONFLICT for contacts, RETURNING them: a window start never goes back."""
+    insert = _insert(session)(Contact).values(rows)
+    later = case(
+        (
+            Contact.last_inbound_at < insert.excluded.last_inbound_at,
+            insert.excluded.last_inbound_at,
+        ),
+        else_=Contact.last_inbound_at,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[Contact.tenant, Contact.phone], set_={"last_inbound_at": later}
+    ).returning(Contact)
+
+
 async def prefetch(session: AsyncSession, senders: Iterable[tuple[str, str, datetime]]) -> None:
     """Touches every sender's contact and reads their open conversations, in two statements."""
     latest: dict[Key, datetime] = {}
@@ -62,17 +77,7 @@ async def prefetch(session: AsyncSession, senders: Iterable[tuple[str, str, date
         {"tenant": t, "phone": p, "last_inbound_at": at, "offences": 0, "flagged": False}
         for (t, p), at in latest.items()
     ]
-    insert = _insert(session)(Contact).values(rows)
-    later = case(
-        (
-            Contact.last_inbound_at < insert.excluded.last_inbound_at,
-            insert.excluded.last_inbound_at,
-        ),
-        else_=Contact.last_inbound_at,
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[Contact.tenant, Contact.phone], set_={"last_inbound_at": later}
-    ).returning(Contact)
+    statement = contacts_upsert(session, rows)
     options = {"populate_existing": True}
     for contact in await session.scalars(statement, execution_options=options):
         cache.contacts[(contact.tenant, contact.phone)] = contact

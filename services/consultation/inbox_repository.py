@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,19 +76,8 @@ async def touch_contact(session: AsyncSession, tenant: str, phone: str, at: date
         if as_utc(touched.last_inbound_at) < as_utc(at):
             touched.last_inbound_at = at
         return touched
-    insert = _insert(session)(Contact).values(
-        tenant=tenant, phone=phone, last_inbound_at=at, offences=0, flagged=False
-    )
-    later = case(
-        (
-            Contact.last_inbound_at < insert.excluded.last_inbound_at,
-            insert.excluded.last_inbound_at,
-        ),
-        else_=Contact.last_inbound_at,
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[Contact.tenant, Contact.phone], set_={"last_inbound_at": later}
-    ).returning(Contact)
+    row = dict(tenant=tenant, phone=phone, last_inbound_at=at, offences=0, flagged=False)
+    statement = batch_cache.contacts_upsert(session, [row])
     contact = await session.scalar(statement, execution_options={"populate_existing": True})
     assert contact is not None
     return contact
