@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from services.consultation import inbox_api, mentors_api, service, sweeper, webhook_api
+from services.consultation import handlers, inbox_api, mentors_api, service, sweeper, webhook_api
 from services.consultation.api import dev_router, public_router, router
 from services.consultation.cloudapi import CloudApiGateway
 from services.consultation.devgateway import DevGateway
 from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
 from services.consultation.gateway import WhatsAppGateway
-from services.consultation.handlers import Parts, Reactions
+from services.consultation.handlers import Parts
 from services.consultation.queue_metrics import outbound_queue_metrics
 from services.consultation.settings import Settings
 from services.consultation.waha import WahaGateway
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Menjamu: konsultasi",
         routers=routers,
-        reactions=Reactions(parts).all(),
+        reactions=handlers.reactions(parts),
         on_startup=on_startup,
     )
     app.state.consultation = parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,16 +21,16 @@ from shared.contracts import (
     WhatsAppMessageRequestedV1,
 )
 from shared.logging import get_logger
+from shared.parts import ServiceParts
 from shared.tenants import load_tenants
 
 log = get_logger(__name__)
 
 
 @dataclass
-class Parts:
+class Parts(ServiceParts[Settings]):
     """What the consultation service's routes, reactions and sweeper share."""
 
-    settings: Settings
     configs: dict[str, TenantConfig]
     clock: Clock
 
@@ -40,9 +40,10 @@ class Parts:
         return timedelta(minutes=self.settings.sla_minutes)
 
     @classmethod
-    def build(cls, settings: Settings) -> Parts:
-        """Reads the tenant files once."""
-        return cls(settings, configs(load_tenants(settings.tenants_dir)), Clock())
+    def build(cls, settings: Settings) -> Self:
+        """Reads the tenant files once; a fresh clock."""
+        tenants = load_tenants(settings.tenants_dir)
+        return cls(settings, tenants, configs(tenants), Clock())
 
 
 class Reactions:
@@ -133,3 +134,8 @@ class Reactions:
                 handle=self.send_on_message_requested,
             ),
         ]
+
+
+def reactions(parts: Parts) -> list[Reaction[Any]]:
+    """The service's reactions, bound to its parts."""
+    return Reactions(parts).all()

@@ -6,16 +6,16 @@ from typing import cast
 
 from fastapi import FastAPI
 
-from services.survey import service
+from services.survey import handlers, service
 from services.survey.api import router
 from services.survey.api_exports import router as exports_router
 from services.survey.api_live import router as live_router
 from services.survey.api_live import start_live
 from services.survey.api_tickets import router as tickets_router
-from services.survey.handlers import REACTIONS
 from services.survey.pages import pages
 from services.survey.settings import Settings
 from shared.logging import get_logger
+from shared.parts import ServiceParts
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -52,11 +52,13 @@ async def start_up(runtime: Runtime) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: public form and API, operator IKM report, the aggregator reaction."""
+    settings = settings or Settings()
+    parts = ServiceParts.build(settings)
     return create_service_app(
-        settings or Settings(),
+        settings,
         title="Menjamu: survei kepuasan",
         routers=[router, exports_router, live_router, tickets_router, pages],
-        reactions=REACTIONS,
+        reactions=handlers.reactions(parts),
         on_startup=start_up,
         upload_paths=(r"/api/v1/units/[^/]+/imports",),  # the CSV/XLSX import (5 MB)
     )
