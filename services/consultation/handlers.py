@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.consultation import certificate_link, conversations, invitations, message_requests
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
+from services.consultation.dispatcher import Dispatcher
 from services.consultation.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import (
@@ -29,10 +30,12 @@ log = get_logger(__name__)
 
 @dataclass
 class Parts(ServiceParts[Settings]):
-    """What the consultation service's routes, reactions and sweeper share."""
+    """What the consultation service's routes, reactions and sweeper share: the tenant
+    configs and the clock (built with the app), the outbound dispatcher (set at start-up)."""
 
     configs: dict[str, TenantConfig]
     clock: Clock
+    dispatcher: Dispatcher | None = None
 
     @property
     def sla(self) -> timedelta:

@@ -12,6 +12,7 @@ from services.survey.api_exports import router as exports_router
 from services.survey.api_live import router as live_router
 from services.survey.api_live import start_live
 from services.survey.api_tickets import router as tickets_router
+from services.survey.context import SurveyContext
 from services.survey.pages import pages
 from services.survey.settings import Settings
 from shared.logging import get_logger
@@ -43,18 +44,19 @@ async def prune_device_keys(runtime: Runtime, every_s: float = 3600.0) -> None:
         await asyncio.sleep(every_s)
 
 
-async def start_up(runtime: Runtime) -> None:
-    """Seeds the units, starts the live view's reader and the key pruning."""
-    await seed_units(runtime)
-    start_live(runtime)
-    runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: public form and API, operator IKM report, the aggregator reaction."""
     settings = settings or Settings()
     parts = ServiceParts.build(settings)
-    return create_service_app(
+    app: FastAPI
+
+    async def start_up(runtime: Runtime) -> None:
+        """Seeds the units, starts the live view's reader and the key pruning."""
+        await seed_units(runtime)
+        app.state.survey = SurveyContext(live=start_live(runtime))
+        runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")
+
+    app = create_service_app(
         settings,
         title="Menjamu: survei kepuasan",
         routers=[router, exports_router, live_router, tickets_router, pages],
@@ -62,3 +64,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=start_up,
         upload_paths=(r"/api/v1/units/[^/]+/imports",),  # the CSV/XLSX import (5 MB)
     )
+    return app
