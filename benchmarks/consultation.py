@@ -32,7 +32,7 @@ import httpx
 from benchmarks._common import Result, env_float, env_int
 from benchmarks._infra import PG_URL, REDIS_URL, _pg_execute, flush_redis, pg_reachable
 from services.consultation.app import MIGRATIONS, create_app
-from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
+from services.consultation.dispatcher import Dispatcher
 from services.consultation.gateway import Outgoing, SendResult
 from services.consultation.models import OutboundMessage
 from services.consultation.settings import Settings
@@ -320,7 +320,7 @@ async def outbound_drain(kind: str) -> list[Result]:
         log: list[tuple[float, str]] = []
         redises = [Redis.from_url(REDIS_URL), Redis.from_url(REDIS_URL)]
         dispatchers = [
-            Dispatcher(db, redis, settings, {GATEWAY_KEY: Recorder(name, log)})
+            Dispatcher(db, redis, settings, Recorder(name, log))
             for db, redis, name in zip((first, second), redises, ("a", "b"), strict=True)
         ]
         start = time.perf_counter()

@@ -5,7 +5,7 @@ answers) and a flushed Redis database (MENJAMU_BENCH_REDIS_URL, db 14):
 - raw redis-py (baseline): XADD pipelined 500 at a time, then XREADGROUP COUNT 500 + one XACK
   per batch, same payloads;
 - the survey service's aggregator: the same XADDs, then the service's own Consumers and
-  REACTIONS (read 1000, processed_events mark, one upsert per table per batch, one commit, XACK)
+  reactions() (read 1000, processed_events mark, one upsert per table per batch, one commit, XACK)
   drain that backlog, timed from the first XADD until daily_responses counts every response;
 - the aggregator as it was (read_batch 10, one upsert per response), on fewer responses.
 N = MENJAMU_BENCH_SURVEY_N (100000); the "as it was" rows use N / 100.
@@ -33,7 +33,7 @@ from benchmarks._common import Result, env_int
 from benchmarks._infra import PG_URL, REDIS_URL, _pg_execute, flush_redis, pg_reachable
 from services.survey import aggregates
 from services.survey.app import MIGRATIONS
-from services.survey.handlers import REACTIONS
+from services.survey.handlers import reactions
 from services.survey.models import DailyResponses
 from services.survey.settings import AGGREGATE_READ_BATCH, Settings
 from shared.consumer import Consumers, Reaction
@@ -41,6 +41,7 @@ from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
 from shared.logging import configure_logging
 from shared.migrations import upgrade
+from shared.parts import ServiceParts
 from shared.relay import encode_for_stream
 
 N = env_int("MENJAMU_BENCH_SURVEY_N", 100_000)
@@ -189,7 +190,8 @@ async def run() -> list[Result]:
     kinds = ["sqlite"] + (["postgresql"] if pg_reachable() else [])
     results = [await raw_redis(fields)]
     for kind in kinds:
-        seconds = await aggregator(kind, fields, REACTIONS[0])
+        aggregate = reactions(ServiceParts(Settings(), {}))[0]  # the reaction needs no parts
+        seconds = await aggregator(kind, fields, aggregate)
         path = f"survey aggregator, read {AGGREGATE_READ_BATCH}, one upsert/table/batch ({kind})"
         results.append(Result(path, N, seconds, baseline=RAW))
         print(f"  {results[-1].path}: {results[-1].rate:,.0f}/s", file=sys.stderr, flush=True)

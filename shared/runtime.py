@@ -55,7 +55,6 @@ class Runtime:
         self.retention = Retention(settings, self.db, self.redis, reactions)
         self.tenants: dict[str, Tenant] = load_tenants(settings.tenants_dir)
         self.messaging_started = False
-        self.state: dict[str, Any] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._messaging: asyncio.Task[None] | None = None
         self._stopping = False

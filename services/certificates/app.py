@@ -17,6 +17,7 @@ from services.certificates.storage import build_store
 from services.certificates.template_api import router as template_router
 from services.certificates.tenant_templates import folder_templates
 from shared.logging import get_logger
+from shared.parts import ServiceParts
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -49,14 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.spawn(context.finisher.run(), "certificates-finisher")
         log.info("certificate.storage_ready", storage=context.store.name)
 
-    # The reactions read the runtime through `app` when a message arrives; the lifespan sets
-    # it before any consumer starts.
-    reactions = handlers.reactions(settings, lambda: app.state.runtime)
+    parts = ServiceParts.build(settings)
     app = create_service_app(
         settings,
         title="Menjamu: sertifikat",
         routers=[template_router, router, pages_router],
-        reactions=reactions,
+        reactions=handlers.reactions(parts),
         on_startup=on_startup,
         # A template with its logo (base64) is an upload: MENJAMU_MAX_UPLOAD_BYTES, not 64 KB.
         upload_paths=("/api/v1/certificates/template", "/api/v1/certificates/preview"),

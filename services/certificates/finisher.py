@@ -152,14 +152,15 @@ class Finisher:
                 self._wake.set()  # the loop claims for the slot this render gave up
 
     async def _render_store_announce(self, row: Certificate, chosen: ChosenTemplate) -> None:
-        tenant = self.tenants.get(row.tenant)
-        if tenant is None:
-            raise service.UnknownTenant(f"no tenant file for kecamatan {row.tenant!r}")
-        content = service.certificate_content(
-            row, tenant, public_url=self.settings.effective_public_url
-        )
         started = asyncio.get_running_loop().time()
-        pdf = await self.pool.render(content, chosen.html, chosen.logo)
+        pdf = await service.render_certificate(
+            self.pool,
+            row,
+            self.tenants.get(row.tenant),
+            template=chosen.html,
+            logo=chosen.logo,
+            public_url=self.settings.effective_public_url,
+        )
         key = pdf_key(row.tenant, row.issued_at, row.id)
         await asyncio.to_thread(self.store.put, key, pdf)
         async with self.db.session() as session:

@@ -3,7 +3,6 @@ on cancellation. Each reaction is step one only (short); the finisher renders af
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,7 @@ from shared.contracts import (
     ParticipantRegisteredV1,
 )
 from shared.db import mark_after_commit
-from shared.runtime import Runtime
+from shared.parts import ServiceParts
 
 ISSUE_GROUP = "certificates.issue"
 CHECK_IN_GROUP = "certificates.check_in"
@@ -32,15 +31,16 @@ def _numbered(session: AsyncSession, certificate: Certificate | None) -> None:
         mark_after_commit(session)
 
 
-def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reaction[Any]]:
-    """The service's reactions; `runtime()` returns the running process's Runtime."""
+def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
+    """The service's reactions: numbering on registration or check-in, revoking on cancel."""
+    settings, tenants = parts.settings, parts.tenants
 
     async def issue_certificate_on_participant_registered(
         session: AsyncSession, event: ParticipantRegisteredV1
     ) -> None:
         """Numbers the participant's e-certificate once per registration (unless on check-in)."""
         certificate = await policy.on_registered(
-            session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
+            session, event, tenant=tenants.get(event.tenant), number_code=settings.number_code
         )
         _numbered(session, certificate)
 
@@ -49,7 +49,7 @@ def reactions(settings: Settings, runtime: Callable[[], Runtime]) -> list[Reacti
     ) -> None:
         """Numbers the certificate of an event that issues on attendance."""
         certificate = await policy.on_checked_in(
-            session, event, tenant=runtime().tenant(event.tenant), number_code=settings.number_code
+            session, event, tenant=tenants.get(event.tenant), number_code=settings.number_code
         )
         _numbered(session, certificate)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,17 @@ log = get_logger(__name__)
 
 class UnknownTenant(Exception):
     """An event names a kecamatan this deployment has no tenant file for."""
+
+
+class Renderer(Protocol):
+    """The port the rules render a certificate through: the render pool (renderpool.py) in the
+    service, an in-memory fake in unit tests."""
+
+    async def render(
+        self, content: CertificateContent, template: str | None = None, logo: str | None = None
+    ) -> bytes:
+        """Renders one certificate to PDF bytes (tenant template and logo optional)."""
+        ...
 
 
 def download_url(public_url: str, certificate_id: uuid.UUID) -> str:
@@ -76,6 +88,22 @@ def certificate_content(
         verify_url=verify_url(public_url, certificate.id),
         issued_on=issued_on,
     )
+
+
+async def render_certificate(
+    renderer: Renderer,
+    certificate: Certificate,
+    tenant: Tenant | None,
+    *,
+    template: str | None,
+    logo: str | None,
+    public_url: str,
+) -> bytes:
+    """Renders a numbered certificate with its kecamatan's facts and template."""
+    if tenant is None:
+        raise UnknownTenant(f"no tenant file for kecamatan {certificate.tenant!r}")
+    content = certificate_content(certificate, tenant, public_url=public_url)
+    return await renderer.render(content, template, logo)
 
 
 def require_tenant(tenant: Tenant | None, code: str, ids: dict[str, str]) -> Tenant:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from services.consultation import inbox_api, mentors_api, service, sweeper, webhook_api
+from services.consultation import handlers, inbox_api, mentors_api, service, sweeper, webhook_api
 from services.consultation.api import dev_router, public_router, router
 from services.consultation.cloudapi import CloudApiGateway
 from services.consultation.devgateway import DevGateway
-from services.consultation.dispatcher import GATEWAY_KEY, Dispatcher
+from services.consultation.dispatcher import Dispatcher
 from services.consultation.gateway import WhatsAppGateway
-from services.consultation.handlers import Parts, Reactions
+from services.consultation.handlers import Parts
 from services.consultation.queue_metrics import outbound_queue_metrics
 from services.consultation.settings import Settings
 from services.consultation.waha import WahaGateway
@@ -54,9 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with runtime.db.session() as session:
             seeded = await service.seed_groups(session, runtime.tenants)
         log.info("consultation.groups_seeded", count=seeded, gateway=settings.whatsapp_gateway)
-        runtime.state[GATEWAY_KEY] = build_gateway(settings, runtime)
-        dispatcher = Dispatcher(runtime.db, runtime.redis, settings, runtime.state)
-        runtime.state["dispatcher"] = dispatcher
+        gateway = build_gateway(settings, runtime)
+        dispatcher = Dispatcher(runtime.db, runtime.redis, settings, gateway)
+        parts.dispatcher = dispatcher
         runtime.spawn(dispatcher.run(), "whatsapp-dispatcher")
         runtime.spawn(sweeper.run(runtime.db, parts), "consultation-sweeper")
 
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Menjamu: konsultasi",
         routers=routers,
-        reactions=Reactions(parts).all(),
+        reactions=handlers.reactions(parts),
         on_startup=on_startup,
     )
     app.state.consultation = parts

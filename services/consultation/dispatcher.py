@@ -29,33 +29,25 @@ from shared.logging import get_logger
 from shared.outbox import add_event
 
 log = get_logger(__name__)
-GATEWAY_KEY = "gateway"
 
 
 class Dispatcher:
-    """Sends queued WhatsApp messages through the gateway found in `state[GATEWAY_KEY]`.
+    """Sends queued WhatsApp messages through its gateway.
 
-    The gateway is looked up on every batch, so a test (or a future hot reconfiguration)
-    can swap it in the runtime state.
+    The gateway is read on every batch, so a test (or a future hot reconfiguration) can swap
+    `dispatcher.gateway`.
     """
 
     def __init__(
-        self, db: Database, redis: Redis, settings: Settings, state: dict[str, object]
+        self, db: Database, redis: Redis, settings: Settings, gateway: WhatsAppGateway
     ) -> None:
         self.db = db
         self.redis = redis
         self.settings = settings
-        self.state = state
+        self.gateway = gateway
         self.interval = settings.dispatch_interval_ms / 1000
         self._wake = asyncio.Event()
         db.after_commit.append(self.wake)
-
-    @property
-    def gateway(self) -> WhatsAppGateway:
-        """The gateway messages go through now."""
-        gateway = self.state[GATEWAY_KEY]
-        assert isinstance(gateway, WhatsAppGateway)
-        return gateway
 
     def wake(self) -> None:
         """Nudges the sender right after a commit (e.g. a new invitation was queued)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import certificate_link, conversations, invitations, message_requests
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
+from services.consultation.dispatcher import Dispatcher
 from services.consultation.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import (
@@ -21,18 +22,20 @@ from shared.contracts import (
     WhatsAppMessageRequestedV1,
 )
 from shared.logging import get_logger
+from shared.parts import ServiceParts
 from shared.tenants import load_tenants
 
 log = get_logger(__name__)
 
 
 @dataclass
-class Parts:
-    """What the consultation service's routes, reactions and sweeper share."""
+class Parts(ServiceParts[Settings]):
+    """What the consultation service's routes, reactions and sweeper share: the tenant
+    configs and the clock (built with the app), the outbound dispatcher (set at start-up)."""
 
-    settings: Settings
     configs: dict[str, TenantConfig]
     clock: Clock
+    dispatcher: Dispatcher | None = None
 
     @property
     def sla(self) -> timedelta:
@@ -40,9 +43,10 @@ class Parts:
         return timedelta(minutes=self.settings.sla_minutes)
 
     @classmethod
-    def build(cls, settings: Settings) -> Parts:
-        """Reads the tenant files once."""
-        return cls(settings, configs(load_tenants(settings.tenants_dir)), Clock())
+    def build(cls, settings: Settings) -> Self:
+        """Reads the tenant files once; a fresh clock."""
+        tenants = load_tenants(settings.tenants_dir)
+        return cls(settings, tenants, configs(tenants), Clock())
 
 
 class Reactions:
@@ -133,3 +137,8 @@ class Reactions:
                 handle=self.send_on_message_requested,
             ),
         ]
+
+
+def reactions(parts: Parts) -> list[Reaction[Any]]:
+    """The service's reactions, bound to its parts."""
+    return Reactions(parts).all()

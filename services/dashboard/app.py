@@ -18,8 +18,8 @@ from services.dashboard.live import Changes
 from services.dashboard.pages import pages
 from services.dashboard.readmodel import BUSINESS_METRICS
 from services.dashboard.settings import Settings
+from shared.parts import ServiceParts
 from shared.runtime import Runtime
-from shared.tenants import load_tenants
 from shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -78,6 +78,7 @@ def journal_retention(runtime: Runtime, settings: Settings) -> Callable[[datetim
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: read-model consumers, live page, journeys and operator tools."""
     settings = settings or Settings()
+    parts = ServiceParts.build(settings)
     app: FastAPI
 
     async def on_startup(runtime: Runtime) -> None:
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Menjamu: dasbor program",
         routers=[router, pages],
-        reactions=handlers.reactions(load_tenants(settings.tenants_dir)),
+        reactions=handlers.reactions(parts),
         on_startup=on_startup,
     )
     return app

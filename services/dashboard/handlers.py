@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dashboard import service
+from services.dashboard.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import ALL_EVENTS, Event
 from shared.db import mark_after_commit
+from shared.parts import ServiceParts
 from shared.tenants import Tenant
 
 GROUP = "dashboard.read_model"
@@ -31,7 +33,7 @@ def record_on_event(
     return handle
 
 
-def reactions(tenants: Mapping[str, Tenant]) -> list[Reaction[Any]]:
+def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
     """Every event type the system publishes, batched (each effect is a few small rows)."""
-    handle = record_on_event(tenants)
+    handle = record_on_event(parts.tenants)
     return [Reaction(group=GROUP, event=event, handle=handle, batch=True) for event in ALL_EVENTS]

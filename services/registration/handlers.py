@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registration import repository
+from services.registration.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import CertificateIssuedV1
+from shared.parts import ServiceParts
 
 
 async def record_on_certificate_issued(session: AsyncSession, event: CertificateIssuedV1) -> None:
@@ -16,11 +20,13 @@ async def record_on_certificate_issued(session: AsyncSession, event: Certificate
     )
 
 
-REACTIONS = [
-    Reaction(
-        group="registration.certificates",
-        event=CertificateIssuedV1,
-        handle=record_on_certificate_issued,
-        batch=True,
-    ),
-]
+def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
+    """The service's reactions: one, noting issued certificates (it needs none of the parts)."""
+    return [
+        Reaction(
+            group="registration.certificates",
+            event=CertificateIssuedV1,
+            handle=record_on_certificate_issued,
+            batch=True,
+        ),
+    ]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.survey import reporting
+from services.survey.context import ContextDep
 from services.survey.live import LiveHub
 from shared.logging import get_logger
 from shared.runtime import Runtime
@@ -19,7 +20,6 @@ from shared.web import OperatorDep, RuntimeDep, resolve_tenant
 router = APIRouter(prefix="/api/v1", tags=["operator"])
 log = get_logger(__name__)
 HEARTBEAT_S = 15.0
-LIVE_KEY = "survey.live"
 
 
 def start_live(runtime: Runtime) -> LiveHub:
@@ -32,14 +32,7 @@ def start_live(runtime: Runtime) -> LiveHub:
             return await reporting.live_snapshot(session, found, unit)
 
     hub = LiveHub(runtime.redis, compute)
-    runtime.state[LIVE_KEY] = hub
     runtime.spawn(hub.run(), "survey-live")
-    return hub
-
-
-def live_hub(runtime: Runtime) -> LiveHub:
-    """The process's hub."""
-    hub: LiveHub = runtime.state[LIVE_KEY]
     return hub
 
 
@@ -61,6 +54,7 @@ async def _events(
 async def live(
     request: Request,
     runtime: RuntimeDep,
+    context: ContextDep,
     principal: OperatorDep,
     unit: Annotated[str | None, Query(max_length=64)] = None,
     tenant: Annotated[str | None, Query(max_length=64)] = None,
@@ -69,7 +63,7 @@ async def live(
     found = resolve_tenant(runtime, principal, tenant)
     log.info("survey.live_opened", unit=unit)
     return StreamingResponse(
-        _events(request, live_hub(runtime), found.code, unit),
+        _events(request, context.live, found.code, unit),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -6,16 +6,17 @@ from typing import cast
 
 from fastapi import FastAPI
 
-from services.survey import service
+from services.survey import handlers, service
 from services.survey.api import router
 from services.survey.api_exports import router as exports_router
 from services.survey.api_live import router as live_router
 from services.survey.api_live import start_live
 from services.survey.api_tickets import router as tickets_router
-from services.survey.handlers import REACTIONS
+from services.survey.context import SurveyContext
 from services.survey.pages import pages
 from services.survey.settings import Settings
 from shared.logging import get_logger
+from shared.parts import ServiceParts
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -43,20 +44,24 @@ async def prune_device_keys(runtime: Runtime, every_s: float = 3600.0) -> None:
         await asyncio.sleep(every_s)
 
 
-async def start_up(runtime: Runtime) -> None:
-    """Seeds the units, starts the live view's reader and the key pruning."""
-    await seed_units(runtime)
-    start_live(runtime)
-    runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Creates the app: public form and API, operator IKM report, the aggregator reaction."""
-    return create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    parts = ServiceParts.build(settings)
+    app: FastAPI
+
+    async def start_up(runtime: Runtime) -> None:
+        """Seeds the units, starts the live view's reader and the key pruning."""
+        await seed_units(runtime)
+        app.state.survey = SurveyContext(live=start_live(runtime))
+        runtime.spawn(prune_device_keys(runtime), "survey-prune-keys")
+
+    app = create_service_app(
+        settings,
         title="Menjamu: survei kepuasan",
         routers=[router, exports_router, live_router, tickets_router, pages],
-        reactions=REACTIONS,
+        reactions=handlers.reactions(parts),
         on_startup=start_up,
         upload_paths=(r"/api/v1/units/[^/]+/imports",),  # the CSV/XLSX import (5 MB)
     )
+    return app

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import aggregates, service
-from services.survey.settings import AGGREGATE_READ_BATCH
+from services.survey.settings import AGGREGATE_READ_BATCH, Settings
 from shared.consumer import Reaction
 from shared.contracts import IkmUpdatedV1, ParticipantRegisteredV1, ResponseSubmittedV1
+from shared.parts import ServiceParts
 
 
 async def aggregate_on_response_submitted(
@@ -33,19 +34,21 @@ async def record_guide_on_participant_registered(
     await service.record_guide(session, event)
 
 
-REACTIONS: list[Reaction[Any]] = [
-    Reaction(
-        group="survey.aggregate",
-        event=ResponseSubmittedV1,
-        handle=aggregate_on_response_submitted,
-        handle_many=aggregate_on_responses_submitted,
-        batch=True,
-        read_batch=AGGREGATE_READ_BATCH,
-    ),
-    Reaction(
-        group="survey.guides",
-        event=ParticipantRegisteredV1,
-        handle=record_guide_on_participant_registered,
-        batch=True,
-    ),
-]
+def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
+    """The service's reactions: IKM aggregates and guide codes (they need none of the parts)."""
+    return [
+        Reaction(
+            group="survey.aggregate",
+            event=ResponseSubmittedV1,
+            handle=aggregate_on_response_submitted,
+            handle_many=aggregate_on_responses_submitted,
+            batch=True,
+            read_batch=AGGREGATE_READ_BATCH,
+        ),
+        Reaction(
+            group="survey.guides",
+            event=ParticipantRegisteredV1,
+            handle=record_guide_on_participant_registered,
+            batch=True,
+        ),
+    ]

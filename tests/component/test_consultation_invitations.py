@@ -217,9 +217,9 @@ async def test_message_survives_two_gateway_failures_and_is_sent_once(
 ) -> None:
     event = participant_registered()
     async with running_app(create_app, settings, MIGRATIONS) as (app, client):
-        state = app.state.runtime.state
-        flaky = FlakyGateway(state["gateway"], failures=2)
-        state["gateway"] = flaky
+        dispatcher = app.state.consultation.dispatcher
+        flaky = FlakyGateway(dispatcher.gateway, failures=2)
+        dispatcher.gateway = flaky
         await publish(redis_client, event)
         invitation = await wait_sent(client, event.registration_id)
         assert invitation["message"]["attempts"] == 3
@@ -247,8 +247,8 @@ async def test_message_fails_for_good_after_the_last_attempt(
     )
     event = participant_registered()
     async with running_app(create_app, settings, MIGRATIONS) as (app, client):
-        state = app.state.runtime.state
-        state["gateway"] = FlakyGateway(state["gateway"], failures=100)
+        dispatcher = app.state.consultation.dispatcher
+        dispatcher.gateway = FlakyGateway(dispatcher.gateway, failures=100)
         await publish(redis_client, event)
 
         async def failed() -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from services.certificates import policy, service
 from services.certificates.models import Certificate
 from services.certificates.numbering import format_number, pdf_filename
 from services.certificates.pages import render_verify_page
+from services.certificates.render import CertificateContent
 from shared.contracts import ParticipantRegisteredV1
+from shared.tenants import Tenant
 
 
 def test_numbers_are_four_digits_then_code_kecamatan_and_year() -> None:
@@ -110,3 +112,51 @@ def test_verify_page_shows_the_reissue_date() -> None:
     )
     assert "Diterbitkan ulang" in page and "10 Desember 2026" in page
     assert "Diterbitkan ulang" not in render_verify_page(_certificate(), issuer="Kecamatan X")
+
+
+class FakeRenderer:
+    """An in-memory renderer: keeps what it was asked to print, returns a marker PDF."""
+
+    def __init__(self) -> None:
+        self.rendered: list[tuple[CertificateContent, str | None, str | None]] = []
+
+    async def render(
+        self, content: CertificateContent, template: str | None = None, logo: str | None = None
+    ) -> bytes:
+        self.rendered.append((content, template, logo))
+        return b"%PDF-fake " + content.number.encode()
+
+
+async def test_a_certificate_prints_its_kecamatan_signer_and_local_issue_date() -> None:
+    renderer = FakeRenderer()
+    certificate = _certificate(issued_at=datetime(2026, 12, 31, 18, tzinfo=UTC))
+    tenant = Tenant(
+        code="mojosari", name="Kecamatan Mojosari", camat="Budi", timezone="Asia/Jayapura"
+    )
+
+    pdf = await service.render_certificate(
+        renderer,
+        certificate,
+        tenant,
+        template="<p>{{ number }}</p>",
+        logo="data:image/png;base64,AA==",
+        public_url="https://menjamu.example",
+    )
+
+    assert pdf == b"%PDF-fake 0001/SERT-MENJAMU/MOJOSARI/2026"
+    [(content, template, logo)] = renderer.rendered
+    assert content.participant_name == "<script>x</script>"
+    assert content.tenant_name == "Kecamatan Mojosari" and content.signer_name == "Budi"
+    assert content.issued_on == date(2027, 1, 1)  # 18:00 UTC is already New Year in Jayapura
+    assert content.verify_url == f"https://menjamu.example/verify/{certificate.id}"
+    assert template == "<p>{{ number }}</p>" and logo == "data:image/png;base64,AA=="
+
+
+async def test_a_certificate_of_an_unknown_kecamatan_is_not_rendered() -> None:
+    renderer = FakeRenderer()
+
+    with pytest.raises(service.UnknownTenant, match="mojosari"):
+        await service.render_certificate(
+            renderer, _certificate(), None, template=None, logo=None, public_url="https://x"
+        )
+    assert renderer.rendered == []
