@@ -31,10 +31,22 @@ from shared.contracts import (
 )
 from shared.dates import as_utc
 from shared.logging import get_logger
-from shared.problems import DomainError
+from shared.problems import Problem
 
 SOURCE = "consultation"
 log = get_logger(__name__)
+
+
+class ConversationNotFound(Problem):
+    """No conversation with this id that the caller may see."""
+
+
+class NotWithMentor(Problem):
+    """Only a conversation a mentor is handling can be replied to."""
+
+
+class ConversationAlreadyClosed(Problem):
+    """A conversation is closed once."""
 
 
 async def prefetch(session: AsyncSession, events: list[MessageReceivedV1], now: datetime) -> None:
@@ -197,9 +209,7 @@ async def reply(
 ) -> None:
     """Sends a mentor's reply (free-form in the window, the reply template outside it)."""
     if conv.status != "assigned":
-        raise DomainError(
-            "Percakapan ini tidak sedang ditangani mentor.", status=409, code="status_tidak_sesuai"
-        )
+        raise NotWithMentor()
     if conv.first_response_at is None:
         conv.first_response_at = now
     conv.sla_due_at = None
@@ -229,7 +239,7 @@ async def close(
 ) -> list[Event]:
     """Closes a conversation, asks for a 1-5 rating, frees the mentor and drains the queue."""
     if conv.status == "closed":
-        raise DomainError("Percakapan ini sudah ditutup.", status=409, code="status_tidak_sesuai")
+        raise ConversationAlreadyClosed()
     if conv.mentor_id is not None and conv.status == "assigned":
         await inbox_repository.release_load(session, conv.mentor_id)
     conv.status, conv.closed_at, conv.sla_due_at = "closed", now, None

@@ -13,24 +13,38 @@ from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.privacy import mask_text
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 SOURCE = "consultation"
 log = get_logger(__name__)
 
 
+class NotAnInviteLink(Problem):
+    """An invite link that is not https://chat.whatsapp.com/..."""
+
+
+class InviteLinkTaken(Problem):
+    """Another group already uses this invite link."""
+
+
+class GroupNotFound(Problem):
+    """No WhatsApp group with this id."""
+
+
+class InvitationUnknown(Problem):
+    """A click on an invitation link nobody was sent."""
+
+
+class InvitationGroupMissing(Problem):
+    """An invitation whose group is not there (yet)."""
+
+
 def check_invite_link(link: str) -> str:
-    """Returns a cleaned WhatsApp invite link or raises DomainError naming invite_link."""
+    """Returns a cleaned WhatsApp invite link or raises NotAnInviteLink."""
     cleaned = link.strip()
     if not messages.is_invite_link(cleaned):
-        raise DomainError(
-            "Tautan undangan (invite_link) harus diawali https://chat.whatsapp.com/ — salin "
-            "dari grup WhatsApp: Info grup > Undang lewat tautan.",
-            status=422,
-            field="invite_link",
-            code="data_tidak_valid",
-        )
+        raise NotAnInviteLink()
     return cleaned
 
 
@@ -63,12 +77,7 @@ async def create_group(
     """Adds an active group with its invite link (a mentor created the group on a phone)."""
     link = check_invite_link(invite_link)
     if await repository.find_group_by_link(session, tenant.code, link) is not None:
-        raise DomainError(
-            "Tautan undangan ini sudah dipakai grup lain.",
-            status=409,
-            field="invite_link",
-            code="sudah_ada",
-        )
+        raise InviteLinkTaken()
     group = WhatsAppGroup(
         id=uuid.uuid4(),
         tenant=tenant.code,
@@ -83,10 +92,10 @@ async def create_group(
 
 
 async def get_group(session: AsyncSession, group_id: uuid.UUID) -> WhatsAppGroup:
-    """Gets a group or raises NotFound."""
+    """Gets a group or raises GroupNotFound."""
     group = await repository.get_group(session, group_id)
     if group is None:
-        raise NotFound("Grup WhatsApp tidak ditemukan.")
+        raise GroupNotFound()
     return group
 
 
@@ -99,12 +108,7 @@ async def rotate_link(
         return group
     other = await repository.find_group_by_link(session, group.tenant, link)
     if other is not None:
-        raise DomainError(
-            "Tautan undangan ini sudah dipakai grup lain.",
-            status=409,
-            field="invite_link",
-            code="sudah_ada",
-        )
+        raise InviteLinkTaken()
     group.invite_link = link
     group.rotated_at = utcnow()
     await session.flush()
@@ -124,10 +128,10 @@ async def record_click(session: AsyncSession, click_token: str, *, user_agent: s
     )
     target = await repository.click_target(session, click_token)
     if target is None:
-        raise NotFound("Tautan undangan tidak dikenal.")
+        raise InvitationUnknown()
     invitation, group = target
     if group is None:
-        raise NotFound("Grup untuk undangan ini belum tersedia.")
+        raise InvitationGroupMissing()
     if first:
         await add_event(
             session,
