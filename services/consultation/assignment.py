@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from services.consultation import answers, batch_cache, inbox_repository, outbound, routing
 from services.consultation.config import TenantConfig
 from services.consultation.models import Conversation, Mentor
+from services.consultation.statuses import ConversationStatus
 from shared.contracts import ConversationAssignedV1
 from shared.dates import as_utc
 from shared.logging import get_logger
@@ -92,8 +93,8 @@ async def route(
     mentor = await take_a_mentor(session, config, conv.topic, now)
     if mentor is not None:
         return await _assign(session, config, conv, mentor, now, sla, reassigned=False)
-    first_time = conv.status != "queued"
-    conv.status = "queued"
+    first_time = conv.status != ConversationStatus.QUEUED
+    conv.status = ConversationStatus.QUEUED
     await session.flush()
     if first_time:
         position = await inbox_repository.queue_position(session, conv)
@@ -112,7 +113,7 @@ async def _assign(
     *,
     reassigned: bool,
 ) -> ConversationAssignedV1:
-    conv.status, conv.mentor_id = "assigned", mentor.id
+    conv.status, conv.mentor_id = ConversationStatus.ASSIGNED, mentor.id
     conv.assigned_at, conv.sla_due_at = now, now + sla
     text = answers.reassigned_text if reassigned else answers.assigned_text
     await _tell_citizen(session, config, conv, text(mentor.name), now)

@@ -23,6 +23,7 @@ from services.consultation import (
 from services.consultation import topics as topic_rules
 from services.consultation.config import TenantConfig
 from services.consultation.models import Contact, Conversation
+from services.consultation.statuses import ConversationStatus
 from shared.contracts import (
     ConversationClosedV1,
     Event,
@@ -76,7 +77,7 @@ async def handle_inbound(
         await _rate(session, config, contact, score, now)
         return []
     conv = await inbox_repository.open_conversation(session, config.code, event.phone)
-    if conv is not None and conv.status in ("queued", "assigned"):
+    if conv is not None and conv.status in (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED):
         conv.last_inbound_at = sent
         await _line_in(session, conv, event.text, now)
         return []
@@ -115,7 +116,7 @@ async def _start(
         tenant=config.code,
         phone=event.phone,
         topic=topic,
-        status="bot",
+        status=ConversationStatus.BOT,
         created_at=now,
         last_inbound_at=min(as_utc(event.received_at), now),
         reassignments=0,
@@ -208,7 +209,7 @@ async def reply(
     session: AsyncSession, config: TenantConfig, conv: Conversation, text: str, *, now: datetime
 ) -> None:
     """Sends a mentor's reply (free-form in the window, the reply template outside it)."""
-    if conv.status != "assigned":
+    if conv.status != ConversationStatus.ASSIGNED:
         raise NotWithMentor()
     if conv.first_response_at is None:
         conv.first_response_at = now
@@ -238,11 +239,11 @@ async def close(
     sla: timedelta,
 ) -> list[Event]:
     """Closes a conversation, asks for a 1-5 rating, frees the mentor and drains the queue."""
-    if conv.status == "closed":
+    if conv.status == ConversationStatus.CLOSED:
         raise ConversationAlreadyClosed()
-    if conv.mentor_id is not None and conv.status == "assigned":
+    if conv.mentor_id is not None and conv.status == ConversationStatus.ASSIGNED:
         await inbox_repository.release_load(session, conv.mentor_id)
-    conv.status, conv.closed_at, conv.sla_due_at = "closed", now, None
+    conv.status, conv.closed_at, conv.sla_due_at = ConversationStatus.CLOSED, now, None
     contact = await inbox_repository.touch_contact(
         session, config.code, conv.phone, conv.last_inbound_at
     )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import message_requests, messages, repository
 from services.consultation.models import OutboundMessage, WhatsAppGroup
+from services.consultation.statuses import InvitationStatus, SendStatus
 from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -167,10 +168,10 @@ async def mark_sent(
 ) -> InvitationSentV1 | None:
     """Marks a message and its invitation sent; returns the event to announce (or None)."""
     message = await repository.get_message(session, message_id)
-    if message is None or message.status != "queued":
+    if message is None or message.status != SendStatus.QUEUED:
         return None
     now = utcnow()
-    message.status, message.sent_at = "sent", now
+    message.status, message.sent_at = SendStatus.SENT, now
     message.provider_message_id, message.last_error = provider_message_id, None
     await message_requests.announce(session, message, "sent")
     invitation = (
@@ -180,7 +181,7 @@ async def mark_sent(
     )
     if invitation is None or invitation.group_id is None:
         return None
-    invitation.status, invitation.sent_at = "sent", now
+    invitation.status, invitation.sent_at = InvitationStatus.SENT, now
     return InvitationSentV1(
         tenant=invitation.tenant,
         source=SOURCE,
@@ -205,17 +206,17 @@ async def mark_failed_attempt(
 ) -> OutboundMessage | None:
     """Schedules a retry with back-off, or fails the message (and its invitation) for good."""
     message = await repository.get_message(session, message_id)
-    if message is None or message.status != "queued":
+    if message is None or message.status != SendStatus.QUEUED:
         return None
     message.last_error = mask_text(error)[:500]
     if retryable and message.attempts < max_attempts:
         delay = messages.backoff_s(message.attempts, base_s=backoff_base_s, max_s=backoff_max_s)
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)
         return message
-    message.status = "failed"
+    message.status = SendStatus.FAILED
     await message_requests.announce(session, message, "failed", reason=message.last_error)
     if message.invitation_id:
         invitation = await repository.get_invitation(session, message.invitation_id)
         if invitation is not None:
-            invitation.status = "failed"
+            invitation.status = InvitationStatus.FAILED
     return message
