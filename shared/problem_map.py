@@ -43,8 +43,78 @@ class Answer:
 
 # Kept in one place so the wording of every refusal can be read (and corrected) together.
 PROBLEMS: dict[str, ProblemRow] = {
-    # survey: units, submissions, guides
+    # shared: kecamatan (tenants)
     "TenantNotServed": ProblemRow(404, NOT_FOUND, "Kecamatan '{tenant}' tidak dikenal.", "tenant"),
+    "UnknownOperatorTenant": ProblemRow(
+        422, INVALID, "Kecamatan '{tenant}' tidak dikenal.", "tenant"
+    ),
+    "TenantUnavailable": ProblemRow(
+        503,
+        "kecamatan_tidak_tersedia",
+        "Layanan untuk kecamatan ini sedang tidak tersedia, jadi permintaan Anda belum "
+        "diproses. Silakan coba lagi nanti atau hubungi kantor kecamatan.",
+    ),
+    # certificates
+    "CertificateLinkUnknown": ProblemRow(
+        404,
+        NOT_FOUND,
+        "Sertifikat tidak ditemukan. Periksa kembali tautan atau kode QR-nya.",
+    ),
+    "CertificateNotFound": ProblemRow(404, NOT_FOUND, "Sertifikat tidak ditemukan."),
+    "CertificateFileMissing": ProblemRow(
+        404, NOT_FOUND, "Berkas sertifikat tidak ditemukan. Hubungi kantor kecamatan."
+    ),
+    "CertificateRevoked": ProblemRow(
+        410,
+        "sertifikat_dicabut",
+        "Sertifikat ini sudah dicabut sehingga tidak dapat diunduh lagi. "
+        "Hubungi kantor kecamatan bila ada pertanyaan.",
+    ),
+    "CertificateNotReady": ProblemRow(
+        409,
+        "sertifikat_sedang_dibuat",
+        "Sertifikat sedang dibuat. Silakan coba lagi dalam beberapa saat.",
+    ),
+    "AlreadyRevoked": ProblemRow(409, "sudah_dicabut", "Sertifikat ini sudah dicabut sebelumnya."),
+    "NoCertificatesForEvent": ProblemRow(
+        404, NOT_FOUND, "Tidak ada sertifikat untuk kegiatan ini."
+    ),
+    "NothingToReissue": ProblemRow(
+        404, NOT_FOUND, "Tidak ada sertifikat berlaku yang dapat diterbitkan ulang."
+    ),
+    "TemplateNotAccepted": ProblemRow(422, "templat_ditolak", "{detail}", "html"),
+    "NoOwnTemplate": ProblemRow(404, NOT_FOUND, "Kecamatan ini belum mengunggah templat sendiri."),
+    # consultation: groups, invitations, mentors, conversations
+    "NotAnInviteLink": ProblemRow(
+        422,
+        INVALID,
+        "Tautan undangan (invite_link) harus diawali https://chat.whatsapp.com/ — salin "
+        "dari grup WhatsApp: Info grup > Undang lewat tautan.",
+        "invite_link",
+    ),
+    "InviteLinkTaken": ProblemRow(
+        409, "sudah_ada", "Tautan undangan ini sudah dipakai grup lain.", "invite_link"
+    ),
+    "GroupNotFound": ProblemRow(404, NOT_FOUND, "Grup WhatsApp tidak ditemukan."),
+    "InvitationUnknown": ProblemRow(404, NOT_FOUND, "Tautan undangan tidak dikenal."),
+    "InvitationGroupMissing": ProblemRow(404, NOT_FOUND, "Grup untuk undangan ini belum tersedia."),
+    "MentorNotFound": ProblemRow(404, NOT_FOUND, "Mentor tidak ditemukan."),
+    "AdminTokenMissing": ProblemRow(503, "belum_siap", "MENJAMU_ADMIN_TOKEN belum diatur."),
+    "ConversationNotFound": ProblemRow(404, NOT_FOUND, "Percakapan tidak ditemukan."),
+    "NotWithMentor": ProblemRow(
+        409, "status_tidak_sesuai", "Percakapan ini tidak sedang ditangani mentor."
+    ),
+    "ConversationAlreadyClosed": ProblemRow(
+        409, "status_tidak_sesuai", "Percakapan ini sudah ditutup."
+    ),
+    # dashboard
+    "JourneyNotFound": ProblemRow(
+        404, NOT_FOUND, "Pendaftaran tidak ditemukan.", "registration_id"
+    ),
+    "JourneyPhoneInvalid": ProblemRow(422, INVALID, "Nomor HP {detail}", "phone"),
+    "UnknownStream": ProblemRow(422, INVALID, "Stream '{stream}' tidak dikenal.", "stream"),
+    "StaticFileNotFound": ProblemRow(404, NOT_FOUND, "Berkas tidak ditemukan."),
+    # survey: units, submissions, guides
     "UnitNotAccepting": ProblemRow(
         404,
         NOT_FOUND,

@@ -13,14 +13,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.logging import get_logger
-from shared.problems import DomainError
+from shared.problems import Problem
 from shared.tenant_check import TenantFileError, check_tenant_text, read_tenant_yaml
 
 __all__ = [
     "Tenant",
     "TenantFileError",
+    "TenantNotServed",
     "TenantUnavailable",
     "Tenants",
+    "UnknownOperatorTenant",
     "load_tenant_file",
     "load_tenants",
     "tenant_from_data",
@@ -92,17 +94,20 @@ def load_tenant_file(path: Path) -> Tenant:
     return tenant_from_data(read_tenant_yaml(text))
 
 
-class TenantUnavailable(DomainError):
+class TenantUnavailable(Problem):
     """Data refers to a kecamatan whose tenant file is not loaded (removed or renamed)."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(
-            "Layanan untuk kecamatan ini sedang tidak tersedia, jadi permintaan Anda belum "
-            "diproses. Silakan coba lagi nanti atau hubungi kantor kecamatan.",
-            status=503,
-            code="kecamatan_tidak_tersedia",
-        )
+        super().__init__()
         self.tenant = code
+
+
+class TenantNotServed(Problem):
+    """A public request named a kecamatan the deployment does not serve (fact: tenant)."""
+
+
+class UnknownOperatorTenant(Problem):
+    """An operator asked to act for a kecamatan the deployment does not serve (fact: tenant)."""
 
 
 class Tenants(dict[str, Tenant]):

@@ -24,7 +24,6 @@ from shared.http_errors import document_errors, install_error_handlers
 from shared.logging import bind_context, configure_logging, get_logger
 from shared.metrics import install_metrics
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
-from shared.problems import DomainError
 from shared.ratelimit import (
     Hit,
     RateLimited,
@@ -35,6 +34,7 @@ from shared.ratelimit import (
 )
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.tenants import UnknownOperatorTenant
 
 log = get_logger(__name__)
 
@@ -280,12 +280,7 @@ def resolve_tenant(runtime: Runtime, principal: Principal, requested: str | None
     )
     tenant = runtime.tenant(code)
     if tenant is None:
-        raise DomainError(
-            f"Kecamatan '{code}' tidak dikenal.",
-            status=422,
-            field="tenant",
-            code="data_tidak_valid",
-        )
+        raise UnknownOperatorTenant(tenant=code)
     authorize(principal, (principal.role,), tenant.code)
     bind_context(tenant=tenant.code)
     return tenant

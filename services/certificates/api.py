@@ -24,7 +24,6 @@ from shared.dates import as_utc
 from shared.db import mark_after_commit
 from shared.logging import get_logger
 from shared.outbox import add_event
-from shared.problems import NotFound
 from shared.runtime import Runtime
 from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
@@ -95,7 +94,7 @@ async def download_pdf(
     pdf = await asyncio.to_thread(context.store.get, key)
     if pdf is None:
         log.error("certificate.pdf_missing", certificate_id=str(certificate.id), key=key)
-        raise NotFound("Berkas sertifikat tidak ditemukan. Hubungi kantor kecamatan.")
+        raise service.CertificateFileMissing()
     log.info(
         "certificate.downloaded", certificate_id=str(certificate.id), tenant=certificate.tenant
     )

@@ -16,8 +16,8 @@ from services.certificates.models import STATUS_VALID, Certificate
 from services.certificates.renderpool import RenderJob
 from shared.dates import as_utc, format_date_id, local_date
 from shared.pages import page_templates
-from shared.problems import NotFound
 from shared.runtime import Runtime
+from shared.tenants import TenantNotServed
 from shared.web import RuntimeDep, SessionDep
 
 router = APIRouter()
@@ -72,7 +72,7 @@ async def _tenant_pdf(
     """The tenant's brochure or sticker, rendered once per process and kept."""
     tenant = runtime.tenant(code)
     if tenant is None:
-        raise NotFound(f"Kecamatan '{code}' tidak dikenal.", field="tenant")
+        raise TenantNotServed(tenant=code)
     cached = context.documents.get((kind, tenant.code))
     if cached is None:
         payload = brochure_context(tenant) if kind == "brochure" else sticker_context(tenant)

@@ -30,11 +30,43 @@ from shared.contracts import (
 )
 from shared.dates import as_utc, local_date
 from shared.logging import get_logger
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 SOURCE = "certificates"
 log = get_logger(__name__)
+
+
+class CertificateLinkUnknown(Problem):
+    """A public link or QR code names no certificate."""
+
+
+class CertificateNotFound(Problem):
+    """An operator named a certificate that does not exist."""
+
+
+class CertificateRevoked(Problem):
+    """A revoked certificate cannot be downloaded any more (410)."""
+
+
+class CertificateFileMissing(Problem):
+    """A valid certificate whose PDF is missing from storage (logged for the operators)."""
+
+
+class CertificateNotReady(Problem):
+    """The certificate's PDF is still being made."""
+
+
+class AlreadyRevoked(Problem):
+    """A certificate is revoked once."""
+
+
+class NoCertificatesForEvent(Problem):
+    """An event has no certificates (yet) to count."""
+
+
+class NothingToReissue(Problem):
+    """No valid certificate matches a reissue request."""
 
 
 class UnknownTenant(Exception):
@@ -198,25 +230,16 @@ async def get_certificate(session: AsyncSession, certificate_id: uuid.UUID) -> C
     """Gets a certificate or raises NotFound (in Indonesian)."""
     certificate = await repository.get(session, certificate_id)
     if certificate is None:
-        raise NotFound("Sertifikat tidak ditemukan. Periksa kembali tautan atau kode QR-nya.")
+        raise CertificateLinkUnknown()
     return certificate
 
 
 def downloadable_key(certificate: Certificate) -> str:
     """The storage key of a valid certificate's PDF; revoked is gone (410)."""
     if certificate.status == STATUS_REVOKED:
-        raise DomainError(
-            "Sertifikat ini sudah dicabut sehingga tidak dapat diunduh lagi. "
-            "Hubungi kantor kecamatan bila ada pertanyaan.",
-            status=410,
-            code="sertifikat_dicabut",
-        )
+        raise CertificateRevoked()
     if certificate.pdf_key is None:
-        raise DomainError(
-            "Sertifikat sedang dibuat. Silakan coba lagi dalam beberapa saat.",
-            status=409,
-            code="sertifikat_sedang_dibuat",
-        )
+        raise CertificateNotReady()
     return certificate.pdf_key
 
 
@@ -226,11 +249,9 @@ async def revoke_certificate(
     """Revokes a valid certificate with a reason; revoking twice is refused (409)."""
     certificate = await repository.get(session, certificate_id, lock=True)
     if certificate is None:
-        raise NotFound("Sertifikat tidak ditemukan.")
+        raise CertificateNotFound()
     if certificate.status == STATUS_REVOKED:
-        raise DomainError(
-            "Sertifikat ini sudah dicabut sebelumnya.", status=409, code="sudah_dicabut"
-        )
+        raise AlreadyRevoked()
     return certificate, revoke(certificate, reason, correlation_id=certificate.correlation_id)
 
 
@@ -258,7 +279,7 @@ async def progress(
     """Counts of an event's certificates: total, waiting for a PDF, done, revoked."""
     counts = await repository.render_progress(session, tenant=tenant, activity_id=activity_id)
     if counts["total"] == 0:
-        raise NotFound("Tidak ada sertifikat untuk kegiatan ini.")
+        raise NoCertificatesForEvent()
     valid = counts["total"] - counts["revoked"]
     return {
         "total": counts["total"],
@@ -285,7 +306,7 @@ async def reissue(
         activity_title=activity_title,
     )
     if marked == 0:
-        raise NotFound("Tidak ada sertifikat berlaku yang dapat diterbitkan ulang.")
+        raise NothingToReissue()
     if certificate_id is not None:
         certificate = await repository.get(session, certificate_id)
         activity_id = certificate.activity_id if certificate else None

@@ -18,7 +18,7 @@ from services.certificates.models import CertificateTemplate
 from services.certificates.templating import TemplateRefused, check_logo, check_template
 from shared.contracts import utcnow
 from shared.logging import get_logger
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 
 log = get_logger(__name__)
 _LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".svg": "image/svg+xml"}
@@ -36,9 +36,17 @@ class ChosenTemplate:
 BUNDLED = ChosenTemplate("bawaan", None, None)
 
 
-def refused(exc: TemplateRefused) -> DomainError:
-    """The HTTP-facing refusal of a template (422, the field named)."""
-    return DomainError(exc.message, status=422, field=exc.field, code="templat_ditolak")
+class TemplateNotAccepted(Problem):
+    """An uploaded template or logo cannot be used (facts: detail, in Indonesian; field)."""
+
+
+class NoOwnTemplate(Problem):
+    """The kecamatan has no uploaded template to remove."""
+
+
+def refused(exc: TemplateRefused) -> TemplateNotAccepted:
+    """The refusal of a template, naming the bad field."""
+    return TemplateNotAccepted(field=exc.field, detail=exc.message)
 
 
 def folder_templates(tenants_dir: Path, codes: list[str]) -> dict[str, ChosenTemplate]:
@@ -110,4 +118,4 @@ async def upload(
 async def remove(session: AsyncSession, tenant: str) -> None:
     """Removes a kecamatan's uploaded template (404 when it has none)."""
     if not await repository.delete_template(session, tenant):
-        raise NotFound("Kecamatan ini belum mengunggah templat sendiri.")
+        raise NoOwnTemplate()

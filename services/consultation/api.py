@@ -19,7 +19,7 @@ from services.consultation.schemas import (
 )
 from shared.auth import Principal, authorize
 from shared.logging import get_logger
-from shared.problems import NotFound
+from shared.problem_map import answer_for
 from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
 router = APIRouter(prefix="/api/v1")
@@ -138,9 +138,10 @@ async def follow_invitation(
     """Records the click on an invitation link and opens the group's current invite link."""
     try:
         link = await service.record_click(session, click_token, user_agent=user_agent)
-    except NotFound as exc:
+    except (service.InvitationUnknown, service.InvitationGroupMissing) as exc:
         return HTMLResponse(
-            pages.invitation_not_found_page(exc.message), status_code=status.HTTP_404_NOT_FOUND
+            pages.invitation_not_found_page(answer_for(exc).message),
+            status_code=status.HTTP_404_NOT_FOUND,
         )
     return RedirectResponse(
         link, status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Cache-Control": "no-store"}

@@ -7,7 +7,9 @@ UPDATE on the mentor's load counter (a row lock), so replicas route in parallel 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,9 +17,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from services.consultation import answers, batch_cache, inbox_repository, outbound, routing
 from services.consultation.config import TenantConfig
 from services.consultation.models import Conversation, Mentor
+from services.consultation.statuses import ConversationStatus
 from shared.contracts import ConversationAssignedV1
 from shared.dates import as_utc
 from shared.logging import get_logger
+from shared.tenants import Tenant
 
 SOURCE = "consultation"
 log = get_logger(__name__)
@@ -56,31 +60,64 @@ def load_of(mentor: Mentor, now: datetime, tz: str) -> routing.MentorLoad:
     )
 
 
+class Roster(Protocol):
+    """Where routing finds a kecamatan's mentors and takes a place with one of them."""
+
+    async def mentors(self, tenant: str) -> Sequence[Mentor]:
+        """The kecamatan's mentors as they stand."""
+        ...
+
+    async def take_place(self, mentor: Mentor, now: datetime) -> bool:
+        """Adds one open conversation unless the mentor is full by now (a lost race: False)."""
+        ...
+
+
+class SqlRoster:
+    """The roster in the database: the batch's cached mentors, a conditional UPDATE per place."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def mentors(self, tenant: str) -> Sequence[Mentor]:
+        cache = batch_cache.of(self.session)
+        if cache is not None:
+            return await batch_cache.mentors(self.session, cache, tenant)
+        return await inbox_repository.list_mentors(self.session, tenant)
+
+    async def take_place(self, mentor: Mentor, now: datetime) -> bool:
+        load = await inbox_repository.take_load(self.session, mentor.id, now)
+        if load is None:
+            return False
+        set_committed_value(mentor, "open_count", load)
+        set_committed_value(mentor, "last_assigned_at", now)
+        return True
+
+
+async def choose_mentor(
+    roster: Roster, tenant: Tenant, topic: str, now: datetime, *, exclude: str = ""
+) -> Mentor | None:
+    """Takes a place with the best free on-duty mentor for a topic, or None when all are full.
+
+    A mentor filled by another replica in the meantime is passed over for the next best.
+    """
+    mentors = {str(m.id): m for m in await roster.mentors(tenant.code)}
+    loads = [load_of(m, now, tenant.timezone) for m in mentors.values()]
+    for candidate in routing.candidates(loads, topic, frozenset({exclude} - {""})):
+        if await roster.take_place(mentors[candidate.id], now):
+            return mentors[candidate.id]
+    return None
+
+
 async def take_a_mentor(
     session: AsyncSession, config: TenantConfig, topic: str, now: datetime, *, exclude: str = ""
 ) -> Mentor | None:
-    """Takes a place with the best free on-duty mentor for a topic, or None when all are full.
+    """choose_mentor on the database's roster.
 
     Nothing pending is flushed on the way (no autoflush): the conversation's changes go out in
     one statement with the rest of the transaction.
     """
     with session.no_autoflush:
-        cache = batch_cache.of(session)
-        roster = (
-            await batch_cache.mentors(session, cache, config.code)
-            if cache is not None
-            else await inbox_repository.list_mentors(session, config.code)
-        )
-        mentors = {str(m.id): m for m in roster}
-        loads = [load_of(m, now, config.tenant.timezone) for m in mentors.values()]
-        for candidate in routing.candidates(loads, topic, frozenset({exclude} - {""})):
-            mentor = mentors[candidate.id]
-            load = await inbox_repository.take_load(session, mentor.id, now)
-            if load is not None:
-                set_committed_value(mentor, "open_count", load)
-                set_committed_value(mentor, "last_assigned_at", now)
-                return mentor
-    return None
+        return await choose_mentor(SqlRoster(session), config.tenant, topic, now, exclude=exclude)
 
 
 async def route(
@@ -92,8 +129,8 @@ async def route(
     mentor = await take_a_mentor(session, config, conv.topic, now)
     if mentor is not None:
         return await _assign(session, config, conv, mentor, now, sla, reassigned=False)
-    first_time = conv.status != "queued"
-    conv.status = "queued"
+    first_time = conv.status != ConversationStatus.QUEUED
+    conv.status = ConversationStatus.QUEUED
     await session.flush()
     if first_time:
         position = await inbox_repository.queue_position(session, conv)
@@ -112,7 +149,7 @@ async def _assign(
     *,
     reassigned: bool,
 ) -> ConversationAssignedV1:
-    conv.status, conv.mentor_id = "assigned", mentor.id
+    conv.status, conv.mentor_id = ConversationStatus.ASSIGNED, mentor.id
     conv.assigned_at, conv.sla_due_at = now, now + sla
     text = answers.reassigned_text if reassigned else answers.assigned_text
     await _tell_citizen(session, config, conv, text(mentor.name), now)

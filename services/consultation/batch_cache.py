@@ -21,9 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation.models import Contact, Conversation, Mentor
+from services.consultation.statuses import OPEN_CONVERSATION
 
 KEY = "consultation_inbound_batch"
-OPEN = ("bot", "queued", "assigned")
+OPEN = OPEN_CONVERSATION
 Key = tuple[str, str]  # tenant, phone
 
 

@@ -23,6 +23,7 @@ from services.consultation import (
 from services.consultation import topics as topic_rules
 from services.consultation.config import TenantConfig
 from services.consultation.models import Contact, Conversation
+from services.consultation.statuses import ConversationStatus
 from shared.contracts import (
     ConversationClosedV1,
     Event,
@@ -31,10 +32,22 @@ from shared.contracts import (
 )
 from shared.dates import as_utc
 from shared.logging import get_logger
-from shared.problems import DomainError
+from shared.problems import Problem
 
 SOURCE = "consultation"
 log = get_logger(__name__)
+
+
+class ConversationNotFound(Problem):
+    """No conversation with this id that the caller may see."""
+
+
+class NotWithMentor(Problem):
+    """Only a conversation a mentor is handling can be replied to."""
+
+
+class ConversationAlreadyClosed(Problem):
+    """A conversation is closed once."""
 
 
 async def prefetch(session: AsyncSession, events: list[MessageReceivedV1], now: datetime) -> None:
@@ -64,7 +77,7 @@ async def handle_inbound(
         await _rate(session, config, contact, score, now)
         return []
     conv = await inbox_repository.open_conversation(session, config.code, event.phone)
-    if conv is not None and conv.status in ("queued", "assigned"):
+    if conv is not None and conv.status in (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED):
         conv.last_inbound_at = sent
         await _line_in(session, conv, event.text, now)
         return []
@@ -103,7 +116,7 @@ async def _start(
         tenant=config.code,
         phone=event.phone,
         topic=topic,
-        status="bot",
+        status=ConversationStatus.BOT,
         created_at=now,
         last_inbound_at=min(as_utc(event.received_at), now),
         reassignments=0,
@@ -196,10 +209,8 @@ async def reply(
     session: AsyncSession, config: TenantConfig, conv: Conversation, text: str, *, now: datetime
 ) -> None:
     """Sends a mentor's reply (free-form in the window, the reply template outside it)."""
-    if conv.status != "assigned":
-        raise DomainError(
-            "Percakapan ini tidak sedang ditangani mentor.", status=409, code="status_tidak_sesuai"
-        )
+    if conv.status != ConversationStatus.ASSIGNED:
+        raise NotWithMentor()
     if conv.first_response_at is None:
         conv.first_response_at = now
     conv.sla_due_at = None
@@ -228,11 +239,11 @@ async def close(
     sla: timedelta,
 ) -> list[Event]:
     """Closes a conversation, asks for a 1-5 rating, frees the mentor and drains the queue."""
-    if conv.status == "closed":
-        raise DomainError("Percakapan ini sudah ditutup.", status=409, code="status_tidak_sesuai")
-    if conv.mentor_id is not None and conv.status == "assigned":
+    if conv.status == ConversationStatus.CLOSED:
+        raise ConversationAlreadyClosed()
+    if conv.mentor_id is not None and conv.status == ConversationStatus.ASSIGNED:
         await inbox_repository.release_load(session, conv.mentor_id)
-    conv.status, conv.closed_at, conv.sla_due_at = "closed", now, None
+    conv.status, conv.closed_at, conv.sla_due_at = ConversationStatus.CLOSED, now, None
     contact = await inbox_repository.touch_contact(
         session, config.code, conv.phone, conv.last_inbound_at
     )

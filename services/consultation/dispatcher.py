@@ -22,6 +22,7 @@ from services.consultation.gateway import GatewayError, Outgoing, SendRule, What
 from services.consultation.models import OutboundMessage
 from services.consultation.ratelimit import new_recipient_limit, sender_limit
 from services.consultation.settings import Settings
+from services.consultation.statuses import SendStatus
 from shared.aio import wait_for_event, within
 from shared.contracts import utcnow
 from shared.db import Database
@@ -167,7 +168,7 @@ class Dispatcher:
             )
         if message is None:
             return
-        if message.status == "failed":
+        if message.status == SendStatus.FAILED:
             log.error(
                 "consultation.message_failed",
                 message_id=str(message_id),

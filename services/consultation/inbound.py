@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import inbox_repository, message_requests, repository
+from services.consultation.statuses import DeliveryStatus
 from services.consultation.webhooks import Inbound, StatusUpdate
 from shared.contracts import InvitationDeliveredV1, MessageReceivedV1
 from shared.logging import get_logger
@@ -63,7 +64,7 @@ async def ingest(
     return taken
 
 
-_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+_RANK: dict[str, int] = {s: rank for rank, s in enumerate(DeliveryStatus, start=1)}
 
 
 async def apply_status(session: AsyncSession, update: StatusUpdate, gateway: str) -> None:
@@ -73,20 +74,23 @@ async def apply_status(session: AsyncSession, update: StatusUpdate, gateway: str
         return
     if _RANK[update.status] <= _RANK.get(message.delivery_status or "", 0):
         return
-    first_delivery = update.status in ("delivered", "read") and message.delivered_at is None
+    first_delivery = (
+        update.status in (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+        and message.delivered_at is None
+    )
     message.delivery_status = update.status
     if first_delivery and message.invitation_id is not None:
         await _invitation_delivered(session, message.invitation_id, gateway)
-    if update.status == "delivered":
+    if update.status == DeliveryStatus.DELIVERED:
         message.delivered_at = update.at
-    elif update.status == "read":
+    elif update.status == DeliveryStatus.READ:
         message.read_at = update.at
         message.delivered_at = message.delivered_at or update.at
-    elif update.status == "failed":
+    elif update.status == DeliveryStatus.FAILED:
         message.last_error = f"delivery failed code={update.error_code}"
-    if update.status != "sent":  # the send itself announced `sent`
-        reason = message.last_error if update.status == "failed" else None
-        await message_requests.announce(session, message, update.status, reason=reason)
+    if update.status != DeliveryStatus.SENT:  # the send itself announced `sent`
+        reason = message.last_error if update.status == DeliveryStatus.FAILED else None
+        await message_requests.announce(session, message, update.status.value, reason=reason)
     log.info(
         "consultation.delivery_status",
         message_id=str(message.id),

@@ -22,7 +22,6 @@ from shared.auth import AuthError, Principal
 from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.privacy import mask_phone
-from shared.problems import NotFound
 from shared.web import SessionDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["inbox"])
@@ -72,7 +71,7 @@ async def _visible(session: Any, principal: Principal, conversation_id: uuid.UUI
         or not principal.can_act_for(conv.tenant)
         or (mentor_id is not None and conv.mentor_id != mentor_id)
     ):
-        raise NotFound("Percakapan tidak ditemukan.")
+        raise conversations.ConversationNotFound()
     return conv
 
 

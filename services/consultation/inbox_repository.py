@@ -21,9 +21,10 @@ from services.consultation.models import (
     OutboundMessage,
     Registrant,
 )
+from services.consultation.statuses import OPEN_CONVERSATION, ConversationStatus, SendStatus
 from shared.dates import as_utc
 
-OPEN = ("bot", "queued", "assigned")
+OPEN = OPEN_CONVERSATION
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -92,7 +93,7 @@ async def known_recipient(session: AsyncSession, phone: str) -> bool:
         return True
     sent = await session.scalar(
         select(OutboundMessage.id)
-        .where(OutboundMessage.to_phone == phone, OutboundMessage.status == "sent")
+        .where(OutboundMessage.to_phone == phone, OutboundMessage.status == SendStatus.SENT)
         .limit(1)
     )
     return sent is not None
@@ -178,7 +179,10 @@ async def queue_position(session: AsyncSession, conversation: Conversation) -> i
     count = await session.scalar(
         select(func.count())
         .select_from(Conversation)
-        .where(Conversation.tenant == conversation.tenant, Conversation.status == "queued")
+        .where(
+            Conversation.tenant == conversation.tenant,
+            Conversation.status == ConversationStatus.QUEUED,
+        )
         .where(Conversation.queued_at <= conversation.queued_at)
     )
     return int(count or 1)
@@ -190,7 +194,9 @@ async def queued(session: AsyncSession, tenant: str, limit: int) -> list[Convers
         (
             await session.scalars(
                 select(Conversation)
-                .where(Conversation.tenant == tenant, Conversation.status == "queued")
+                .where(
+                    Conversation.tenant == tenant, Conversation.status == ConversationStatus.QUEUED
+                )
                 .order_by(Conversation.queued_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -205,7 +211,10 @@ async def overdue(session: AsyncSession, now: datetime, limit: int) -> list[Conv
         (
             await session.scalars(
                 select(Conversation)
-                .where(Conversation.status == "assigned", Conversation.sla_due_at <= now)
+                .where(
+                    Conversation.status == ConversationStatus.ASSIGNED,
+                    Conversation.sla_due_at <= now,
+                )
                 .where(Conversation.first_response_at.is_(None))
                 .order_by(Conversation.sla_due_at)
                 .limit(limit)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.consultation import inbox_repository, messages, outbound, repository
 from services.consultation.config import TenantConfig
 from services.consultation.models import Invitation, WhatsAppGroup
+from services.consultation.statuses import InvitationStatus
 from shared.contracts import ParticipantRegisteredV1, utcnow
 from shared.logging import get_logger
 
@@ -62,7 +63,7 @@ async def invite_participant(
         registration_id=event.registration_id,
         group_id=group.id if group else None,
         phone=event.phone,
-        status="queued" if group else "no_group",
+        status=InvitationStatus.QUEUED if group else InvitationStatus.NO_GROUP,
         click_token=secrets.token_urlsafe(16),
         created_at=utcnow(),
         correlation_id=event.correlation_id,
@@ -76,7 +77,7 @@ async def invite_participant(
             registration_id=str(event.registration_id),
             tenant=event.tenant,
         )
-        invitation.status = "no_group"
+        invitation.status = InvitationStatus.NO_GROUP
         return invitation
     await _queue_invitation(
         session,
@@ -132,7 +133,7 @@ async def invite_waiting(
     """Sends the invitations that waited for a group (status no_group) to this new group."""
     waiting = await repository.waiting_invitations(session, group.tenant)
     for invitation, registrant in waiting:
-        invitation.group_id, invitation.status = group.id, "queued"
+        invitation.group_id, invitation.status = group.id, InvitationStatus.QUEUED
         await _queue_invitation(
             session,
             config,

@@ -14,7 +14,12 @@ from services.consultation import assignment, inbox_repository, repository, rout
 from services.consultation.config import TenantConfig
 from services.consultation.models import Mentor
 from shared.contracts import ConversationAssignedV1
-from shared.problems import NotFound
+from shared.problems import Problem
+
+
+class MentorNotFound(Problem):
+    """No mentor with this id (or not the caller's kecamatan's)."""
+
 
 _DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
@@ -47,10 +52,10 @@ async def add_mentor(
 
 
 async def get_mentor(session: AsyncSession, mentor_id: uuid.UUID) -> Mentor:
-    """Gets a mentor or raises NotFound."""
+    """Gets a mentor or raises MentorNotFound."""
     mentor = await inbox_repository.get_mentor(session, mentor_id)
     if mentor is None:
-        raise NotFound("Mentor tidak ditemukan.")
+        raise MentorNotFound()
     return mentor
 
 

@@ -22,12 +22,16 @@ from services.consultation.schemas import (
 from shared.auth import authorize, issue_token
 from shared.logging import get_logger
 from shared.outbox import add_event
-from shared.problems import DomainError
+from shared.problems import Problem
 from shared.web import OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
 router = APIRouter(prefix="/api/v1", tags=["mentors"])
 log = get_logger(__name__)
 MENTOR_TOKEN_DAYS = 180
+
+
+class AdminTokenMissing(Problem):
+    """Mentor tokens are signed with MENJAMU_ADMIN_TOKEN, which is not set."""
 
 
 def parts_of(request: Request) -> Parts:
@@ -135,7 +139,7 @@ async def mentor_token(
     mentor = await _owned(session, principal, mentor_id)
     admin = runtime.settings.admin_token
     if admin is None:
-        raise DomainError("MENJAMU_ADMIN_TOKEN belum diatur.", status=503, code="belum_siap")
+        raise AdminTokenMissing()
     token = issue_token(
         admin.get_secret_value(),
         role="mentor",

@@ -60,7 +60,7 @@ class Invitation(Base):
         ForeignKey("whatsapp_groups.id"), nullable=True, index=True
     )
     phone: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, no_group
+    status: Mapped[str] = mapped_column(String(16))  # statuses.InvitationStatus
     click_token: Mapped[str] = mapped_column(String(64), unique=True)
     clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -87,7 +87,7 @@ class OutboundMessage(Base):
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("invitations.id"), nullable=True, index=True
     )
-    status: Mapped[str] = mapped_column(String(16))  # queued, sent, failed
+    status: Mapped[str] = mapped_column(String(16))  # statuses.SendStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -105,7 +105,7 @@ class OutboundMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(
         String(120), nullable=True, index=True, unique=True
     )
-    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # DeliveryStatus
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -198,7 +198,7 @@ class Conversation(Base):
     tenant: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(20), index=True)
     topic: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(12))  # bot, queued, assigned, closed
+    status: Mapped[str] = mapped_column(String(12))  # statuses.ConversationStatus
     mentor_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("mentors.id"), nullable=True, index=True
     )

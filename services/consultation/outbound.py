@@ -20,6 +20,7 @@ from services.consultation import inbox_repository, repository
 from services.consultation.config import TenantConfig
 from services.consultation.gateway import SendRule
 from services.consultation.models import OutboundMessage
+from services.consultation.statuses import SendStatus
 from shared.contracts import utcnow
 from shared.dates import as_utc
 from shared.db import mark_after_commit
@@ -69,7 +70,7 @@ async def queue(
         kind=kind,
         invitation_id=invitation_id,
         conversation_id=conversation_id,
-        status="queued",
+        status=SendStatus.QUEUED,
         attempts=0,
         next_attempt_at=utcnow(),  # due at once by the sender's real clock
         created_at=now,

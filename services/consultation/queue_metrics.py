@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from services.consultation import repository
+from services.consultation.statuses import SendStatus
 from shared.contracts import utcnow
 from shared.runtime import Runtime
 
@@ -21,7 +22,7 @@ async def outbound_queue_metrics(runtime: Runtime) -> list[Metric]:
         rows = await repository.outbound_counts(session, utcnow())
     totals: dict[tuple[str, str], int] = {}
     for tenant, status, due, count in rows:
-        state = "due" if status == "queued" and due else status
+        state = "due" if status == SendStatus.QUEUED and due else status
         totals[(tenant, state)] = totals.get((tenant, state), 0) + count
     for tenant in sorted(runtime.tenants):
         for state in ("queued", "due", "sent", "failed"):

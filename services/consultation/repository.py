@@ -19,6 +19,7 @@ from services.consultation.models import (
     WhatsAppGroup,
     outbound_totals,
 )
+from services.consultation.statuses import InvitationStatus, SendStatus
 from shared.dates import as_utc
 
 Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage | Mentor
@@ -162,7 +163,7 @@ async def waiting_invitations(
     rows = await session.execute(
         select(Invitation, Registrant)
         .outerjoin(Registrant, Registrant.registration_id == Invitation.registration_id)
-        .where(Invitation.tenant == tenant, Invitation.status == "no_group")
+        .where(Invitation.tenant == tenant, Invitation.status == InvitationStatus.NO_GROUP)
         .order_by(Invitation.created_at)
         .with_for_update(of=Invitation)
     )
@@ -189,7 +190,7 @@ async def messages_of(
 def _due(now: datetime, limit: int) -> Select[OutboundMessage]:
     return (
         select(OutboundMessage)
-        .where(OutboundMessage.status == "queued", OutboundMessage.next_attempt_at <= now)
+        .where(OutboundMessage.status == SendStatus.QUEUED, OutboundMessage.next_attempt_at <= now)
         .order_by(OutboundMessage.next_attempt_at, OutboundMessage.created_at)
         .limit(limit)
     )
@@ -210,7 +211,7 @@ async def claim_due_messages(
         update(OutboundMessage)
         .where(
             OutboundMessage.id.in_(due.scalar_subquery()),
-            OutboundMessage.status == "queued",
+            OutboundMessage.status == SendStatus.QUEUED,
             OutboundMessage.next_attempt_at <= now,
         )
         .values(attempts=OutboundMessage.attempts + 1, next_attempt_at=lease_until)
@@ -232,7 +233,7 @@ async def release(session: AsyncSession, message_id: uuid.UUID, until: datetime)
     """Gives a claimed message back unsent (a limit said wait): its attempt is not counted."""
     await session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == "queued")
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == SendStatus.QUEUED)
         .values(attempts=OutboundMessage.attempts - 1, next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
@@ -298,11 +299,14 @@ async def outbound_counts(session: AsyncSession, now: datetime) -> list[tuple[st
     due = OutboundMessage.next_attempt_at <= now
     live = (
         select(OutboundMessage.tenant, due, func.count())
-        .where(OutboundMessage.status == "queued")
+        .where(OutboundMessage.status == SendStatus.QUEUED)
         .group_by(OutboundMessage.tenant, due)
     )
-    rows = [(t, "queued", bool(d), int(n)) for t, d, n in (await session.execute(live)).all()]
+    rows = [
+        (t, SendStatus.QUEUED.value, bool(d), int(n))
+        for t, d, n in (await session.execute(live)).all()
+    ]
     done = select(outbound_totals.c.tenant, outbound_totals.c.status, outbound_totals.c.count)
-    done = done.where(outbound_totals.c.status != "queued", outbound_totals.c.count > 0)
+    done = done.where(outbound_totals.c.status != SendStatus.QUEUED, outbound_totals.c.count > 0)
     rows += [(t, s, False, int(n)) for t, s, n in (await session.execute(done)).all()]
     return rows

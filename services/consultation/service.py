@@ -9,28 +9,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import message_requests, messages, repository
 from services.consultation.models import OutboundMessage, WhatsAppGroup
+from services.consultation.statuses import InvitationStatus, SendStatus
 from shared.contracts import InvitationClickedV1, InvitationSentV1, utcnow
 from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.privacy import mask_text
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 SOURCE = "consultation"
 log = get_logger(__name__)
 
 
+class NotAnInviteLink(Problem):
+    """An invite link that is not https://chat.whatsapp.com/..."""
+
+
+class InviteLinkTaken(Problem):
+    """Another group already uses this invite link."""
+
+
+class GroupNotFound(Problem):
+    """No WhatsApp group with this id."""
+
+
+class InvitationUnknown(Problem):
+    """A click on an invitation link nobody was sent."""
+
+
+class InvitationGroupMissing(Problem):
+    """An invitation whose group is not there (yet)."""
+
+
 def check_invite_link(link: str) -> str:
-    """Returns a cleaned WhatsApp invite link or raises DomainError naming invite_link."""
+    """Returns a cleaned WhatsApp invite link or raises NotAnInviteLink."""
     cleaned = link.strip()
     if not messages.is_invite_link(cleaned):
-        raise DomainError(
-            "Tautan undangan (invite_link) harus diawali https://chat.whatsapp.com/ — salin "
-            "dari grup WhatsApp: Info grup > Undang lewat tautan.",
-            status=422,
-            field="invite_link",
-            code="data_tidak_valid",
-        )
+        raise NotAnInviteLink()
     return cleaned
 
 
@@ -63,12 +78,7 @@ async def create_group(
     """Adds an active group with its invite link (a mentor created the group on a phone)."""
     link = check_invite_link(invite_link)
     if await repository.find_group_by_link(session, tenant.code, link) is not None:
-        raise DomainError(
-            "Tautan undangan ini sudah dipakai grup lain.",
-            status=409,
-            field="invite_link",
-            code="sudah_ada",
-        )
+        raise InviteLinkTaken()
     group = WhatsAppGroup(
         id=uuid.uuid4(),
         tenant=tenant.code,
@@ -83,10 +93,10 @@ async def create_group(
 
 
 async def get_group(session: AsyncSession, group_id: uuid.UUID) -> WhatsAppGroup:
-    """Gets a group or raises NotFound."""
+    """Gets a group or raises GroupNotFound."""
     group = await repository.get_group(session, group_id)
     if group is None:
-        raise NotFound("Grup WhatsApp tidak ditemukan.")
+        raise GroupNotFound()
     return group
 
 
@@ -99,12 +109,7 @@ async def rotate_link(
         return group
     other = await repository.find_group_by_link(session, group.tenant, link)
     if other is not None:
-        raise DomainError(
-            "Tautan undangan ini sudah dipakai grup lain.",
-            status=409,
-            field="invite_link",
-            code="sudah_ada",
-        )
+        raise InviteLinkTaken()
     group.invite_link = link
     group.rotated_at = utcnow()
     await session.flush()
@@ -124,10 +129,10 @@ async def record_click(session: AsyncSession, click_token: str, *, user_agent: s
     )
     target = await repository.click_target(session, click_token)
     if target is None:
-        raise NotFound("Tautan undangan tidak dikenal.")
+        raise InvitationUnknown()
     invitation, group = target
     if group is None:
-        raise NotFound("Grup untuk undangan ini belum tersedia.")
+        raise InvitationGroupMissing()
     if first:
         await add_event(
             session,
@@ -163,10 +168,10 @@ async def mark_sent(
 ) -> InvitationSentV1 | None:
     """Marks a message and its invitation sent; returns the event to announce (or None)."""
     message = await repository.get_message(session, message_id)
-    if message is None or message.status != "queued":
+    if message is None or message.status != SendStatus.QUEUED:
         return None
     now = utcnow()
-    message.status, message.sent_at = "sent", now
+    message.status, message.sent_at = SendStatus.SENT, now
     message.provider_message_id, message.last_error = provider_message_id, None
     await message_requests.announce(session, message, "sent")
     invitation = (
@@ -176,7 +181,7 @@ async def mark_sent(
     )
     if invitation is None or invitation.group_id is None:
         return None
-    invitation.status, invitation.sent_at = "sent", now
+    invitation.status, invitation.sent_at = InvitationStatus.SENT, now
     return InvitationSentV1(
         tenant=invitation.tenant,
         source=SOURCE,
@@ -201,17 +206,17 @@ async def mark_failed_attempt(
 ) -> OutboundMessage | None:
     """Schedules a retry with back-off, or fails the message (and its invitation) for good."""
     message = await repository.get_message(session, message_id)
-    if message is None or message.status != "queued":
+    if message is None or message.status != SendStatus.QUEUED:
         return None
     message.last_error = mask_text(error)[:500]
     if retryable and message.attempts < max_attempts:
         delay = messages.backoff_s(message.attempts, base_s=backoff_base_s, max_s=backoff_max_s)
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)
         return message
-    message.status = "failed"
+    message.status = SendStatus.FAILED
     await message_requests.announce(session, message, "failed", reason=message.last_error)
     if message.invitation_id:
         invitation = await repository.get_invitation(session, message.invitation_id)
         if invitation is not None:
-            invitation.status = "failed"
+            invitation.status = InvitationStatus.FAILED
     return message

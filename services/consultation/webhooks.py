@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-STATUSES = ("sent", "delivered", "read", "failed")
+from services.consultation.statuses import DeliveryStatus
+
+STATUSES = tuple(DeliveryStatus)
 
 
 class MalformedPayload(ValueError):
@@ -30,7 +32,7 @@ class StatusUpdate:
     """What became of a message we sent."""
 
     provider_message_id: str
-    status: str
+    status: DeliveryStatus
     at: datetime
     error_code: int | None = None
 
@@ -114,13 +116,19 @@ def _meta_status(raw: Any) -> StatusUpdate:
     code = errors[0].get("code") if errors and isinstance(errors[0], dict) else None
     return StatusUpdate(
         provider_message_id=status["id"],
-        status=status["status"],
+        status=DeliveryStatus(status["status"]),
         at=_when(status.get("timestamp")),
         error_code=code if isinstance(code, int) else None,
     )
 
 
-_WAHA_ACK = {1: "sent", 2: "delivered", 3: "read", 4: "read", -1: "failed"}
+_WAHA_ACK = {
+    1: DeliveryStatus.SENT,
+    2: DeliveryStatus.DELIVERED,
+    3: DeliveryStatus.READ,
+    4: DeliveryStatus.READ,
+    -1: DeliveryStatus.FAILED,
+}
 
 
 def parse_waha(payload: Any) -> tuple[list[Inbound], list[StatusUpdate]]:

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Query
 
 from services.dashboard import deadletters, service
 from services.dashboard.access import DashboardOperator, tenant_codes
-from services.dashboard.health import known_stream
+from services.dashboard.health import UnknownStream, known_stream
 from services.dashboard.schemas import DeadLetterReplay, JourneyList, JourneyRead, ReplayResult
 from shared.auth import ALL_TENANTS
 from shared.contracts import ALL_EVENTS, utcnow
 from shared.logging import get_logger
 from shared.phone import normalize_phone
-from shared.problems import DomainError, NotFound
 from shared.runtime import Runtime
 from shared.web import RuntimeDep, SessionDep, resolve_tenant
 
@@ -29,7 +28,7 @@ async def get_journey(
     """Every event and effect of one registration, in time order."""
     journey = await service.journey(session, registration_id[:64])
     if journey is None or journey["tenant"] not in tenant_codes(runtime, principal):
-        raise NotFound("Pendaftaran tidak ditemukan.", field="registration_id")
+        raise service.JourneyNotFound()
     log.info("dashboard.journey_read", registration_id=registration_id)
     return await _with_dead_letters(runtime, journey)
 
@@ -45,9 +44,7 @@ async def find_journeys(
     try:
         normalized = normalize_phone(phone)
     except ValueError as exc:
-        raise DomainError(
-            f"Nomor HP {exc}", status=422, field="phone", code="data_tidak_valid"
-        ) from exc
+        raise service.JourneyPhoneInvalid(detail=str(exc)) from exc
     journeys = await service.journeys_by_phone(
         session, tenant_codes(runtime, principal), normalized
     )
@@ -115,9 +112,4 @@ async def replay(
 
 def _check_stream(stream: str) -> None:
     if not known_stream(stream):
-        raise DomainError(
-            f"Stream '{stream[:80]}' tidak dikenal.",
-            status=422,
-            field="stream",
-            code="data_tidak_valid",
-        )
+        raise UnknownStream(stream=stream[:80])

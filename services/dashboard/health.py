@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from shared.contracts import ALL_EVENTS
+from shared.problems import Problem
 from shared.streams import as_str, dlq_stream, list_dead_letters
 
 
@@ -72,6 +73,10 @@ async def _dead_letters_by_service(redis: Redis) -> dict[str, dict[str, int]]:
             service = str(entry.get("dlq_group", "?")).split(".", 1)[0]
             counts[service][event.STREAM] += 1
     return counts
+
+
+class UnknownStream(Problem):
+    """A stream name that no event contract uses (fact: stream, cut to 80 characters)."""
 
 
 def known_stream(stream: str) -> bool:

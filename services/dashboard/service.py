@@ -12,8 +12,17 @@ from services.dashboard import readmodel, repository
 from shared.contracts import Event
 from shared.dates import as_utc, local_date
 from shared.db import Database
+from shared.problems import Problem
 
 JOURNAL_CHUNK = 5000
+
+
+class JourneyNotFound(Problem):
+    """No registration with this id in the caller's kecamatan."""
+
+
+class JourneyPhoneInvalid(Problem):
+    """A phone to look journeys up by that is not an Indonesian mobile (fact: detail)."""
 
 
 async def record_event(session: AsyncSession, event: Event, timezone: str) -> bool:

@@ -18,7 +18,7 @@ from shared.auth import Principal
 from shared.logging import get_logger
 from shared.problems import Problem
 from shared.runtime import Runtime
-from shared.tenants import Tenant
+from shared.tenants import Tenant, TenantNotServed
 from shared.web import (
     CorrelationDep,
     OperatorDep,
@@ -37,10 +37,6 @@ log = get_logger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THANKS = "Terima kasih, penilaian Anda sudah kami terima."
 TenantQuery = Annotated[str | None, Query(description="Kecamatan code; default: the main one.")]
-
-
-class TenantNotServed(Problem):
-    """A public request named a kecamatan the deployment does not serve (fact: tenant)."""
 
 
 class PaperTimeNotAllowed(Problem):
