@@ -3,9 +3,10 @@
 One registration process per database (SQLite, PostgreSQL), three events, the same load on
 each, interleaved in one run:
 - plain: no capacity and no Idempotency-Key (the sign-up path without waiting list or key);
-- capacity + key: a capacity far above the load (every sign-up counts the held places) and a
-  new Idempotency-Key per request (looked up, then stored with the answer), as the form sends;
-- full + key: capacity 1 (every sign-up goes on the waiting list: count, last position).
+- capacity + key: a capacity far above the load (every sign-up compares the event row's
+  maintained registered count) and a new Idempotency-Key per request (its answer stored with the
+  registration in one INSERT ... ON CONFLICT), as the form sends;
+- full + key: capacity 1 (every sign-up goes on the waiting list: position from the row's count).
 Two loads each, as in write_path: fixed concurrency 20 (throughput, CPU ms/request) and a fixed
 100 sign-ups/s (p50/p99). Check-in costs the POST only its code and token columns, present in
 all three (no switch turns them off). `MENJAMU_BENCH_ROUNDS` repeats the set (order rotated).

@@ -112,7 +112,7 @@ async def update_activity(
         if value is None and key in _REQUIRED:
             raise invalid(f"{_REQUIRED[key]} tidak boleh dikosongkan.", key)
     values = _fields(data, tenant)
-    registered = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
+    registered = activity.registered_count
     capacity = values.get("capacity", activity.capacity)
     if capacity is not None and capacity < registered:
         raise DomainError(

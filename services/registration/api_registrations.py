@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 
 from services.registration import door, exports, replay, repository, service
 from services.registration.api import operator_activity
@@ -38,6 +37,7 @@ WAITLISTED_TEXT = (
     "Kuota kegiatan sudah penuh. Anda masuk daftar tunggu nomor {position}; kami kabari "
     "lewat WhatsApp bila mendapat tempat. Simpan tautan konfirmasi Anda."
 )
+BUSY_TEXT = "Permintaan dengan Idempotency-Key ini sedang diproses. Coba lagi sebentar lagi."
 REPEAT_TEXT = (
     "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap berlaku. "
     "Buka tautan konfirmasi yang Anda terima saat mendaftar."
@@ -86,37 +86,43 @@ async def register(
     correlation_id: CorrelationDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Any:
-    """Registers a participant (public); full events put them on the waiting list."""
+    """Registers a participant (public); full events put them on the waiting list.
+
+    An Idempotency-Key costs the sign-up one statement: its answer is stored with the
+    registration (INSERT ... ON CONFLICT). When the key already holds an answer, the work is
+    rolled back and the stored answer given (or a 422 for another body), also when the repeat
+    itself would be refused (e.g. the window closed since).
+    """
     scope, digest = f"register:{event_id}", replay.request_hash(data.model_dump())
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
-    if key is not None and (stored := await replay.look_up(session, event_id, scope, key, digest)):
+    if key is not None:
+        await replay.prune_if_due(session, event_id)
+    try:
+        signup = await service.register_participant(
+            session,
+            activity_id=event_id,
+            tenant_of=runtime.tenants,
+            data=data,
+            correlation_id=correlation_id,
+        )
+    except service.DomainError:
+        stored = await replay.stored_answer(session, scope, key, digest) if key else None
+        if stored is None:
+            raise
         return JSONResponse(status_code=stored[0], content=stored[1])
-    signup = await service.register_participant(
-        session,
-        activity_id=event_id,
-        tenant_of=runtime.tenants,
-        data=data,
-        correlation_id=correlation_id,
-    )
+    code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
+    body = _accepted(runtime, signup).model_dump(mode="json")
+    if key is not None and not await replay.remember(session, scope, key, digest, code, body):
+        # The key was used before (a retry, a double tap): the first answer wins.
+        if (stored := await replay.stored_answer(session, scope, key, digest)) is None:
+            raise service.DomainError(BUSY_TEXT, status=409, field="Idempotency-Key")
+        return JSONResponse(status_code=stored[0], content=stored[1])
     log.info(
         "registration.participant_registered" if signup.created else "registration.duplicate",
         registration_id=str(signup.registration.id) if signup.created else None,
         status=signup.registration.status if signup.created else None,
         activity_id=str(event_id),
     )
-    accepted = _accepted(runtime, signup)
-    code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
-    body = accepted.model_dump(mode="json")
-    if key is not None:
-        try:
-            await replay.remember(session, scope, key, digest, code, body)
-        except IntegrityError:
-            # The same key arrived twice at once (a double tap): the first one's answer wins.
-            await session.rollback()
-            stored = await replay.replay(session, scope, key, digest)
-            if stored is None:
-                raise
-            return JSONResponse(status_code=stored[0], content=stored[1])
     return JSONResponse(status_code=code, content=body)
 
 

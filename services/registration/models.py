@@ -68,6 +68,10 @@ class Activity(Base):
     )
     whatsapp_cohort: Mapped[str | None] = mapped_column(String(120), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Maintained in the transaction that changes a registration's status (under the event's
+    # lock): a sign-up reads them instead of counting the event's registrations.
+    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Registration(Base):

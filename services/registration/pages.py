@@ -13,8 +13,8 @@ import segno
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from services.registration import repository, service
-from services.registration.models import Activity, RegistrationStatus
+from services.registration import service
+from services.registration.models import Activity
 from services.registration.poster import render_poster
 from shared.dates import as_utc, format_date_id
 from shared.logging import get_logger
@@ -79,7 +79,7 @@ async def registration_page(
         service.check_window(activity, datetime.now(ZoneInfo("UTC")))
     except service.DomainError as exc:
         closed_reason = exc.message
-    taken = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
+    taken = activity.registered_count
     return _render(
         "register.html",
         activity=activity,

@@ -69,8 +69,11 @@ async def replay(
 
 async def remember(
     session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
-) -> None:
-    """Stores the answer of a key in the request's transaction (with the registration)."""
+) -> bool:
+    """Stores the answer of a key in the request's transaction (with the registration), in one
+    statement; an answer older than KEEP is replaced. False when the key already holds an
+    answer: the caller rolls its work back and answers with `replay` instead.
+    """
     record = IdempotencyRecord(
         scope=scope,
         key=key,
@@ -79,22 +82,24 @@ async def remember(
         response_body=json.dumps(body, default=str),
         created_at=utcnow(),
     )
-    await repository.add(session, record)
+    return await repository.store_idempotency(session, record, record.created_at - KEEP)
 
 
-async def look_up(
-    session: AsyncSession, event_id: uuid.UUID, scope: str, key: str, digest: str
-) -> tuple[int, dict[str, Any]] | None:
-    """The stored answer of a key (see replay), read in the event's line of writers.
-
-    At most every PRUNE_EVERY_S per process it also forgets answers older than KEEP (a
-    hundred at most). The read's transaction ends here: the sign-up then waits its write turn
-    without holding a connection.
+async def prune_if_due(session: AsyncSession, event_id: uuid.UUID) -> None:
+    """At most every PRUNE_EVERY_S per process, forgets answers older than KEEP (a hundred at
+    most), in a short transaction of its own in the event's line of readers.
     """
     global _last_prune
+    if time.monotonic() - _last_prune < PRUNE_EVERY_S:
+        return
+    _last_prune = time.monotonic()
     async with repository.read_in_line(session, event_id):
-        stored = await replay(session, scope, key, digest)
-        if stored is None and time.monotonic() - _last_prune >= PRUNE_EVERY_S:
-            _last_prune = time.monotonic()
-            await repository.prune_idempotency(session, utcnow() - KEEP)
-    return stored
+        await repository.prune_idempotency(session, utcnow() - KEEP)
+
+
+async def stored_answer(
+    session: AsyncSession, scope: str, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """After rolling back a request's work: the key's stored answer (see replay), or None."""
+    await session.rollback()
+    return await replay(session, scope, key, digest)

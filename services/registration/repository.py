@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 
 from sqlalchemy import delete, event, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -67,26 +68,6 @@ async def status_counts(
         .group_by(Registration.activity_id, Registration.status)
     )
     return {(row[0], row[1]): int(row[2]) for row in rows}
-
-
-async def count_status(session: AsyncSession, activity_id: uuid.UUID, status: str) -> int:
-    """Counts an activity's registrations in one status."""
-    result = await session.execute(
-        select(func.count())
-        .select_from(Registration)
-        .where(Registration.activity_id == activity_id, Registration.status == status)
-    )
-    return int(result.scalar_one())
-
-
-async def last_waitlist_position(session: AsyncSession, activity_id: uuid.UUID) -> int:
-    """Returns the highest waiting-list position of an activity (0 when none)."""
-    result = await session.execute(
-        select(func.coalesce(func.max(Registration.waitlist_position), 0)).where(
-            Registration.activity_id == activity_id, Registration.status == WAITLISTED
-        )
-    )
-    return int(result.scalar_one() or 0)
 
 
 async def first_waitlisted(session: AsyncSession, activity_id: uuid.UUID) -> Registration | None:
@@ -257,13 +238,34 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
         await session.execute(text("BEGIN IMMEDIATE"))
         return await session.get(Activity, activity_id, populate_existing=True)
     return await session.scalar(
-        select(Activity).where(Activity.id == activity_id).with_for_update()
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
 async def get_idempotency(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
     """Gets the stored answer of an Idempotency-Key."""
     return await session.get(IdempotencyRecord, (scope, key))
+
+
+async def store_idempotency(
+    session: AsyncSession, record: IdempotencyRecord, stale_before: datetime
+) -> bool:
+    """Stores a key's answer in one statement (INSERT ... ON CONFLICT): a key last used before
+    stale_before takes the new answer. False when the key holds a fresher answer (kept as is).
+    """
+    columns = ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(IdempotencyRecord).values({c: getattr(record, c) for c in columns})
+    statement = statement.on_conflict_do_update(
+        index_elements=["scope", "key"],
+        set_={c: statement.excluded[c] for c in columns[2:]},
+        where=IdempotencyRecord.created_at < stale_before,
+    )
+    result = await session.execute(statement.returning(IdempotencyRecord.key))
+    return result.first() is not None
 
 
 async def prune_idempotency(session: AsyncSession, before: datetime) -> None:

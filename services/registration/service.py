@@ -121,16 +121,22 @@ def registered_event(
     )
 
 
-async def _place(session: AsyncSession, activity: Activity) -> tuple[str, int | None]:
-    """Decides registered or waitlisted (with position); the caller holds the activity lock."""
-    if activity.capacity is None:
+def _place(activity: Activity) -> tuple[str, int | None]:
+    """Decides registered or waitlisted (with position) from the event's maintained counts.
+
+    The caller holds the event's lock; the waiting list's positions are 1..waitlisted_count.
+    """
+    if activity.capacity is None or activity.registered_count < activity.capacity:
         return RegistrationStatus.REGISTERED, None
-    taken = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
-    if taken < activity.capacity:
-        return RegistrationStatus.REGISTERED, None
-    return RegistrationStatus.WAITLISTED, await repository.last_waitlist_position(
-        session, activity.id
-    ) + 1
+    return RegistrationStatus.WAITLISTED, activity.waitlisted_count + 1
+
+
+def count_place(activity: Activity, status: str, delta: int) -> None:
+    """Moves an event's registered or waitlisted count (flushed with the registration)."""
+    if status == RegistrationStatus.REGISTERED:
+        activity.registered_count += delta
+    elif status == RegistrationStatus.WAITLISTED:
+        activity.waitlisted_count += delta
 
 
 async def register_participant(
@@ -155,7 +161,8 @@ async def register_participant(
         return SignUp(existing, created=False)
     check_window(activity, utcnow())
     check_participant(tenant_for(tenant_of, activity.tenant), data)
-    status, position = await _place(session, activity)
+    status, position = _place(activity)
+    count_place(activity, status, +1)
     token = secrets.token_urlsafe(32)
     registration = Registration(
         id=uuid.uuid4(),
@@ -221,6 +228,7 @@ async def cancel(
         )
     previous, position = registration.status, registration.waitlist_position
     registration.status = RegistrationStatus.CANCELLED
+    count_place(activity, previous, -1)
     registration.waitlist_position = None
     registration.cancelled_at = utcnow()
     registration.cancelled_by = actor
@@ -251,16 +259,16 @@ async def cancel(
 
 async def promote(session: AsyncSession, activity: Activity) -> Registration | None:
     """Moves the first waitlisted into a free place, if there is one (caller holds the lock)."""
-    if activity.capacity is not None:
-        taken = await repository.count_status(session, activity.id, RegistrationStatus.REGISTERED)
-        if taken >= activity.capacity:
-            return None
+    if activity.capacity is not None and activity.registered_count >= activity.capacity:
+        return None
     first = await repository.first_waitlisted(session, activity.id)
     if first is None:
         return None
     position = first.waitlist_position or 0
     first.status = RegistrationStatus.REGISTERED
     first.waitlist_position = None
+    count_place(activity, RegistrationStatus.WAITLISTED, -1)
+    count_place(activity, RegistrationStatus.REGISTERED, +1)
     await session.flush()
     await repository.move_waitlist_up(session, activity.id, position)
     return first
