@@ -8,13 +8,20 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consultation import certificate_link, conversations, invitations, message_requests
+from services.consultation import (
+    activity_notice,
+    certificate_link,
+    conversations,
+    invitations,
+    message_requests,
+)
 from services.consultation.clock import Clock
 from services.consultation.config import TenantConfig, configs
 from services.consultation.dispatcher import Dispatcher
 from services.consultation.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import (
+    ActivityChangedV1,
     CertificateIssuedV1,
     Event,
     MessageReceivedV1,
@@ -110,6 +117,16 @@ class Reactions:
             await message_requests.queue_request(session, config, event, now=self.parts.clock.now())
         )
 
+    async def notify_on_activity_changed(
+        self, session: AsyncSession, event: ActivityChangedV1
+    ) -> None:
+        """Tells consenting registrants an event's new date, time or place, once each."""
+        config = self.parts.configs.get(event.tenant)
+        if config is None:
+            log.error("consultation.unknown_tenant", tenant=event.tenant)
+            return
+        await activity_notice.notify_registrants(session, config, event, now=self.parts.clock.now())
+
     def all(self) -> list[Reaction[Any]]:
         """One consumer group per reaction (a WhatsApp outage blocks none of the others)."""
         return [
@@ -135,6 +152,11 @@ class Reactions:
                 group="consultation.requested",
                 event=WhatsAppMessageRequestedV1,
                 handle=self.send_on_message_requested,
+            ),
+            Reaction(
+                group="consultation.activity_changed",
+                event=ActivityChangedV1,
+                handle=self.notify_on_activity_changed,
             ),
         ]
 

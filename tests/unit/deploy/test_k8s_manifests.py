@@ -19,6 +19,7 @@ import yaml
 from services import registry
 from services.certificates.storage import build_store
 from shared.contracts import (
+    ActivityChangedV1,
     CertificateIssuedV1,
     MessageReceivedV1,
     ParticipantCancelledV1,
@@ -51,13 +52,15 @@ GROUP_STREAMS = {
     "consultation.certificate": CertificateIssuedV1.STREAM,
     "consultation.inbound": MessageReceivedV1.STREAM,
     "consultation.requested": WhatsAppMessageRequestedV1.STREAM,
+    "consultation.activity_changed": ActivityChangedV1.STREAM,
     "survey.aggregate": ResponseSubmittedV1.STREAM,
     "survey.guides": ParticipantRegisteredV1.STREAM,
 }
 # Groups whose backlog is no reason to add pods: the survey's guides group stores a code per
 # registration (a few hundred a day); the aggregator's lag drives the survey's replicas. The
-# consultation's requested group queues operators' replies to saran (a few a day).
-NOT_A_SCALING_SIGNAL = {"survey.guides", "consultation.requested"}
+# consultation's requested group queues operators' replies to saran (a few a day), its
+# activity_changed group the notices of a moved event (a few changes a week).
+NOT_A_SCALING_SIGNAL = {"survey.guides", "consultation.requested", "consultation.activity_changed"}
 GROUP_IN_CODE = re.compile(r'(?:group\s*=\s*|_GROUP\s*=\s*)"([a-z_.]+)"')
 
 Doc = dict[str, Any]

@@ -44,7 +44,7 @@ EXPECTED: dict[type[Event], tuple[str, set[str]]] = {
     ),
     ParticipantCheckedInV1: ("registration", {"certificates.check_in", DASHBOARD}),
     ParticipantCancelledV1: ("registration", {"certificates.cancel", DASHBOARD}),
-    ActivityChangedV1: ("registration", {DASHBOARD}),
+    ActivityChangedV1: ("registration", {"consultation.activity_changed", DASHBOARD}),
     CertificateIssuedV1: (
         "certificates",
         {"registration.certificates", "consultation.certificate", DASHBOARD},
