@@ -66,3 +66,37 @@ async def test_existing_registrations_get_a_code_a_hidden_token_and_consent_v0(
     assert {(r.status, r.consent_version, r.waitlist_position) for r in rows} == {
         ("registered", "v0", None)
     }
+
+
+async def test_the_place_counts_are_backfilled_from_the_registrations_already_there(
+    settings: Settings,
+) -> None:
+    """Migration 0006 on events that already have sign-ups: the counts match the rows, and the
+    next sign-up is placed from them (no place given twice, no queue position skipped)."""
+    from alembic import command
+
+    from services.registration.app import create_app
+    from services.registration.models import Activity
+    from shared.migrations import alembic_config
+    from tests.registration_support import create_event, participant, register
+    from tests.support import running_app
+
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await create_event(client, capacity=2)
+        answers = [(await register(client, event_id, **participant())).json() for _ in range(4)]
+        statuses = [a["registration"]["status"] for a in answers]
+        assert statuses == ["registered"] * 2 + ["waitlisted"] * 2
+    # Back to the schema without the counts (the columns dropped), then up again: the
+    # upgrade alone must find 2 registered and 2 waiting.
+    config = alembic_config(settings, MIGRATIONS)
+    await asyncio.to_thread(command.downgrade, config, "0005")
+    await asyncio.to_thread(upgrade, settings, MIGRATIONS)
+    db = Database(settings)
+    async with db.session() as session:
+        activity = await session.get(Activity, uuid.UUID(event_id))
+        assert activity is not None
+        assert (activity.registered_count, activity.waitlisted_count) == (2, 2)
+    await db.dispose()
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        fifth = (await register(client, event_id, **participant())).json()["registration"]
+    assert (fifth["status"], fifth["waitlist_position"]) == ("waitlisted", 3)
