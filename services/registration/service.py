@@ -233,11 +233,7 @@ async def cancel(
     registration.cancelled_at = utcnow()
     registration.cancelled_by = actor
     await session.flush()
-    promoted = None
-    if previous == RegistrationStatus.WAITLISTED and position is not None:
-        await repository.move_waitlist_up(session, activity.id, position)
-    else:
-        promoted = await promote(session, activity)
+    promoted = await _free_place(session, activity, previous, position)
     cancelled = ParticipantCancelledV1(
         tenant=activity.tenant,
         source=SOURCE,
@@ -255,6 +251,16 @@ async def cancel(
         event = registered_event(activity, promoted, causation_id=str(cancelled.event_id))
         await add_event(session, event)
     return registration, promoted
+
+
+async def _free_place(
+    session: AsyncSession, activity: Activity, previous: str, position: int | None
+) -> Registration | None:
+    """After a cancellation: the waiting list closes its gap, or its first takes the place."""
+    if previous == RegistrationStatus.WAITLISTED and position is not None:
+        await repository.move_waitlist_up(session, activity.id, position)
+        return None
+    return await promote(session, activity)
 
 
 async def promote(session: AsyncSession, activity: Activity) -> Registration | None:
