@@ -62,6 +62,13 @@ class Reactions:
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
 
+    def _config(self, tenant: str) -> TenantConfig | None:
+        """The kecamatan's consultation settings; an unknown one is an operator-facing error."""
+        config = self.parts.configs.get(tenant)
+        if config is None:
+            log.error("consultation.unknown_tenant", tenant=tenant)
+        return config
+
     async def invite_on_participant_registered(
         self, session: AsyncSession, event: ParticipantRegisteredV1
     ) -> None:
@@ -77,9 +84,8 @@ class Reactions:
         self, session: AsyncSession, event: CertificateIssuedV1
     ) -> None:
         """Sends the participant the certificate link, once per certificate."""
-        config = self.parts.configs.get(event.tenant)
+        config = self._config(event.tenant)
         if config is None:
-            log.error("consultation.unknown_tenant", tenant=event.tenant)
             return
         await certificate_link.send_certificate(session, config, event, now=self.parts.clock.now())
 
@@ -87,9 +93,8 @@ class Reactions:
         self, session: AsyncSession, event: MessageReceivedV1
     ) -> list[Event] | None:
         """Moderation, topic, automatic answer, routing for one inbound message."""
-        config = self.parts.configs.get(event.tenant)
+        config = self._config(event.tenant)
         if config is None:
-            log.error("consultation.unknown_tenant", tenant=event.tenant)
             return None
         return await conversations.handle_inbound(
             session, config, event, now=self.parts.clock.now(), sla=self.parts.sla
@@ -110,9 +115,7 @@ class Reactions:
         self, session: AsyncSession, event: WhatsAppMessageRequestedV1
     ) -> list[Event]:
         """Queues a message another service asked for (e.g. a survey ticket's reply), once."""
-        config = self.parts.configs.get(event.tenant)
-        if config is None:
-            log.error("consultation.unknown_tenant", tenant=event.tenant)
+        config = self._config(event.tenant)
         return list(
             await message_requests.queue_request(session, config, event, now=self.parts.clock.now())
         )
@@ -121,9 +124,8 @@ class Reactions:
         self, session: AsyncSession, event: ActivityChangedV1
     ) -> None:
         """Tells consenting registrants an event's new date, time or place, once each."""
-        config = self.parts.configs.get(event.tenant)
+        config = self._config(event.tenant)
         if config is None:
-            log.error("consultation.unknown_tenant", tenant=event.tenant)
             return
         await activity_notice.notify_registrants(session, config, event, now=self.parts.clock.now())
 
