@@ -18,6 +18,11 @@ import time
 from typing import Any
 from urllib.parse import urlparse
 
+# uvicorn closes a keep-alive connection after 5 s without a request (timeout_keep_alive); a
+# connection idle that long is not reused, as browsers and HTTP clients don't, so that the
+# server's close is not counted as a failed request (it showed as status 0 at a fixed rate).
+MAX_IDLE_S = 4.0
+
 
 class Connection:
     """One keep-alive HTTP/1.1 connection."""
@@ -26,9 +31,13 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = time.monotonic()
 
     async def request(self, raw: bytes) -> int:
         """Sends one request and reads its response; returns the status code."""
+        if self.writer is not None and time.monotonic() - self.last_used > MAX_IDLE_S:
+            self.writer.close()
+            self.writer = None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -50,6 +59,7 @@ class Connection:
         if close:
             self.writer.close()
             self.writer = None
+        self.last_used = time.monotonic()
         return status
 
 
