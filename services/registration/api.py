@@ -28,8 +28,8 @@ from shared.auth import (
 )
 from shared.dates import as_utc
 from shared.logging import get_logger
-from shared.problems import DomainError
 from shared.runtime import Runtime
+from shared.tenants import UnknownOperatorTenant
 from shared.web import AdminDep, OperatorDep, RuntimeDep, SessionDep, resolve_tenant
 
 router = APIRouter(prefix="/api/v1")
@@ -144,12 +144,7 @@ async def close_event(
 async def create_token(data: TokenCreate, runtime: RuntimeDep, principal: AdminDep) -> TokenRead:
     """Issues a role token for one kecamatan (admin only); it is shown once."""
     if data.tenant != ALL_TENANTS and runtime.tenant(data.tenant) is None:
-        raise DomainError(
-            f"Kecamatan '{data.tenant}' tidak dikenal.",
-            status=422,
-            field="tenant",
-            code="data_tidak_valid",
-        )
+        raise UnknownOperatorTenant(tenant=data.tenant)
     can_issue(principal, data.role, data.tenant)  # type: ignore[arg-type]
     admin = runtime.settings.admin_token
     assert admin is not None  # AdminDep passed, so the admin token is set

@@ -24,6 +24,7 @@ from services.registration.schemas import (
 from shared.logging import get_logger
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
+from shared.problems import Problem
 from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, rate_limited
 
 router = APIRouter(prefix="/api/v1")
@@ -37,7 +38,6 @@ WAITLISTED_TEXT = (
     "Kuota kegiatan sudah penuh. Anda masuk daftar tunggu nomor {position}; kami kabari "
     "lewat WhatsApp bila mendapat tempat. Simpan tautan konfirmasi Anda."
 )
-BUSY_TEXT = "Permintaan dengan Idempotency-Key ini sedang diproses. Coba lagi sebentar lagi."
 REPEAT_TEXT = (
     "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap berlaku. "
     "Buka tautan konfirmasi yang Anda terima saat mendaftar."
@@ -105,17 +105,17 @@ async def register(
             data=data,
             correlation_id=correlation_id,
         )
-    except service.DomainError:
+    except Problem:
         stored = await replay.stored_answer(session, scope, key, digest) if key else None
         if stored is None:
             raise
         return JSONResponse(status_code=stored[0], content=stored[1])
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
     body = _accepted(runtime, signup).model_dump(mode="json")
-    if key is not None and not await replay.remember(session, scope, key, digest, code, body):
+    if key is not None and (
+        stored := await replay.keep_answer(session, scope, key, digest, code, body)
+    ):
         # The key was used before (a retry, a double tap): the first answer wins.
-        if (stored := await replay.stored_answer(session, scope, key, digest)) is None:
-            raise service.DomainError(BUSY_TEXT, status=409, field="Idempotency-Key")
         return JSONResponse(status_code=stored[0], content=stored[1])
     log.info(
         "registration.participant_registered" if signup.created else "registration.duplicate",
@@ -196,11 +196,12 @@ async def cancel_registration(
 ) -> CancelResult:
     """An operator cancels a registration; the first waitlisted takes the place."""
     await operator_activity(session, principal, event_id)
-    found = await repository.get_registration(session, data.registration_id)
-    if found is None or found.activity_id != event_id:
-        raise service.NotFound("Pendaftaran tidak ditemukan di kegiatan ini.")
     _cancelled, promoted = await service.cancel(
-        session, data.registration_id, by="operator", actor=principal.subject
+        session,
+        data.registration_id,
+        by="operator",
+        actor=principal.subject,
+        activity_id=event_id,
     )
     log.info(
         "registration.cancelled",

@@ -18,8 +18,8 @@ from services.registration.models import Activity
 from services.registration.poster import render_poster
 from shared.dates import as_utc, format_date_id
 from shared.logging import get_logger
-from shared.pages import page_templates
-from shared.problems import NotFound
+from shared.pages import StaticFileNotFound, page_templates
+from shared.problem_map import answer_for
 from shared.tenants import Tenant
 from shared.web import RuntimeDep, SessionDep
 
@@ -63,7 +63,7 @@ def _render(name: str, **context: object) -> HTMLResponse:
 async def static_file(name: str) -> FileResponse:
     """Serves this service's own CSS and JavaScript (no CDN)."""
     if name not in _FILES:
-        raise NotFound("Berkas tidak ditemukan.")
+        raise StaticFileNotFound()
     return FileResponse(_STATIC / name, media_type=_FILES[name])
 
 
@@ -77,8 +77,8 @@ async def registration_page(
     closed_reason = None
     try:
         service.check_window(activity, datetime.now(ZoneInfo("UTC")))
-    except service.DomainError as exc:
-        closed_reason = exc.message
+    except (service.RegistrationClosed, service.RegistrationNotOpenYet) as exc:
+        closed_reason = answer_for(exc).message
     taken = activity.registered_count
     return _render(
         "register.html",

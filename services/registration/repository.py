@@ -93,6 +93,27 @@ async def move_waitlist_up(session: AsyncSession, activity_id: uuid.UUID, after:
     )
 
 
+class SqlWaitingList:
+    """An activity's waiting list in the database (the capacity rule's `WaitingList` port).
+
+    Pending changes (a cancellation, a promotion) are flushed before each statement, so the
+    list is read and moved as the transaction now stands.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first(self, activity_id: uuid.UUID) -> Registration | None:
+        """The first on the activity's waiting list."""
+        await self.session.flush()
+        return await first_waitlisted(self.session, activity_id)
+
+    async def move_up(self, activity_id: uuid.UUID, after: int) -> None:
+        """Moves everyone behind a waiting-list position one place forward."""
+        await self.session.flush()
+        await move_waitlist_up(self.session, activity_id, after)
+
+
 async def find_registration(
     session: AsyncSession, activity_id: uuid.UUID, phone: str
 ) -> Registration | None:
