@@ -86,7 +86,7 @@ async def register(
     correlation_id: CorrelationDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Any:
-    """Registers a participant (public); full events put them on the waiting list.
+    """Registers a participant (public); a full activity puts them on the waiting list.
 
     An Idempotency-Key costs the sign-up one statement: its answer is stored with the
     registration (INSERT ... ON CONFLICT). When the key already holds an answer, the work is
@@ -139,7 +139,7 @@ async def list_registrations(
     q: str | None = Query(default=None, max_length=120, description="Name, code or phone."),
     show_phone: bool = False,
 ) -> list[RegistrationRead]:
-    """Lists an event's registrations with status; phones masked unless show_phone (logged)."""
+    """Lists an activity's registrations with status; phones masked unless show_phone (logged)."""
     await operator_activity(session, principal, event_id)
     rows = await _search(session, event_id, status_filter, q)
     if show_phone:
@@ -148,7 +148,7 @@ async def list_registrations(
 
 
 async def _search(
-    session: SessionDep, event_id: uuid.UUID, status_filter: str | None, q: str | None
+    session: SessionDep, activity_id: uuid.UUID, status_filter: str | None, q: str | None
 ) -> list[Registration]:
     phone = None
     if q:
@@ -157,7 +157,7 @@ async def _search(
         except ValueError:
             phone = None
     return await repository.list_registrations(
-        session, event_id, status=status_filter, search=(q or "").strip() or None, phone=phone
+        session, activity_id, status=status_filter, search=(q or "").strip() or None, phone=phone
     )
 
 
@@ -169,7 +169,7 @@ async def export_registrations(
     fmt: Literal["csv", "xlsx"] = Query(default="csv", alias="format"),
     show_phone: bool = False,
 ) -> Response:
-    """Exports an event's participants as CSV or XLSX; phones masked unless asked (logged)."""
+    """Exports an activity's participants as CSV or XLSX; phones masked unless asked (logged)."""
     activity = await operator_activity(session, principal, event_id)
     table = exports.rows(
         await repository.list_registrations(session, event_id), show_phone=show_phone
@@ -249,7 +249,7 @@ async def desa_report(
     date_from: date | None = Query(default=None, alias="from"),
     date_to: date | None = Query(default=None, alias="to"),
 ) -> dict[str, Any]:
-    """Per desa and jenjang across events: registrations, attendance, certificates (issued, due)."""
+    """Per desa and jenjang across activities: sign-ups, attendance, certificates (issued, due)."""
     tenant_code = runtime.settings.default_tenant if principal.tenant == "*" else principal.tenant
     tenant = runtime.tenant(tenant_code)
     pairs = await repository.registrations_between(session, tenant_code, date_from, date_to)
