@@ -14,7 +14,7 @@ from shared.auth import AuthError
 from shared.logging import get_logger
 from shared.pages import error_response
 from shared.problem_map import answer_for, row_of
-from shared.problems import DomainError, Problem
+from shared.problems import Problem
 
 log = get_logger(__name__)
 
@@ -161,10 +161,10 @@ async def on_validation(request: Request, exc: Exception) -> Response:
 
 
 async def on_refusal(request: Request, exc: Exception) -> Response:
-    """A rule refused (a named problem from the table, or an older DomainError)."""
+    """A rule refused: a named problem, answered from the one table (shared.problem_map)."""
     if isinstance(exc, Problem) and row_of(exc) is None:
         log.error("http.problem_unmapped", problem=type(exc).__name__)
-    answer = answer_for(cast(Problem | DomainError, exc))
+    answer = answer_for(cast(Problem, exc))
     content: dict[str, Any] = {"error": answer.code, "message": answer.message}
     if answer.field:
         label = FIELD_LABELS.get(answer.field, answer.field)
@@ -211,7 +211,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Registers the handlers that give every error the same Indonesian shape (JSON or HTML)."""
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(Problem, on_refusal)
-    app.add_exception_handler(DomainError, on_refusal)
     app.add_exception_handler(AuthError, on_auth)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)

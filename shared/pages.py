@@ -11,6 +11,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from shared.problems import Problem
+
 _nonce: ContextVar[str] = ContextVar("csp_nonce", default="")
 # Paths that answer JSON even outside /api/ (probes, the OpenAPI document).
 _JSON_PATHS = ("/api/", "/health", "/ready", "/openapi.json", "/metrics")
@@ -34,6 +36,10 @@ color:#1c2a4a}h1{font-size:1.3rem}</style></head>
 <body><main><h1>{{ title }}</h1><p>{{ message }}</p></main></body></html>
 """
 )
+
+
+class StaticFileNotFound(Problem):
+    """A static file (script, style) the service does not ship."""
 
 
 def new_csp_nonce() -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.problems import DomainError, Problem
+from shared.problems import Problem
 
 INVALID = "data_tidak_valid"
 NOT_FOUND = "tidak_ditemukan"
@@ -107,13 +107,106 @@ PROBLEMS: dict[str, ProblemRow] = {
     "ConversationAlreadyClosed": ProblemRow(
         409, "status_tidak_sesuai", "Percakapan ini sudah ditutup."
     ),
+    # shared: rate limits (the Retry-After header comes from the problem)
+    "RateLimited": ProblemRow(
+        429,
+        "terlalu_banyak_permintaan",
+        "Terlalu banyak permintaan. Silakan coba lagi dalam {wait}.",
+    ),
+    "NetworkRateLimited": ProblemRow(
+        429,
+        "terlalu_banyak_permintaan",
+        "Terlalu banyak permintaan dari jaringan Anda. Silakan coba lagi dalam {wait}.",
+    ),
+    "PhoneRateLimited": ProblemRow(
+        429,
+        "terlalu_banyak_permintaan",
+        "Nomor HP ini terlalu sering dipakai dalam waktu singkat. Silakan coba lagi dalam {wait}.",
+    ),
+    # shared: pages
+    "StaticFileNotFound": ProblemRow(404, NOT_FOUND, "Berkas tidak ditemukan."),
     # dashboard
     "JourneyNotFound": ProblemRow(
         404, NOT_FOUND, "Pendaftaran tidak ditemukan.", "registration_id"
     ),
     "JourneyPhoneInvalid": ProblemRow(422, INVALID, "Nomor HP {detail}", "phone"),
     "UnknownStream": ProblemRow(422, INVALID, "Stream '{stream}' tidak dikenal.", "stream"),
-    "StaticFileNotFound": ProblemRow(404, NOT_FOUND, "Berkas tidak ditemukan."),
+    # registration: activities (kegiatan)
+    "ActivityNotFound": ProblemRow(
+        404, NOT_FOUND, "Kegiatan tidak ditemukan. Periksa kembali tautan pendaftaran Anda."
+    ),
+    "RequiredFieldCleared": ProblemRow(422, INVALID, "{label} tidak boleh dikosongkan."),
+    "StartMissing": ProblemRow(422, INVALID, "Tanggal atau waktu mulai wajib diisi.", "starts_at"),
+    "VenueMissing": ProblemRow(422, INVALID, "Tempat kegiatan wajib diisi.", "venue"),
+    "EndsBeforeStart": ProblemRow(
+        422, INVALID, "Waktu selesai harus sesudah waktu mulai.", "ends_at"
+    ),
+    "ClosesBeforeOpens": ProblemRow(
+        422, INVALID, "Pendaftaran harus ditutup sesudah dibuka.", "registration_closes_at"
+    ),
+    "CapacityBelowRegistered": ProblemRow(
+        409,
+        "kuota_terlalu_kecil",
+        "Kuota tidak bisa lebih kecil dari jumlah peserta terdaftar ({registered}).",
+        "capacity",
+    ),
+    # registration: sign-up
+    "RegistrationClosed": ProblemRow(
+        409, "pendaftaran_ditutup", "Pendaftaran untuk kegiatan ini sudah ditutup."
+    ),
+    "RegistrationNotOpenYet": ProblemRow(
+        409, "pendaftaran_belum_dibuka", "Pendaftaran untuk kegiatan ini belum dibuka."
+    ),
+    "LevelNotOffered": ProblemRow(
+        422, INVALID, "Jenjang harus salah satu dari: {levels}.", "level"
+    ),
+    "DesaNotServed": ProblemRow(
+        422, INVALID, "Desa/kelurahan '{desa}' tidak ada di {kecamatan}.", "desa"
+    ),
+    "IdempotencyKeyMalformed": ProblemRow(
+        422,
+        INVALID,
+        "Header Idempotency-Key harus 1 sampai {max_length} karakter ASCII.",
+        "Idempotency-Key",
+    ),
+    "IdempotencyBodyDiffers": ProblemRow(
+        422,
+        "kunci_idempotensi_bentrok",
+        "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi berbeda. "
+        "Gunakan kunci baru untuk permintaan baru.",
+        "Idempotency-Key",
+    ),
+    "IdempotencyKeyBusy": ProblemRow(
+        409,
+        REFUSED,
+        "Permintaan dengan Idempotency-Key ini sedang diproses. Coba lagi sebentar lagi.",
+        "Idempotency-Key",
+    ),
+    # registration: confirmation link, cancellation, check-in
+    "ConfirmationLinkUnknown": ProblemRow(
+        404, NOT_FOUND, "Tautan konfirmasi tidak dikenal. Periksa kembali tautan Anda."
+    ),
+    "RegistrationNotFound": ProblemRow(404, NOT_FOUND, "Pendaftaran tidak ditemukan."),
+    "RegistrationNotInActivity": ProblemRow(
+        404, NOT_FOUND, "Pendaftaran tidak ditemukan di kegiatan ini."
+    ),
+    "AlreadyAttended": ProblemRow(
+        409,
+        "sudah_hadir",
+        "Peserta sudah hadir (check-in); pendaftaran tidak dapat dibatalkan.",
+    ),
+    "CodeNotForActivity": ProblemRow(
+        404, "kode_tidak_dikenal", "Kode ini tidak terdaftar untuk kegiatan ini.", "code"
+    ),
+    "StillWaitlisted": ProblemRow(
+        409,
+        "daftar_tunggu",
+        "Peserta masih di daftar tunggu (urutan {position}); belum mendapat tempat.",
+        "code",
+    ),
+    "RegistrationCancelled": ProblemRow(
+        409, "dibatalkan", "Pendaftaran ini sudah dibatalkan.", "code"
+    ),
     # survey: units, submissions, guides
     "UnitNotAccepting": ProblemRow(
         404,
@@ -207,12 +300,10 @@ def row_of(problem: Problem) -> ProblemRow | None:
     return None
 
 
-def answer_for(exc: Problem | DomainError) -> Answer:
-    """How a refusal answers: from the table for a named problem, from the error itself else."""
+def answer_for(exc: Problem) -> Answer:
+    """How a refusal answers: status, code, message and field from the table."""
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    if isinstance(exc, DomainError):
-        return Answer(exc.status, exc.code, exc.message, exc.field, headers)
     row = row_of(exc) or FALLBACK
     field = exc.field or row.field
     facts: dict[str, Any] = {**exc.facts, "field": field}

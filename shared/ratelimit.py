@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from redis.asyncio import Redis
 
 from shared.logging import get_logger
-from shared.problems import DomainError
+from shared.problems import Problem
 
 log = get_logger(__name__)
 
@@ -34,12 +34,20 @@ _REDIS_TIMEOUT_S = 0.5
 _OUTAGE_SKIP_S = 5.0
 
 
-class RateLimited(DomainError):
-    """Too many requests from one address or for one phone; retry after some seconds."""
+class RateLimited(Problem):
+    """Too many requests; retry after `retry_after` seconds (`wait`: the same, in words)."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, status=429, code="terlalu_banyak_permintaan")
+    def __init__(self, *, retry_after: int, wait: str) -> None:
+        super().__init__(wait=wait)
         self.retry_after = retry_after
+
+
+class NetworkRateLimited(RateLimited):
+    """Too many requests from one address (an IPv4 address or an IPv6 /64)."""
+
+
+class PhoneRateLimited(RateLimited):
+    """Too many requests for one phone number, whatever the address."""
 
 
 class RateLimiter:

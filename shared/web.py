@@ -26,7 +26,8 @@ from shared.metrics import install_metrics
 from shared.middleware import BodyLimit, RequestContext, SecurityHeaders
 from shared.ratelimit import (
     Hit,
-    RateLimited,
+    NetworkRateLimited,
+    PhoneRateLimited,
     address_identity,
     limiter_for,
     phone_identity,
@@ -130,16 +131,8 @@ def rate_limited(bucket: str, *, phone_field: str | None = "phone") -> Callable[
             return
         hit, wait = refused
         if hit is by_address:
-            raise RateLimited(
-                "Terlalu banyak permintaan dari jaringan Anda. Silakan coba lagi dalam "
-                f"{wait_message(wait)}.",
-                wait,
-            )
-        raise RateLimited(
-            "Nomor HP ini terlalu sering dipakai dalam waktu singkat. Silakan coba lagi "
-            f"dalam {wait_message(wait)}.",
-            wait,
-        )
+            raise NetworkRateLimited(retry_after=wait, wait=wait_message(wait))
+        raise PhoneRateLimited(retry_after=wait, wait=wait_message(wait))
 
     return dependency
 

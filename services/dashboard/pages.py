@@ -22,7 +22,7 @@ from services.dashboard.access import COOKIE, DashboardOperator, principal_from,
 from shared.auth import AuthError, Principal
 from shared.contracts import utcnow
 from shared.logging import get_logger
-from shared.problems import Problem
+from shared.pages import StaticFileNotFound
 from shared.ratelimit import address_identity, limiter_for, wait_message
 from shared.runtime import Runtime
 from shared.web import RuntimeDep, resolve_tenant
@@ -31,10 +31,6 @@ pages = APIRouter(tags=["dashboard"])
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 STATIC = {"chart.umd.min.js", "dashboard.js", "dashboard.css"}
-
-
-class StaticFileNotFound(Problem):
-    """A static file the dashboard does not ship."""
 
 
 log = get_logger(__name__)

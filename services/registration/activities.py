@@ -1,4 +1,4 @@
-"""Event (kegiatan) rules: times in the tenant's zone, desa served, capacity, date changes."""
+"""Activity (kegiatan) rules: times in the tenant's zone, desa served, capacity, date changes."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registration import repository
 from services.registration.models import Activity, RegistrationStatus
 from services.registration.schemas import ActivityCreate, ActivityUpdate
-from services.registration.service import SOURCE, promote, registered_event, tenant_for
+from services.registration.service import (
+    SOURCE,
+    ActivityNotFound,
+    DesaNotServed,
+    check_capacity,
+    fill_places,
+    registered_event,
+    tenant_for,
+)
 from shared.contracts import ActivityChangedV1, utcnow
 from shared.dates import as_utc, local_date
 from shared.outbox import add_event
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant
 
 _MOVING = ("date", "starts_at", "ends_at", "location")
@@ -31,9 +39,24 @@ _REQUIRED = {
 }
 
 
-def invalid(message: str, field: str) -> DomainError:
-    """A 422 naming the field, in Indonesian."""
-    return DomainError(message, status=422, field=field, code="data_tidak_valid")
+class RequiredFieldCleared(Problem):
+    """An edit emptied a field an activity cannot do without (field; fact: label)."""
+
+
+class StartMissing(Problem):
+    """An activity without a date or start time."""
+
+
+class VenueMissing(Problem):
+    """An activity without a venue."""
+
+
+class EndsBeforeStart(Problem):
+    """An activity ending at or before its start."""
+
+
+class ClosesBeforeOpens(Problem):
+    """A registration window closing at or before it opens."""
 
 
 def to_utc(value: datetime | None, tenant: Tenant) -> datetime | None:
@@ -57,7 +80,7 @@ def _fields(data: ActivityCreate | ActivityUpdate, tenant: Tenant) -> dict[str, 
     if values.get("starts_at") is not None and "date" not in values:
         values["date"] = local_date(values["starts_at"], tenant.timezone)
     if values.get("desa") and tenant.desa and values["desa"] not in tenant.desa:
-        raise invalid(f"Desa/kelurahan '{values['desa']}' tidak ada di {tenant.name}.", "desa")
+        raise DesaNotServed(desa=values["desa"], kecamatan=tenant.name)
     return values
 
 
@@ -67,21 +90,21 @@ def _check_times(activity: Activity) -> None:
         and activity.ends_at
         and as_utc(activity.ends_at) <= as_utc(activity.starts_at)
     ):
-        raise invalid("Waktu selesai harus sesudah waktu mulai.", "ends_at")
+        raise EndsBeforeStart()
     opens, closes = activity.registration_opens_at, activity.registration_closes_at
     if opens and closes and as_utc(closes) <= as_utc(opens):
-        raise invalid("Pendaftaran harus ditutup sesudah dibuka.", "registration_closes_at")
+        raise ClosesBeforeOpens()
 
 
 async def create_activity(
     session: AsyncSession, *, tenant: Tenant, data: ActivityCreate, created_by: str
 ) -> Activity:
-    """Creates a socialisation event for a tenant, open for registration."""
+    """Creates a socialisation activity for a tenant, open for registration."""
     values = _fields(data, tenant)
     if values.get("date") is None:
-        raise invalid("Tanggal atau waktu mulai wajib diisi.", "starts_at")
+        raise StartMissing()
     if not values.get("location"):
-        raise invalid("Tempat kegiatan wajib diisi.", "venue")
+        raise VenueMissing()
     activity = Activity(
         id=uuid.uuid4(),
         tenant=tenant.code,
@@ -102,25 +125,17 @@ async def update_activity(
     tenant_of: dict[str, Tenant],
     data: ActivityUpdate,
 ) -> tuple[Activity, list[str]]:
-    """Edits an event; refuses a capacity below the registered count; announces a move."""
+    """Edits an activity; refuses a capacity below the registered count; announces a move."""
     activity = await repository.lock_activity(session, activity_id)
     if activity is None:
-        raise NotFound("Kegiatan tidak ditemukan.")
+        raise ActivityNotFound()
     await session.refresh(activity)
     tenant = tenant_for(tenant_of, activity.tenant)
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is None and key in _REQUIRED:
-            raise invalid(f"{_REQUIRED[key]} tidak boleh dikosongkan.", key)
+            raise RequiredFieldCleared(label=_REQUIRED[key], field=key)
     values = _fields(data, tenant)
-    registered = activity.registered_count
-    capacity = values.get("capacity", activity.capacity)
-    if capacity is not None and capacity < registered:
-        raise DomainError(
-            f"Kuota tidak bisa lebih kecil dari jumlah peserta terdaftar ({registered}).",
-            status=409,
-            field="capacity",
-            code="kuota_terlalu_kecil",
-        )
+    check_capacity(activity, values.get("capacity", activity.capacity))
     before = {key: getattr(activity, key) for key in _MOVING}
     for key, value in values.items():
         setattr(activity, key, value)
@@ -128,7 +143,7 @@ async def update_activity(
     activity.updated_at = utcnow()
     await session.flush()
     # A larger capacity takes people from the waiting list, announced as for a sign-up.
-    while (promoted := await promote(session, activity)) is not None:
+    for promoted in await fill_places(repository.SqlWaitingList(session), activity):
         await add_event(session, registered_event(activity, promoted))
     moved = [k for k in _MOVING if _differs(before[k], getattr(activity, k))]
     if moved:
@@ -145,7 +160,7 @@ def _differs(old: Any, new: Any) -> bool:
 async def _announce_move(
     session: AsyncSession, activity: Activity, before: dict[str, Any], moved: list[str]
 ) -> None:
-    """Queues ActivityChangedV1 for the registered participants of a moved event."""
+    """Queues ActivityChangedV1 for the registered participants of a moved activity."""
     rows = await repository.list_registrations(
         session, activity.id, status=RegistrationStatus.REGISTERED
     )

@@ -24,6 +24,7 @@ from services.registration.schemas import (
 from shared.logging import get_logger
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
+from shared.problems import Problem
 from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, rate_limited
 
 router = APIRouter(prefix="/api/v1")
@@ -37,7 +38,6 @@ WAITLISTED_TEXT = (
     "Kuota kegiatan sudah penuh. Anda masuk daftar tunggu nomor {position}; kami kabari "
     "lewat WhatsApp bila mendapat tempat. Simpan tautan konfirmasi Anda."
 )
-BUSY_TEXT = "Permintaan dengan Idempotency-Key ini sedang diproses. Coba lagi sebentar lagi."
 REPEAT_TEXT = (
     "Nomor HP ini sudah terdaftar di kegiatan ini; pendaftaran sebelumnya tetap berlaku. "
     "Buka tautan konfirmasi yang Anda terima saat mendaftar."
@@ -86,7 +86,7 @@ async def register(
     correlation_id: CorrelationDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Any:
-    """Registers a participant (public); full events put them on the waiting list.
+    """Registers a participant (public); a full activity puts them on the waiting list.
 
     An Idempotency-Key costs the sign-up one statement: its answer is stored with the
     registration (INSERT ... ON CONFLICT). When the key already holds an answer, the work is
@@ -105,17 +105,17 @@ async def register(
             data=data,
             correlation_id=correlation_id,
         )
-    except service.DomainError:
+    except Problem:
         stored = await replay.stored_answer(session, scope, key, digest) if key else None
         if stored is None:
             raise
         return JSONResponse(status_code=stored[0], content=stored[1])
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
     body = _accepted(runtime, signup).model_dump(mode="json")
-    if key is not None and not await replay.remember(session, scope, key, digest, code, body):
+    if key is not None and (
+        stored := await replay.keep_answer(session, scope, key, digest, code, body)
+    ):
         # The key was used before (a retry, a double tap): the first answer wins.
-        if (stored := await replay.stored_answer(session, scope, key, digest)) is None:
-            raise service.DomainError(BUSY_TEXT, status=409, field="Idempotency-Key")
         return JSONResponse(status_code=stored[0], content=stored[1])
     log.info(
         "registration.participant_registered" if signup.created else "registration.duplicate",
@@ -139,7 +139,7 @@ async def list_registrations(
     q: str | None = Query(default=None, max_length=120, description="Name, code or phone."),
     show_phone: bool = False,
 ) -> list[RegistrationRead]:
-    """Lists an event's registrations with status; phones masked unless show_phone (logged)."""
+    """Lists an activity's registrations with status; phones masked unless show_phone (logged)."""
     await operator_activity(session, principal, event_id)
     rows = await _search(session, event_id, status_filter, q)
     if show_phone:
@@ -148,7 +148,7 @@ async def list_registrations(
 
 
 async def _search(
-    session: SessionDep, event_id: uuid.UUID, status_filter: str | None, q: str | None
+    session: SessionDep, activity_id: uuid.UUID, status_filter: str | None, q: str | None
 ) -> list[Registration]:
     phone = None
     if q:
@@ -157,7 +157,7 @@ async def _search(
         except ValueError:
             phone = None
     return await repository.list_registrations(
-        session, event_id, status=status_filter, search=(q or "").strip() or None, phone=phone
+        session, activity_id, status=status_filter, search=(q or "").strip() or None, phone=phone
     )
 
 
@@ -169,7 +169,7 @@ async def export_registrations(
     fmt: Literal["csv", "xlsx"] = Query(default="csv", alias="format"),
     show_phone: bool = False,
 ) -> Response:
-    """Exports an event's participants as CSV or XLSX; phones masked unless asked (logged)."""
+    """Exports an activity's participants as CSV or XLSX; phones masked unless asked (logged)."""
     activity = await operator_activity(session, principal, event_id)
     table = exports.rows(
         await repository.list_registrations(session, event_id), show_phone=show_phone
@@ -196,11 +196,12 @@ async def cancel_registration(
 ) -> CancelResult:
     """An operator cancels a registration; the first waitlisted takes the place."""
     await operator_activity(session, principal, event_id)
-    found = await repository.get_registration(session, data.registration_id)
-    if found is None or found.activity_id != event_id:
-        raise service.NotFound("Pendaftaran tidak ditemukan di kegiatan ini.")
     _cancelled, promoted = await service.cancel(
-        session, data.registration_id, by="operator", actor=principal.subject
+        session,
+        data.registration_id,
+        by="operator",
+        actor=principal.subject,
+        activity_id=event_id,
     )
     log.info(
         "registration.cancelled",
@@ -248,7 +249,7 @@ async def desa_report(
     date_from: date | None = Query(default=None, alias="from"),
     date_to: date | None = Query(default=None, alias="to"),
 ) -> dict[str, Any]:
-    """Per desa and jenjang across events: registrations, attendance, certificates (issued, due)."""
+    """Per desa and jenjang across activities: sign-ups, attendance, certificates (issued, due)."""
     tenant_code = runtime.settings.default_tenant if principal.tenant == "*" else principal.tenant
     tenant = runtime.tenant(tenant_code)
     pairs = await repository.registrations_between(session, tenant_code, date_from, date_to)

@@ -8,10 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registration import repository
 from services.registration.models import Registration, RegistrationStatus
-from services.registration.service import NOT_FOUND, SOURCE
+from services.registration.service import SOURCE, ActivityNotFound
 from shared.contracts import ParticipantCheckedInV1, utcnow
 from shared.outbox import add_event
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
+
+
+class CodeNotForActivity(Problem):
+    """A check-in code unknown, or another activity's."""
+
+
+class StillWaitlisted(Problem):
+    """A waitlisted participant has no place yet (fact: position)."""
+
+
+class RegistrationCancelled(Problem):
+    """A cancelled registration cannot be checked in."""
 
 
 async def check_in(
@@ -20,27 +32,14 @@ async def check_in(
     """Records attendance by code; returns (registration, already). Emits ParticipantCheckedInV1."""
     activity = await repository.lock_activity(session, activity_id)
     if activity is None:
-        raise NotFound(NOT_FOUND)
+        raise ActivityNotFound()
     registration = await repository.by_code(session, code.strip().upper().replace("-", ""))
     if registration is None or registration.activity_id != activity.id:
-        raise DomainError(
-            "Kode ini tidak terdaftar untuk kegiatan ini.",
-            status=404,
-            field="code",
-            code="kode_tidak_dikenal",
-        )
+        raise CodeNotForActivity()
     if registration.status == RegistrationStatus.WAITLISTED:
-        raise DomainError(
-            f"Peserta masih di daftar tunggu (urutan {registration.waitlist_position}); "
-            "belum mendapat tempat.",
-            status=409,
-            field="code",
-            code="daftar_tunggu",
-        )
+        raise StillWaitlisted(position=registration.waitlist_position)
     if registration.status == RegistrationStatus.CANCELLED:
-        raise DomainError(
-            "Pendaftaran ini sudah dibatalkan.", status=409, field="code", code="dibatalkan"
-        )
+        raise RegistrationCancelled()
     if registration.checked_in_at is not None:
         return registration, True
     registration.checked_in_at = utcnow()

@@ -1,4 +1,4 @@
-"""Registration tables: socialisation events (kegiatan), their registrations, idempotency keys."""
+"""Registration tables: socialisation activities (kegiatan), registrations, idempotency keys."""
 
 from __future__ import annotations
 
@@ -41,7 +41,11 @@ class RegistrationStatus(StrEnum):
 
 
 class Activity(Base):
-    """A socialisation event (kegiatan sosialisasi) of one tenant."""
+    """A socialisation activity (kegiatan sosialisasi) of one tenant.
+
+    The public API calls it an event (`/api/v1/events`, `event_id`), kept stable since v1; in
+    the code an event is a message on a stream (shared/contracts).
+    """
 
     __tablename__ = "activities"
 
@@ -68,8 +72,8 @@ class Activity(Base):
     )
     whatsapp_cohort: Mapped[str | None] = mapped_column(String(120), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # Maintained in the transaction that changes a registration's status (under the event's
-    # lock): a sign-up reads them instead of counting the event's registrations.
+    # Maintained in the transaction that changes a registration's status (under the activity's
+    # lock): a sign-up reads them instead of counting the activity's registrations.
     registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 

@@ -18,8 +18,8 @@ from services.registration.models import Activity
 from services.registration.poster import render_poster
 from shared.dates import as_utc, format_date_id
 from shared.logging import get_logger
-from shared.pages import page_templates
-from shared.problems import NotFound
+from shared.pages import StaticFileNotFound, page_templates
+from shared.problem_map import answer_for
 from shared.tenants import Tenant
 from shared.web import RuntimeDep, SessionDep
 
@@ -44,7 +44,7 @@ DEFAULT_BRING = [
 
 
 def when_text(activity: Activity, tenant: Tenant) -> str:
-    """'Sabtu, 5 Desember 2026, 08.00-11.00 WIB', or the date alone for an all-day event."""
+    """'Sabtu, 5 Desember 2026, 08.00-11.00 WIB', or the date alone for an all-day activity."""
     if activity.starts_at is None:
         return format_date_id(activity.date)
     zone = ZoneInfo(tenant.timezone)
@@ -63,7 +63,7 @@ def _render(name: str, **context: object) -> HTMLResponse:
 async def static_file(name: str) -> FileResponse:
     """Serves this service's own CSS and JavaScript (no CDN)."""
     if name not in _FILES:
-        raise NotFound("Berkas tidak ditemukan.")
+        raise StaticFileNotFound()
     return FileResponse(_STATIC / name, media_type=_FILES[name])
 
 
@@ -71,14 +71,14 @@ async def static_file(name: str) -> FileResponse:
 async def registration_page(
     event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    """Shows the phone-friendly registration form of one event (public)."""
+    """Shows the phone-friendly registration form of one activity (public)."""
     activity = await service.get_activity(session, event_id)
     tenant = service.tenant_for(runtime.tenants, activity.tenant)
     closed_reason = None
     try:
         service.check_window(activity, datetime.now(ZoneInfo("UTC")))
-    except service.DomainError as exc:
-        closed_reason = exc.message
+    except (service.RegistrationClosed, service.RegistrationNotOpenYet) as exc:
+        closed_reason = answer_for(exc).message
     taken = activity.registered_count
     return _render(
         "register.html",
@@ -97,7 +97,7 @@ async def registration_page(
 async def confirmation_page(
     token: str, session: SessionDep, runtime: RuntimeDep, notice: str | None = None
 ) -> HTMLResponse:
-    """Shows a participant's registration: code, status, event, QR for check-in (secret link)."""
+    """Shows a participant's registration: code, status, activity, QR for check-in (secret link)."""
     registration = await service.by_token(session, token)
     activity = await service.get_activity(session, registration.activity_id)
     tenant = service.tenant_for(runtime.tenants, activity.tenant)
@@ -136,9 +136,14 @@ async def cancel_by_participant(
     return RedirectResponse(f"/konfirmasi/{token}?notice=batal", status_code=303)
 
 
-@router.get("/operator/kegiatan", response_class=HTMLResponse, tags=["operator"])
-async def events_page(runtime: RuntimeDep) -> HTMLResponse:
-    """The operator's events page (its calls need the operator's token)."""
+@router.get(
+    "/operator/kegiatan",
+    response_class=HTMLResponse,
+    tags=["operator"],
+    name="events_page",  # its v1 name: the OpenAPI operation id stays
+)
+async def activities_page(runtime: RuntimeDep) -> HTMLResponse:
+    """The operator's activities (kegiatan) page (its calls need the operator's token)."""
     tenant = service.tenant_for(runtime.tenants, runtime.settings.default_tenant)
     return _render("events.html", tenant=tenant, zone=_ZONES.get(tenant.timezone, tenant.timezone))
 
@@ -159,7 +164,7 @@ async def check_in_page(
 
 @router.get("/api/v1/events/{event_id}/poster.pdf", tags=["public"])
 async def poster(event_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep) -> Response:
-    """A printable A4 poster with a QR code to the event's sign-up page."""
+    """A printable A4 poster with a QR code to the activity's sign-up page."""
     activity = await service.get_activity(session, event_id)
     tenant = service.tenant_for(runtime.tenants, activity.tenant)
     url = f"{runtime.settings.effective_public_url}/daftar/{activity.id}"

@@ -1,4 +1,4 @@
-"""The printable event poster (PDF): the only file that touches WeasyPrint."""
+"""The printable activity poster (PDF): the only file that touches WeasyPrint."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _fonts() -> Any:
 
 
 def render_poster(**context: Any) -> bytes:
-    """Renders the poster of one event to PDF bytes."""
+    """Renders the poster of one activity to PDF bytes."""
     from weasyprint import HTML  # importing takes ~1 s: only when a poster is asked for
 
     html = _templates.get_template("poster.html").render(**context)

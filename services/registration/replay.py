@@ -15,7 +15,7 @@ from services.registration import repository
 from services.registration.models import IdempotencyRecord
 from shared.contracts import utcnow
 from shared.dates import as_utc
-from shared.problems import DomainError
+from shared.problems import Problem
 
 MAX_KEY_LENGTH = 120
 # An answer holds the participant's confirmation link: keep it only as long as a retry is likely.
@@ -23,6 +23,18 @@ KEEP = timedelta(hours=24)
 # Old answers are pruned by sign-ups, at most this often per process (not on every request).
 PRUNE_EVERY_S = 60.0
 _last_prune = float("-inf")
+
+
+class IdempotencyKeyMalformed(Problem):
+    """An empty, overlong or non-ASCII Idempotency-Key (fact: max_length)."""
+
+
+class IdempotencyBodyDiffers(Problem):
+    """An Idempotency-Key used again with another request body."""
+
+
+class IdempotencyKeyBusy(Problem):
+    """An Idempotency-Key whose first request is still being answered."""
 
 
 def request_hash(body: Any) -> str:
@@ -35,12 +47,7 @@ def check_key(key: str) -> str:
     """Refuses an empty or overlong key."""
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
-        raise DomainError(
-            f"Header Idempotency-Key harus 1 sampai {MAX_KEY_LENGTH} karakter ASCII.",
-            status=422,
-            field="Idempotency-Key",
-            code="data_tidak_valid",
-        )
+        raise IdempotencyKeyMalformed(max_length=MAX_KEY_LENGTH)
     return key
 
 
@@ -56,13 +63,7 @@ async def replay(
         await session.flush()
         return None
     if record.request_hash != digest:
-        raise DomainError(
-            "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi berbeda. "
-            "Gunakan kunci baru untuk permintaan baru.",
-            status=422,
-            field="Idempotency-Key",
-            code="kunci_idempotensi_bentrok",
-        )
+        raise IdempotencyBodyDiffers()
     body: dict[str, Any] = json.loads(record.response_body)
     return record.status_code, body
 
@@ -85,15 +86,31 @@ async def remember(
     return await repository.store_idempotency(session, record, record.created_at - KEEP)
 
 
-async def prune_if_due(session: AsyncSession, event_id: uuid.UUID) -> None:
+async def keep_answer(
+    session: AsyncSession, scope: str, key: str, digest: str, status: int, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]] | None:
+    """Stores a key's answer with the request's work (see remember); None when stored.
+
+    When the key already holds an answer (a retry, or a double tap that won the race), the work
+    is rolled back and the first answer returned instead; IdempotencyKeyBusy while that first
+    answer is not committed yet.
+    """
+    if await remember(session, scope, key, digest, status, body):
+        return None
+    if (stored := await stored_answer(session, scope, key, digest)) is None:
+        raise IdempotencyKeyBusy()
+    return stored
+
+
+async def prune_if_due(session: AsyncSession, activity_id: uuid.UUID) -> None:
     """At most every PRUNE_EVERY_S per process, forgets answers older than KEEP (a hundred at
-    most), in a short transaction of its own in the event's line of readers.
+    most), in a short transaction of its own in the activity's line of readers.
     """
     global _last_prune
     if time.monotonic() - _last_prune < PRUNE_EVERY_S:
         return
     _last_prune = time.monotonic()
-    async with repository.read_in_line(session, event_id):
+    async with repository.read_in_line(session, activity_id):
         await repository.prune_idempotency(session, utcnow() - KEEP)
 
 

@@ -93,6 +93,27 @@ async def move_waitlist_up(session: AsyncSession, activity_id: uuid.UUID, after:
     )
 
 
+class SqlWaitingList:
+    """An activity's waiting list in the database (the capacity rule's `WaitingList` port).
+
+    Pending changes (a cancellation, a promotion) are flushed before each statement, so the
+    list is read and moved as the transaction now stands.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first(self, activity_id: uuid.UUID) -> Registration | None:
+        """The first on the activity's waiting list."""
+        await self.session.flush()
+        return await first_waitlisted(self.session, activity_id)
+
+    async def move_up(self, activity_id: uuid.UUID, after: int) -> None:
+        """Moves everyone behind a waiting-list position one place forward."""
+        await self.session.flush()
+        await move_waitlist_up(self.session, activity_id, after)
+
+
 async def find_registration(
     session: AsyncSession, activity_id: uuid.UUID, phone: str
 ) -> Registration | None:
@@ -155,7 +176,7 @@ async def list_registrations(
 async def registrations_between(
     session: AsyncSession, tenant: str | None, date_from: date | None, date_to: date | None
 ) -> list[tuple[Registration, Activity]]:
-    """Registrations with their activity, for reports across events."""
+    """Registrations with their activity, for reports across activities."""
     query = select(Registration, Activity).join(Activity, Registration.activity_id == Activity.id)
     if tenant is not None:
         query = query.where(Activity.tenant == tenant)
@@ -168,7 +189,7 @@ async def registrations_between(
 
 _TURNS: dict[tuple[int, uuid.UUID | None, str], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
-# Writers of one event let past the queue at once: enough that the next one already holds a
+# Writers of one activity let past the queue at once: enough that the next one already holds a
 # connection when the lock frees (no checkout in the locked path), few enough to spare the pool.
 TURN_WIDTH = 3
 
@@ -181,13 +202,13 @@ def _turn(
 
 
 def _line_of(session: AsyncSession, activity_id: uuid.UUID) -> uuid.UUID | None:
-    """SQLite writers queue per database (one write lock), PostgreSQL's per event."""
+    """SQLite writers queue per database (one write lock), PostgreSQL's per activity."""
     return None if session.get_bind().dialect.name == "sqlite" else activity_id
 
 
 @asynccontextmanager
 async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIterator[None]:
-    """Runs a short read in a line of its own beside the event's writers, then ends its
+    """Runs a short read in a line of its own beside the activity's writers, then ends its
     transaction: a burst's look-ups (Idempotency-Key) hold at most TURN_WIDTH connections,
     none while waiting for the write turn that follows, and take no writer's place.
     """
@@ -201,7 +222,7 @@ async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIt
 
 
 async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
-    """Queues this process's writers of one event (SQLite: of the database) in arrival order.
+    """Queues this process's writers of one activity (SQLite: of the database) in arrival order.
 
     The database lock below stays the guarantee across processes; this queue keeps a burst from
     holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy

@@ -20,10 +20,10 @@ def _clean(value: str | None) -> str | None:
 
 
 class ActivityCreate(BaseModel):
-    """An operator creates a socialisation event.
+    """An operator creates a socialisation activity (kegiatan; `/events` in the API).
 
     Times without an offset are read in the tenant's time zone. The first API took `date` and
-    `location`; both still work (`date` alone = an all-day event, `location` = `venue`).
+    `location`; both still work (`date` alone = an all-day activity, `location` = `venue`).
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -46,7 +46,7 @@ class ActivityCreate(BaseModel):
 
 
 class ActivityUpdate(BaseModel):
-    """An operator edits an event: only the fields sent change."""
+    """An operator edits an activity: only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -68,7 +68,7 @@ class ActivityUpdate(BaseModel):
 
 
 class ActivityRead(BaseModel):
-    """A socialisation event as shown to operators and on the registration page."""
+    """A socialisation activity as shown to operators and on the registration page."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -137,7 +137,7 @@ class RegistrationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    event_id: uuid.UUID = Field(validation_alias="activity_id")
+    event_id: uuid.UUID = Field(validation_alias="activity_id")  # the public name (v1)
     tenant: str
     code: str
     status: str

@@ -1,4 +1,9 @@
-"""Registration rules: sign-up, waiting list, cancellation, check-in, and what they announce."""
+"""Registration rules: sign-up, capacity and waiting list, cancellation, and what they announce.
+
+The capacity rule (who gets a place, who waits at which position, who moves up) works on an
+activity's maintained counts and on a `WaitingList` port: the database's in production
+(`repository.SqlWaitingList`), an in-memory fake in the unit tests.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +27,7 @@ from shared.contracts import (
 from shared.dates import as_utc
 from shared.logging import get_logger
 from shared.outbox import add_event
-from shared.problems import DomainError, NotFound
+from shared.problems import Problem
 from shared.tenants import Tenant, TenantUnavailable
 
 SOURCE = "registration"
@@ -29,7 +35,58 @@ log = get_logger(__name__)
 # Version of the consent notice on the form (templates/consent.html); stored per registration.
 CONSENT_VERSION = "2026-11-v1"
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at the door
-NOT_FOUND = "Kegiatan tidak ditemukan. Periksa kembali tautan pendaftaran Anda."
+
+
+class ActivityNotFound(Problem):
+    """No such activity (kegiatan): a mistyped or stale link."""
+
+
+class RegistrationClosed(Problem):
+    """The activity's registration was closed by an operator, or its window has passed."""
+
+
+class RegistrationNotOpenYet(Problem):
+    """The activity's registration window has not begun."""
+
+
+class LevelNotOffered(Problem):
+    """A level (jenjang) the kecamatan does not list (fact: levels, the ones it does)."""
+
+
+class DesaNotServed(Problem):
+    """A desa/kelurahan outside the kecamatan (facts: desa, kecamatan)."""
+
+
+class ConfirmationLinkUnknown(Problem):
+    """A confirmation link whose token opens no registration."""
+
+
+class RegistrationNotFound(Problem):
+    """No such registration."""
+
+
+class RegistrationNotInActivity(Problem):
+    """No such registration in the activity the request names."""
+
+
+class AlreadyAttended(Problem):
+    """A checked-in registration cannot be cancelled."""
+
+
+class CapacityBelowRegistered(Problem):
+    """A capacity below the activity's registered count (fact: registered)."""
+
+
+class WaitingList(Protocol):
+    """An activity's waiting list as the capacity rule needs it (positions 1..n)."""
+
+    async def first(self, activity_id: uuid.UUID) -> Registration | None:
+        """The first on the activity's waiting list (the lowest position), if anyone waits."""
+        ...
+
+    async def move_up(self, activity_id: uuid.UUID, after: int) -> None:
+        """Moves everyone waiting behind position `after` one place forward."""
+        ...
 
 
 @dataclass
@@ -42,7 +99,7 @@ class SignUp:
 
 
 def tenant_for(tenants: dict[str, Tenant], code: str) -> Tenant:
-    """Gets an event's kecamatan; a missing tenant file is a 503 for people, an error for ops."""
+    """Gets an activity's kecamatan; a missing tenant file is a 503 for people, an error for ops."""
     tenant = tenants.get(code)
     if tenant is None:
         log.error("tenant.file_missing", tenant=code, hint="tenant file absent")
@@ -64,36 +121,19 @@ def check_participant(tenant: Tenant, data: RegistrationCreate) -> None:
     """Checks the participant's level and desa against the tenant's lists."""
     levels = tenant.participant_levels
     if levels and data.level not in levels:
-        raise DomainError(
-            f"Jenjang harus salah satu dari: {', '.join(levels)}.",
-            status=422,
-            field="level",
-            code="data_tidak_valid",
-        )
+        raise LevelNotOffered(levels=", ".join(levels))
     if tenant.desa and data.desa and data.desa not in tenant.desa:
-        raise DomainError(
-            f"Desa/kelurahan '{data.desa}' tidak ada di {tenant.name}.",
-            status=422,
-            field="desa",
-            code="data_tidak_valid",
-        )
+        raise DesaNotServed(desa=data.desa, kecamatan=tenant.name)
 
 
 def check_window(activity: Activity, now: datetime) -> None:
-    """Refuses a sign-up outside the event's registration window or after it was closed."""
-    closed = DomainError(
-        "Pendaftaran untuk kegiatan ini sudah ditutup.", status=409, code="pendaftaran_ditutup"
-    )
+    """Refuses a sign-up outside the activity's registration window or after it was closed."""
     if not activity.registration_open:
-        raise closed
+        raise RegistrationClosed()
     if activity.registration_opens_at and now < as_utc(activity.registration_opens_at):
-        raise DomainError(
-            "Pendaftaran untuk kegiatan ini belum dibuka.",
-            status=409,
-            code="pendaftaran_belum_dibuka",
-        )
+        raise RegistrationNotOpenYet()
     if activity.registration_closes_at and now >= as_utc(activity.registration_closes_at):
-        raise closed
+        raise RegistrationClosed()
 
 
 def registered_event(
@@ -121,22 +161,71 @@ def registered_event(
     )
 
 
-def _place(activity: Activity) -> tuple[str, int | None]:
-    """Decides registered or waitlisted (with position) from the event's maintained counts.
+def take_place(activity: Activity) -> tuple[RegistrationStatus, int | None]:
+    """Places a newcomer from the activity's maintained counts and counts them in.
 
-    The caller holds the event's lock; the waiting list's positions are 1..waitlisted_count.
+    Registered while places remain (or without a capacity), else waitlisted at the end of the
+    list: positions run 1..waitlisted_count. The caller holds the activity's lock.
     """
     if activity.capacity is None or activity.registered_count < activity.capacity:
-        return RegistrationStatus.REGISTERED, None
-    return RegistrationStatus.WAITLISTED, activity.waitlisted_count + 1
+        status, position = RegistrationStatus.REGISTERED, None
+    else:
+        status, position = RegistrationStatus.WAITLISTED, activity.waitlisted_count + 1
+    count_place(activity, status, +1)
+    return status, position
 
 
 def count_place(activity: Activity, status: str, delta: int) -> None:
-    """Moves an event's registered or waitlisted count (flushed with the registration)."""
+    """Moves an activity's registered or waitlisted count (flushed with the registration)."""
     if status == RegistrationStatus.REGISTERED:
         activity.registered_count += delta
     elif status == RegistrationStatus.WAITLISTED:
         activity.waitlisted_count += delta
+
+
+def check_capacity(activity: Activity, capacity: int | None) -> None:
+    """Refuses a capacity below the activity's registered count (None: no limit)."""
+    if capacity is not None and capacity < activity.registered_count:
+        raise CapacityBelowRegistered(registered=activity.registered_count)
+
+
+async def promote(waiting: WaitingList, activity: Activity) -> Registration | None:
+    """Moves the first waitlisted into a free place, if there is one (caller holds the lock)."""
+    if activity.capacity is not None and activity.registered_count >= activity.capacity:
+        return None
+    first = await waiting.first(activity.id)
+    if first is None:
+        return None
+    position = first.waitlist_position or 0
+    first.status = RegistrationStatus.REGISTERED
+    first.waitlist_position = None
+    count_place(activity, RegistrationStatus.WAITLISTED, -1)
+    count_place(activity, RegistrationStatus.REGISTERED, +1)
+    await waiting.move_up(activity.id, position)
+    return first
+
+
+async def fill_places(waiting: WaitingList, activity: Activity) -> list[Registration]:
+    """Promotes from the waiting list, in order, into every free place (after a larger capacity)."""
+    promoted = []
+    while (first := await promote(waiting, activity)) is not None:
+        promoted.append(first)
+    return promoted
+
+
+async def release_place(
+    waiting: WaitingList, activity: Activity, registration: Registration
+) -> Registration | None:
+    """Cancels a registration's place: a waitlisted one's gap closes, a registered one's freed
+    place goes to the first on the waiting list (returned, or None)."""
+    previous, position = registration.status, registration.waitlist_position
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_position = None
+    count_place(activity, previous, -1)
+    if previous == RegistrationStatus.WAITLISTED and position is not None:
+        await waiting.move_up(activity.id, position)
+        return None
+    return await promote(waiting, activity)
 
 
 async def register_participant(
@@ -147,7 +236,7 @@ async def register_participant(
     data: RegistrationCreate,
     correlation_id: str,
 ) -> SignUp:
-    """Registers a participant once per phone per event, on the waiting list when it is full.
+    """Registers a participant once per phone per activity, on the waiting list when it is full.
 
     A repeat with the same phone while its registration is active changes nothing; after a
     cancellation the phone may sign up again (a new registration; the cancelled one stays).
@@ -155,14 +244,13 @@ async def register_participant(
     """
     activity = await repository.lock_activity(session, activity_id)
     if activity is None:
-        raise NotFound(NOT_FOUND)
+        raise ActivityNotFound()
     existing = await repository.find_registration(session, activity_id, data.phone)
     if existing is not None:
         return SignUp(existing, created=False)
     check_window(activity, utcnow())
     check_participant(tenant_for(tenant_of, activity.tenant), data)
-    status, position = _place(activity)
-    count_place(activity, status, +1)
+    status, position = take_place(activity)
     token = secrets.token_urlsafe(32)
     registration = Registration(
         id=uuid.uuid4(),
@@ -189,31 +277,39 @@ async def register_participant(
 
 
 async def by_token(session: AsyncSession, token: str) -> Registration:
-    """Gets the registration a confirmation token opens, or raises NotFound."""
+    """Gets the registration a confirmation token opens, or raises ConfirmationLinkUnknown."""
     registration = await repository.by_token_hash(session, hash_token(token))
     if registration is None:
-        raise NotFound("Tautan konfirmasi tidak dikenal. Periksa kembali tautan Anda.")
+        raise ConfirmationLinkUnknown()
     return registration
 
 
 async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity:
-    """Gets an activity or raises NotFound (in Indonesian)."""
+    """Gets an activity or raises ActivityNotFound."""
     activity = await repository.get_activity(session, activity_id)
     if activity is None:
-        raise NotFound(NOT_FOUND)
+        raise ActivityNotFound()
     return activity
 
 
 async def cancel(
-    session: AsyncSession, registration_id: uuid.UUID, *, by: str, actor: str
+    session: AsyncSession,
+    registration_id: uuid.UUID,
+    *,
+    by: str,
+    actor: str,
+    activity_id: uuid.UUID | None = None,
 ) -> tuple[Registration, Registration | None]:
     """Cancels a registration and promotes the first on the waiting list into a freed place.
 
     Returns (cancelled, promoted). Cancelling twice is harmless; a checked-in one is refused.
+    With `activity_id`, a registration of another activity is not found.
     """
     found = await repository.get_registration(session, registration_id)
+    if activity_id is not None and (found is None or found.activity_id != activity_id):
+        raise RegistrationNotInActivity()
     if found is None:
-        raise NotFound("Pendaftaran tidak ditemukan.")
+        raise RegistrationNotFound()
     activity = await repository.lock_activity(session, found.activity_id)
     assert activity is not None  # a registration's activity is never deleted
     await session.refresh(found)
@@ -221,19 +317,11 @@ async def cancel(
     if registration.status == RegistrationStatus.CANCELLED:
         return registration, None
     if registration.checked_in_at is not None:
-        raise DomainError(
-            "Peserta sudah hadir (check-in); pendaftaran tidak dapat dibatalkan.",
-            status=409,
-            code="sudah_hadir",
-        )
-    previous, position = registration.status, registration.waitlist_position
-    registration.status = RegistrationStatus.CANCELLED
-    count_place(activity, previous, -1)
-    registration.waitlist_position = None
+        raise AlreadyAttended()
+    previous = registration.status
     registration.cancelled_at = utcnow()
     registration.cancelled_by = actor
-    await session.flush()
-    promoted = await _free_place(session, activity, previous, position)
+    promoted = await release_place(repository.SqlWaitingList(session), activity, registration)
     cancelled = ParticipantCancelledV1(
         tenant=activity.tenant,
         source=SOURCE,
@@ -251,30 +339,3 @@ async def cancel(
         event = registered_event(activity, promoted, causation_id=str(cancelled.event_id))
         await add_event(session, event)
     return registration, promoted
-
-
-async def _free_place(
-    session: AsyncSession, activity: Activity, previous: str, position: int | None
-) -> Registration | None:
-    """After a cancellation: the waiting list closes its gap, or its first takes the place."""
-    if previous == RegistrationStatus.WAITLISTED and position is not None:
-        await repository.move_waitlist_up(session, activity.id, position)
-        return None
-    return await promote(session, activity)
-
-
-async def promote(session: AsyncSession, activity: Activity) -> Registration | None:
-    """Moves the first waitlisted into a free place, if there is one (caller holds the lock)."""
-    if activity.capacity is not None and activity.registered_count >= activity.capacity:
-        return None
-    first = await repository.first_waitlisted(session, activity.id)
-    if first is None:
-        return None
-    position = first.waitlist_position or 0
-    first.status = RegistrationStatus.REGISTERED
-    first.waitlist_position = None
-    count_place(activity, RegistrationStatus.WAITLISTED, -1)
-    count_place(activity, RegistrationStatus.REGISTERED, +1)
-    await session.flush()
-    await repository.move_waitlist_up(session, activity.id, position)
-    return first

@@ -14,8 +14,8 @@ from services.survey.periods import resolve_period
 from services.survey.reporting import UnknownScheme
 from services.survey.tickets import TicketClosed
 from shared.problem_map import FALLBACK, PROBLEMS, answer_for
-from shared.problems import DomainError, NotFound, Problem
-from shared.ratelimit import RateLimited
+from shared.problems import Problem
+from shared.ratelimit import NetworkRateLimited, PhoneRateLimited
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -100,14 +100,17 @@ def test_a_field_given_at_the_raise_wins_and_fills_the_message() -> None:
     assert answer.message == "Tanggal akhir (to) harus antara tahun 2000 dan 2100."
 
 
-def test_the_older_domain_error_still_answers_as_it_says() -> None:
-    legacy = answer_for(DomainError("Kuota penuh.", status=409, field="capacity", code="penuh"))
-    assert (legacy.status, legacy.code, legacy.message, legacy.field) == (
-        409, "penuh", "Kuota penuh.", "capacity",
+def test_a_rate_limit_answers_429_with_retry_after_and_the_wait_in_words() -> None:
+    limited = answer_for(NetworkRateLimited(retry_after=30, wait="30 detik"))
+    assert (limited.status, limited.code, limited.headers) == (
+        429, "terlalu_banyak_permintaan", {"Retry-After": "30"},
     )  # fmt: skip
-    assert answer_for(NotFound("Tidak ada.")).status == 404
-    limited = answer_for(RateLimited("Terlalu sering.", retry_after=30))
-    assert (limited.status, limited.headers) == (429, {"Retry-After": "30"})
+    assert limited.message == (
+        "Terlalu banyak permintaan dari jaringan Anda. Silakan coba lagi dalam 30 detik."
+    )
+    by_phone = answer_for(PhoneRateLimited(retry_after=180, wait="3 menit"))
+    assert by_phone.message.startswith("Nomor HP ini terlalu sering dipakai")
+    assert by_phone.message.endswith("dalam 3 menit.")
 
 
 def test_a_problem_without_a_row_still_refuses_in_indonesian() -> None:
