@@ -89,7 +89,7 @@ async def download_pdf(
     certificate_id: uuid.UUID, session: SessionDep, context: ContextDep
 ) -> Response:
     """Downloads a valid certificate's PDF (public: the id is an unguessable link)."""
-    certificate = await service.get_certificate(session, certificate_id)
+    certificate = await service.get_certificate(service.SqlCertificates(session), certificate_id)
     key = service.downloadable_key(certificate)
     pdf = await asyncio.to_thread(context.store.get, key)
     if pdf is None:
@@ -118,7 +118,7 @@ async def verification(
     certificate_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep
 ) -> CertificateVerification:
     """Tells machines whether a certificate is genuine and still valid (public)."""
-    c = await service.get_certificate(session, certificate_id)
+    c = await service.get_certificate(service.SqlCertificates(session), certificate_id)
     return CertificateVerification(
         id=c.id,
         number=c.number,
@@ -149,10 +149,11 @@ async def revoke(
     principal: OperatorDep,
 ) -> CertificateRead:
     """Revokes a certificate with a reason and announces it (operator of its kecamatan)."""
-    certificate = await service.get_certificate(session, certificate_id)
+    store = service.SqlCertificates(session)
+    certificate = await service.get_certificate(store, certificate_id)
     authorize(principal, ("operator",), certificate.tenant)
     certificate, revoked = await service.revoke_certificate(
-        session, certificate_id, reason=data.reason
+        store, certificate_id, reason=data.reason
     )
     await add_event(session, revoked)
     log.info(
@@ -174,10 +175,11 @@ async def reissue_one(
     certificate_id: uuid.UUID, session: SessionDep, principal: OperatorDep
 ) -> ReissueProgress:
     """Makes a new PDF of one certificate; number, id and links stay (operator)."""
-    certificate = await service.get_certificate(session, certificate_id)
+    store = service.SqlCertificates(session)
+    certificate = await service.get_certificate(store, certificate_id)
     authorize(principal, ("operator",), certificate.tenant)
     progress = await service.reissue(
-        session, tenant=certificate.tenant, certificate_id=certificate_id
+        store, tenant=certificate.tenant, certificate_id=certificate_id
     )
     mark_after_commit(session)  # wakes this replica's finisher once committed
     log.info("certificate.reissue_requested", certificate_id=str(certificate_id), **progress)
@@ -201,7 +203,10 @@ async def reissue_event(
     """Makes new PDFs of every valid certificate of an event, optionally retitled (operator)."""
     code = resolve_tenant(runtime, principal, tenant).code
     progress = await service.reissue(
-        session, tenant=code, activity_id=activity_id, activity_title=data.activity_title
+        service.SqlCertificates(session),
+        tenant=code,
+        activity_id=activity_id,
+        activity_title=data.activity_title,
     )
     mark_after_commit(session)
     log.info("certificate.reissue_requested", activity_id=str(activity_id), **progress)
@@ -222,5 +227,7 @@ async def event_progress(
 ) -> ReissueProgress:
     """How many of an event's certificates still wait for their (new) PDF (operator)."""
     code = resolve_tenant(runtime, principal, tenant).code
-    progress = await service.progress(session, tenant=code, activity_id=activity_id)
+    progress = await service.progress(
+        service.SqlCertificates(session), tenant=code, activity_id=activity_id
+    )
     return ReissueProgress(tenant=code, activity_id=activity_id, **progress)

@@ -165,7 +165,7 @@ class Finisher:
         await asyncio.to_thread(self.store.put, key, pdf)
         async with self.db.session() as session:
             issued = await service.finish_render(
-                session,
+                service.SqlCertificates(session),
                 row.id,
                 generation=row.generation,
                 key=key,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.certificates import policy
 from services.certificates.models import Certificate
+from services.certificates.service import SqlCertificates
 from services.certificates.settings import Settings
 from shared.consumer import Reaction
 from shared.contracts import (
@@ -34,13 +35,14 @@ def _numbered(session: AsyncSession, certificate: Certificate | None) -> None:
 def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
     """The service's reactions: numbering on registration or check-in, revoking on cancel."""
     settings, tenants = parts.settings, parts.tenants
+    code = settings.number_code
 
     async def issue_certificate_on_participant_registered(
         session: AsyncSession, event: ParticipantRegisteredV1
     ) -> None:
         """Numbers the participant's e-certificate once per registration (unless on check-in)."""
         certificate = await policy.on_registered(
-            session, event, tenant=tenants.get(event.tenant), number_code=settings.number_code
+            SqlCertificates(session), event, tenant=tenants.get(event.tenant), number_code=code
         )
         _numbered(session, certificate)
 
@@ -49,7 +51,7 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
     ) -> None:
         """Numbers the certificate of an event that issues on attendance."""
         certificate = await policy.on_checked_in(
-            session, event, tenant=tenants.get(event.tenant), number_code=settings.number_code
+            SqlCertificates(session), event, tenant=tenants.get(event.tenant), number_code=code
         )
         _numbered(session, certificate)
 
@@ -57,7 +59,7 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
         session: AsyncSession, event: ParticipantCancelledV1
     ) -> CertificateRevokedV1 | None:
         """A cancelled registration gets no certificate; one issued is revoked."""
-        return await policy.on_cancelled(session, event)
+        return await policy.on_cancelled(SqlCertificates(session), event)
 
     timeout = settings.handler_timeout_s
     return [

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.certificates import repository, service
+from services.certificates import service
 from services.certificates.models import (
     POLICY_ON_CHECK_IN,
     STATUS_REVOKED,
     Certificate,
     Participant,
 )
+from services.certificates.service import CertificateStore
 from shared.contracts import (
     CertificateRevokedV1,
     ParticipantCancelledV1,
@@ -29,17 +28,17 @@ log = get_logger(__name__)
 
 
 async def _participant(
-    session: AsyncSession, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
+    store: CertificateStore, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
 ) -> Participant:
     # Insert-if-absent, then lock: a registration, its check-in and its cancellation handled
     # at once by different consumers take turns on this row instead of racing.
-    return await repository.lock_participant(
-        session, registration_id=registration_id, tenant=tenant, activity_id=activity_id
+    return await store.lock_participant(
+        registration_id=registration_id, tenant=tenant, activity_id=activity_id
     )
 
 
 async def on_registered(
-    session: AsyncSession,
+    store: CertificateStore,
     event: ParticipantRegisteredV1,
     *,
     tenant: Tenant | None,
@@ -48,29 +47,33 @@ async def on_registered(
     """Records a registration; issues now unless its event issues on check-in."""
     ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
     found = service.require_tenant(tenant, event.tenant, ids)
-    participant = await _participant(session, event.registration_id, found.code, event.activity_id)
+    participant = await _participant(store, event.registration_id, found.code, event.activity_id)
     participant.policy = event.certificate_policy
     if event.certificate_policy == POLICY_ON_CHECK_IN:
         # Kept for the check-in, without the phone: only what the certificate prints.
         participant.registered_event = event.model_dump_json(exclude={"phone"})
-    await session.flush()
-    return await _issue_if_due(session, participant, event, found, number_code)
+    await store.flush()
+    return await _issue_if_due(store, participant, event, found, number_code)
 
 
 async def on_checked_in(
-    session: AsyncSession, event: ParticipantCheckedInV1, *, tenant: Tenant | None, number_code: str
+    store: CertificateStore,
+    event: ParticipantCheckedInV1,
+    *,
+    tenant: Tenant | None,
+    number_code: str,
 ) -> Certificate | None:
     """Records a check-in; issues the certificate of an event that issues on attendance."""
     ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
     found = service.require_tenant(tenant, event.tenant, ids)
-    participant = await _participant(session, event.registration_id, found.code, event.activity_id)
+    participant = await _participant(store, event.registration_id, found.code, event.activity_id)
     participant.checked_in_at = participant.checked_in_at or event.checked_in_at
-    await session.flush()
+    await store.flush()
     if participant.registered_event is None:
         log.info("certificate.check_in_before_registration", **ids)
         return None
     registered = _registered_from(participant.registered_event)
-    return await _issue_if_due(session, participant, registered, found, number_code)
+    return await _issue_if_due(store, participant, registered, found, number_code)
 
 
 def _registered_from(stored: str) -> ParticipantRegisteredV1:
@@ -80,7 +83,7 @@ def _registered_from(stored: str) -> ParticipantRegisteredV1:
 
 
 async def _issue_if_due(
-    session: AsyncSession,
+    store: CertificateStore,
     participant: Participant,
     event: ParticipantRegisteredV1,
     tenant: Tenant,
@@ -93,21 +96,19 @@ async def _issue_if_due(
     if participant.policy == POLICY_ON_CHECK_IN and participant.checked_in_at is None:
         log.info("certificate.waiting_for_check_in", **ids)
         return None
-    return await service.allocate(session, event, tenant=tenant, number_code=number_code)
+    return await service.allocate(store, event, tenant=tenant, number_code=number_code)
 
 
 async def on_cancelled(
-    session: AsyncSession, event: ParticipantCancelledV1
+    store: CertificateStore, event: ParticipantCancelledV1
 ) -> CertificateRevokedV1 | None:
     """A cancelled registration gets no certificate; one already issued is revoked."""
-    participant = await _participant(
-        session, event.registration_id, event.tenant, event.activity_id
-    )
+    participant = await _participant(store, event.registration_id, event.tenant, event.activity_id)
     participant.cancelled_at = participant.cancelled_at or event.cancelled_at
-    certificate = await repository.find_by_registration(session, event.registration_id, lock=True)
+    certificate = await store.find_by_registration(event.registration_id, lock=True)
     if certificate is None or certificate.status == STATUS_REVOKED:
         return None
     revoked = service.revoke(certificate, CANCELLED_REASON, correlation_id=event.correlation_id)
-    await session.flush()
+    await store.flush()
     log.info("certificate.revoked", certificate_id=str(certificate.id), tenant=event.tenant)
     return revoked.model_copy(update={"causation_id": str(event.event_id)})

@@ -9,6 +9,7 @@ PDF outside any transaction, stores it, and `finish_render` records the key and 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from services.certificates.models import (
     STATUS_REVOKED,
     STATUS_VALID,
     Certificate,
+    Participant,
 )
 from services.certificates.numbering import format_number
 from services.certificates.render import CertificateContent
@@ -82,6 +84,138 @@ class Renderer(Protocol):
     ) -> bytes:
         """Renders one certificate to PDF bytes (tenant template and logo optional)."""
         ...
+
+
+@dataclass(frozen=True)
+class FinishedRender:
+    """A certificate whose stored PDF was just recorded; `first` when never announced before."""
+
+    id: uuid.UUID
+    tenant: str
+    number: str
+    status: str
+    registration_id: uuid.UUID
+    correlation_id: str
+    causation_id: str | None
+    first: bool
+
+
+class CertificateStore(Protocol):
+    """The port the rules keep certificates through: the database (SqlCertificates) in the
+    service, an in-memory fake in unit tests. `lock` holds the row until commit."""
+
+    async def get(self, certificate_id: uuid.UUID, *, lock: bool = False) -> Certificate | None:
+        """A certificate by id."""
+        ...
+
+    async def find_by_registration(
+        self, registration_id: uuid.UUID, *, lock: bool = False
+    ) -> Certificate | None:
+        """The certificate of a registration (there is at most one)."""
+        ...
+
+    async def next_sequence(self, tenant: str, year: int) -> int:
+        """Takes the next number of a tenant's year (1, 2, ...)."""
+        ...
+
+    async def add(self, certificate: Certificate) -> None:
+        """Keeps a new certificate; its registration and number are checked unique now."""
+        ...
+
+    async def lock_participant(
+        self, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
+    ) -> Participant:
+        """What the service knows of a registration, created first when new; locked."""
+        ...
+
+    async def flush(self) -> None:
+        """Writes the changes made to the rows it gave out."""
+        ...
+
+    async def finish(
+        self, certificate_id: uuid.UUID, *, generation: int, key: str, now: datetime
+    ) -> FinishedRender | None:
+        """Records a stored PDF on a certificate still waiting for it; None when none."""
+        ...
+
+    async def mark_for_reissue(
+        self,
+        *,
+        tenant: str,
+        activity_id: uuid.UUID | None,
+        certificate_id: uuid.UUID | None,
+        activity_title: str | None,
+    ) -> int:
+        """Asks for new PDFs of valid certificates (one, or an event's); returns how many."""
+        ...
+
+    async def render_progress(
+        self, *, tenant: str, activity_id: uuid.UUID | None
+    ) -> dict[str, int]:
+        """Counts certificates: total, waiting for a PDF, revoked, reissued."""
+        ...
+
+
+class SqlCertificates:
+    """The store in the service's database: every query is in repository.py."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, certificate_id: uuid.UUID, *, lock: bool = False) -> Certificate | None:
+        return await repository.get(self.session, certificate_id, lock=lock)
+
+    async def find_by_registration(
+        self, registration_id: uuid.UUID, *, lock: bool = False
+    ) -> Certificate | None:
+        return await repository.find_by_registration(self.session, registration_id, lock=lock)
+
+    async def next_sequence(self, tenant: str, year: int) -> int:
+        return await repository.next_sequence(self.session, tenant, year)
+
+    async def add(self, certificate: Certificate) -> None:
+        await repository.add(self.session, certificate)
+
+    async def lock_participant(
+        self, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
+    ) -> Participant:
+        return await repository.lock_participant(
+            self.session, registration_id=registration_id, tenant=tenant, activity_id=activity_id
+        )
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def finish(
+        self, certificate_id: uuid.UUID, *, generation: int, key: str, now: datetime
+    ) -> FinishedRender | None:
+        row = await repository.finish(
+            self.session, certificate_id, generation=generation, key=key, now=now
+        )
+        return None if row is None else FinishedRender(**row._asdict())
+
+    async def mark_for_reissue(
+        self,
+        *,
+        tenant: str,
+        activity_id: uuid.UUID | None,
+        certificate_id: uuid.UUID | None,
+        activity_title: str | None,
+    ) -> int:
+        return await repository.mark_for_reissue(
+            self.session,
+            tenant=tenant,
+            activity_id=activity_id,
+            certificate_id=certificate_id,
+            activity_title=activity_title,
+        )
+
+    async def render_progress(
+        self, *, tenant: str, activity_id: uuid.UUID | None
+    ) -> dict[str, int]:
+        return await repository.render_progress(
+            self.session, tenant=tenant, activity_id=activity_id
+        )
 
 
 def download_url(public_url: str, certificate_id: uuid.UUID) -> str:
@@ -149,16 +283,16 @@ def require_tenant(tenant: Tenant | None, code: str, ids: dict[str, str]) -> Ten
 
 
 async def allocate(
-    session: AsyncSession, event: ParticipantRegisteredV1, *, tenant: Tenant, number_code: str
+    store: CertificateStore, event: ParticipantRegisteredV1, *, tenant: Tenant, number_code: str
 ) -> Certificate | None:
     """Step one: the next number and the certificate row, once per registration."""
     ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
-    if await repository.find_by_registration(session, event.registration_id) is not None:
+    if await store.find_by_registration(event.registration_id) is not None:
         log.info("certificate.already_issued", **ids)
         return None
     issued_at = utcnow()
     year = local_date(issued_at, tenant.timezone).year
-    sequence = await repository.next_sequence(session, tenant.code, year)
+    sequence = await store.next_sequence(tenant.code, year)
     certificate = Certificate(
         id=uuid.uuid4(),
         tenant=tenant.code,
@@ -179,7 +313,7 @@ async def allocate(
         correlation_id=event.correlation_id,
         causation_id=str(event.event_id),
     )
-    await repository.add(session, certificate)
+    await store.add(certificate)
     log.info(
         "certificate.numbered", certificate_id=str(certificate.id), number=certificate.number, **ids
     )
@@ -187,7 +321,7 @@ async def allocate(
 
 
 async def finish_render(
-    session: AsyncSession,
+    store: CertificateStore,
     certificate_id: uuid.UUID,
     *,
     generation: int,
@@ -195,9 +329,7 @@ async def finish_render(
     public_url: str,
 ) -> CertificateIssuedV1 | None:
     """Step two: records the stored PDF; announces the certificate the first time only."""
-    finished = await repository.finish(
-        session, certificate_id, generation=generation, key=key, now=utcnow()
-    )
+    finished = await store.finish(certificate_id, generation=generation, key=key, now=utcnow())
     if finished is None:
         return None  # another replica finished it first
     ids = {"certificate_id": str(finished.id), "tenant": finished.tenant}
@@ -226,9 +358,9 @@ def retry_at(attempts: int, lease_s: float) -> datetime:
     return utcnow() + timedelta(seconds=min(2.0**attempts, lease_s))
 
 
-async def get_certificate(session: AsyncSession, certificate_id: uuid.UUID) -> Certificate:
+async def get_certificate(store: CertificateStore, certificate_id: uuid.UUID) -> Certificate:
     """Gets a certificate or raises NotFound (in Indonesian)."""
-    certificate = await repository.get(session, certificate_id)
+    certificate = await store.get(certificate_id)
     if certificate is None:
         raise CertificateLinkUnknown()
     return certificate
@@ -244,10 +376,10 @@ def downloadable_key(certificate: Certificate) -> str:
 
 
 async def revoke_certificate(
-    session: AsyncSession, certificate_id: uuid.UUID, *, reason: str
+    store: CertificateStore, certificate_id: uuid.UUID, *, reason: str
 ) -> tuple[Certificate, CertificateRevokedV1]:
     """Revokes a valid certificate with a reason; revoking twice is refused (409)."""
-    certificate = await repository.get(session, certificate_id, lock=True)
+    certificate = await store.get(certificate_id, lock=True)
     if certificate is None:
         raise CertificateNotFound()
     if certificate.status == STATUS_REVOKED:
@@ -274,10 +406,10 @@ def revoke(certificate: Certificate, reason: str, *, correlation_id: str) -> Cer
 
 
 async def progress(
-    session: AsyncSession, *, tenant: str, activity_id: uuid.UUID | None
+    store: CertificateStore, *, tenant: str, activity_id: uuid.UUID | None
 ) -> dict[str, int]:
     """Counts of an event's certificates: total, waiting for a PDF, done, revoked."""
-    counts = await repository.render_progress(session, tenant=tenant, activity_id=activity_id)
+    counts = await store.render_progress(tenant=tenant, activity_id=activity_id)
     if counts["total"] == 0:
         raise NoCertificatesForEvent()
     valid = counts["total"] - counts["revoked"]
@@ -290,7 +422,7 @@ async def progress(
 
 
 async def reissue(
-    session: AsyncSession,
+    store: CertificateStore,
     *,
     tenant: str,
     activity_id: uuid.UUID | None = None,
@@ -298,8 +430,7 @@ async def reissue(
     activity_title: str | None = None,
 ) -> dict[str, int]:
     """Asks for new PDFs (numbers, ids and links unchanged); returns the progress counts."""
-    marked = await repository.mark_for_reissue(
-        session,
+    marked = await store.mark_for_reissue(
         tenant=tenant,
         activity_id=activity_id,
         certificate_id=certificate_id,
@@ -308,8 +439,8 @@ async def reissue(
     if marked == 0:
         raise NothingToReissue()
     if certificate_id is not None:
-        certificate = await repository.get(session, certificate_id)
+        certificate = await store.get(certificate_id)
         activity_id = certificate.activity_id if certificate else None
     if activity_id is None:
         return {"total": marked, "waiting": marked, "done": 0, "revoked": 0}
-    return await progress(session, tenant=tenant, activity_id=activity_id)
+    return await progress(store, tenant=tenant, activity_id=activity_id)

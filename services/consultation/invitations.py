@@ -35,17 +35,7 @@ async def invite_participant(
     The invitation and its outbound message are written in the caller's transaction; the
     dispatcher sends the message and announces InvitationSentV1 when the gateway accepts it.
     """
-    await inbox_repository.save_registrant(
-        session,
-        registration_id=event.registration_id,
-        tenant=event.tenant,
-        # Without consent nothing is ever sent: keep no number and no name.
-        phone=event.phone if event.consent else "",
-        consent=event.consent,
-        first_name=messages.first_name(event.name)[:100] if event.consent else "",
-        activity_title=event.activity_title[:300],
-        created_at=utcnow(),
-    )
+    await _save_registrant(session, event)
     if not event.consent:
         log.info(
             "consultation.invitation_skipped",
@@ -57,18 +47,7 @@ async def invite_participant(
     if existing is not None:
         return existing
     group = await repository.newest_active_group(session, event.tenant)
-    invitation = Invitation(
-        id=uuid.uuid4(),
-        tenant=event.tenant,
-        registration_id=event.registration_id,
-        group_id=group.id if group else None,
-        phone=event.phone,
-        status=InvitationStatus.QUEUED if group else InvitationStatus.NO_GROUP,
-        click_token=secrets.token_urlsafe(16),
-        created_at=utcnow(),
-        correlation_id=event.correlation_id,
-        source_event_id=str(event.event_id),
-    )
+    invitation = _new_invitation(event, group)
     await repository.add(session, invitation)
     if group is None or config is None:
         log.warning(
@@ -88,6 +67,37 @@ async def invite_participant(
         public_url,
     )
     return invitation
+
+
+async def _save_registrant(session: AsyncSession, event: ParticipantRegisteredV1) -> None:
+    # The phone and consent kept to reach the participant later (first write wins).
+    await inbox_repository.save_registrant(
+        session,
+        registration_id=event.registration_id,
+        tenant=event.tenant,
+        # Without consent nothing is ever sent: keep no number and no name.
+        phone=event.phone if event.consent else "",
+        consent=event.consent,
+        first_name=messages.first_name(event.name)[:100] if event.consent else "",
+        activity_title=event.activity_title[:300],
+        created_at=utcnow(),
+    )
+
+
+def _new_invitation(event: ParticipantRegisteredV1, group: WhatsAppGroup | None) -> Invitation:
+    # Queued for the newest active group; without one it waits (no_group) for invite_waiting.
+    return Invitation(
+        id=uuid.uuid4(),
+        tenant=event.tenant,
+        registration_id=event.registration_id,
+        group_id=group.id if group else None,
+        phone=event.phone,
+        status=InvitationStatus.QUEUED if group else InvitationStatus.NO_GROUP,
+        click_token=secrets.token_urlsafe(16),
+        created_at=utcnow(),
+        correlation_id=event.correlation_id,
+        source_event_id=str(event.event_id),
+    )
 
 
 async def _queue_invitation(

@@ -123,6 +123,8 @@ async def test_sign_up_confirmation_repeat_and_check_in_on_a_phone(
     assert "/daftar/" in page.url
 
     await page.goto(f"{base}/operator/kegiatan/{event_id}/check-in")
+    # The camera scanner (the vendored jsQR) loaded under the page's script policy.
+    assert await page.evaluate("typeof window.jsQR") == "function"
     await page.fill("#token", ADMIN_TOKEN)
     await page.dispatch_event("#token", "change")
     await page.fill("#code", code)

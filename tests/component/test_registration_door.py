@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -236,3 +237,22 @@ async def test_poster_is_a_pdf_with_the_event_and_its_sign_up_qr(settings: Setti
         ).stdout.decode()
         assert "Sosialisasi Akta Kelahiran" in text
         assert f"/daftar/{event_id}" in text.replace("\n", "")
+
+
+async def test_the_door_page_loads_its_scanner_and_script_from_the_service(
+    settings: Settings,
+) -> None:
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await create_event(client)
+        page = await client.get(f"/operator/kegiatan/{event_id}/check-in")
+        assert page.status_code == 200
+        scripts = re.findall(r'<script src="([^"]+)"', page.text)
+        assert scripts == ["/static/vendor/jsQR.js", "/static/checkin.js"]
+        for src in scripts:
+            served = await client.get(src)
+            assert served.status_code == 200, src
+            assert served.headers["content-type"].startswith("text/javascript")
+        assert "jsQR" in (await client.get(scripts[0])).text
+        # Only the files the service names are served, not whatever lies in its folder.
+        for other in ("/static/jsQR.js", "/static/vendor/jsQR.LICENSE", "/static/../pages.py"):
+            assert (await client.get(other)).status_code == 404, other

@@ -10,8 +10,6 @@ from shared.migration_ops import create_delivery_tables_v1, drop_delivery_tables
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -17,8 +17,6 @@ from services.certificates.storage import build_store, pdf_key
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 _NEW_COLUMNS = (
     sa.Column("activity_id", sa.Uuid(), nullable=True),

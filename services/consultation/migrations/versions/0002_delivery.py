@@ -7,8 +7,6 @@ from shared.migration_ops import downgrade_delivery_tables_v2, upgrade_delivery_
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

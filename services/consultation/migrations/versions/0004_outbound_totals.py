@@ -16,8 +16,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 _PG_FUNCTION = """
 CREATE FUNCTION outbound_totals_track() RETURNS trigger LANGUAGE plpgsql
