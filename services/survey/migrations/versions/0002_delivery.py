@@ -1,17 +1,12 @@
-"""Delivery: parked outbox rows (failed_at, last_error) and indexes for retention.
+"""Delivery: parked outbox rows and retention indexes; the steps are the frozen shared helpers.
 
 Revision ID: 0002
 """
 
-from shared.migration_ops import downgrade_delivery_tables_v2, upgrade_delivery_tables_v2
+from shared.migration_ops import downgrade_delivery_tables_v2 as downgrade
+from shared.migration_ops import upgrade_delivery_tables_v2 as upgrade
+
+__all__ = ["downgrade", "upgrade"]
 
 revision = "0002"
 down_revision = "0001"
-
-
-def upgrade() -> None:
-    upgrade_delivery_tables_v2()
-
-
-def downgrade() -> None:
-    downgrade_delivery_tables_v2()
