@@ -16,6 +16,11 @@ def upgrade() -> None:
     # The shared delivery tables as they were at revision 0001 (frozen helper: later changes
     # are new revisions, never edits there).
     create_delivery_tables_v1()
+    _create_groups_and_invitations()
+    _create_message_tables()
+
+
+def _create_groups_and_invitations() -> None:
     op.create_table(
         "whatsapp_groups",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -46,6 +51,9 @@ def upgrade() -> None:
         sa.Column("correlation_id", sa.String(64), nullable=False),
         sa.Column("source_event_id", sa.String(36), nullable=False),
     )
+
+
+def _create_message_tables() -> None:
     op.create_table(
         "outbound_messages",
         sa.Column("id", sa.Uuid(), primary_key=True),

@@ -28,6 +28,10 @@ def upgrade() -> None:
     )
     # The hourly pruning of same-device keys reads by age.
     op.create_index("ix_submission_keys_created_at", "submission_keys", ["created_at"])
+    _create_ticket_tables()
+
+
+def _create_ticket_tables() -> None:
     op.create_table(
         "tickets",
         sa.Column("id", sa.Uuid(), primary_key=True),
