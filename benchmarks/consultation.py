@@ -60,14 +60,23 @@ def _settings(data_dir: Path, **extra: Any) -> Settings:
         "admin_token": TOKEN,
         "whatsapp_gateway": "dev",
         "cloud_app_secret": SECRET,
-        "poll_ms": 20,
-        "relay_interval_ms": 20,
-        "dispatch_interval_ms": 50,
+        **_intervals(),
         "consumer_name": f"bench-{uuid.uuid4().hex[:6]}",
         "log_level": os.environ.get("MENJAMU_BENCH_LOG_LEVEL", "WARNING"),
     }
     values.update(extra)
     return Settings.model_validate(values)
+
+
+def _intervals() -> dict[str, int]:
+    """The service's own intervals unless MENJAMU_BENCH_POLL_MS sets reader block, relay and
+    dispatcher polling (the benchmark used 20/20/50 ms before 2026-11-29): readers block on
+    XREADGROUP and the relay and dispatcher are woken after each commit, so shorter intervals
+    add polling, not speed."""
+    poll = env_int("MENJAMU_BENCH_POLL_MS", 0)
+    if not poll:
+        return {}
+    return {"poll_ms": poll, "relay_interval_ms": poll, "dispatch_interval_ms": max(poll, 50)}
 
 
 def _signed(i: int, text: str) -> tuple[bytes, dict[str, str]]:
