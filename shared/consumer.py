@@ -35,6 +35,17 @@ __all__ = ["Consumers", "PoisonMessage", "Reaction"]
 log = get_logger(__name__)
 
 
+def claim_poll_ms(settings: ServiceSettings) -> int:
+    """How often a claimer looks for abandoned entries (XAUTOCLAIM does not block).
+
+    A tenth of `claim_idle_ms` (at most a second), never more often than `poll_ms`: an entry
+    becomes claimable only after `claim_idle_ms`, so polling faster finds nothing sooner and, with
+    a short `poll_ms` (readers block, so it adds no latency there), cost a Redis round trip per
+    group every few milliseconds.
+    """
+    return max(settings.poll_ms, min(settings.claim_idle_ms // 10, 1000))
+
+
 class Consumers:
     """Registers, prepares and supervises a service's reactions on one broker."""
 
@@ -84,7 +95,7 @@ class Consumers:
             group=group,
             consumer=self.claimer_name,
             min_idle_time=s.claim_idle_ms,
-            polling_interval=s.poll_ms,
+            polling_interval=claim_poll_ms(s),
         )
         reader = self.broker.subscriber(stream=reader_sub, ack_policy=AckPolicy.MANUAL)
         claimer = self.broker.subscriber(stream=claimer_sub, ack_policy=AckPolicy.MANUAL)

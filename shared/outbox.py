@@ -62,18 +62,22 @@ processed_events_table = Table(
 )
 
 
+_INSERT_EVENT = insert(outbox_table)  # built once; each event only binds its values
+
+
 async def add_event(session: AsyncSession, event: Event) -> None:
     """Queues an event in the outbox, inside the caller's transaction."""
     await session.execute(
-        insert(outbox_table).values(
-            event_id=str(event.event_id),
-            event_type=event.type,
-            stream=event.STREAM,
-            correlation_id=event.correlation_id,
-            payload=event.model_dump_json(),
-            created_at=utcnow(),
-            attempts=0,
-        )
+        _INSERT_EVENT,
+        {
+            "event_id": str(event.event_id),
+            "event_type": event.type,
+            "stream": event.STREAM,
+            "correlation_id": event.correlation_id,
+            "payload": event.model_dump_json(),
+            "created_at": utcnow(),
+            "attempts": 0,
+        },
     )
     mark_after_commit(session)
 

@@ -86,9 +86,10 @@ class Dispatcher:
         gateway = self.gateway
         s = self.settings
         limit = sender_limit(self.redis, gateway.sender_id, s.send_rate_per_minute)
-        room = min(s.dispatch_batch, await limit.available())
+        now_free = await limit.take(0)  # takes none: the room left, or how long until a permit
+        room = min(s.dispatch_batch, now_free.left)
         if room < 1:
-            await asyncio.sleep(min((await limit.take(0)).wait_s or self.interval, self.interval))
+            await asyncio.sleep(min(now_free.wait_s or self.interval, self.interval))
             return 0
         async with self.db.session() as session:
             claimed = await service.claim_due(session, limit=room, lease_s=s.send_lease_s)
@@ -96,17 +97,20 @@ class Dispatcher:
         new_cap = new_recipient_limit(self.redis, gateway.sender_id, s.new_recipients_per_hour)
         sent = 0
         for index, (message, message_id, known) in enumerate(batch):
-            permit = await limit.take(1)
-            if not permit.granted:  # another replica took the room: the rest waits its turn
-                for _m, later_id, _k in batch[index:]:
-                    await self._give_back(later_id, permit.wait_s)
-                break
+            # The new-recipient cap first: the rate permit is the last thing before the send, so
+            # no Redis round trip lets a send drift into the next window after its permit.
             first = None if known else await new_cap.take(1)
             if first is not None and not first.granted:
                 log.warning("consultation.new_recipient_cap", message_id=str(message_id))
-                await limit.give_back(permit, 0)
                 await self._give_back(message_id, first.wait_s)
                 continue
+            permit = await limit.take(1)
+            if not permit.granted:  # another replica took the room: the rest waits its turn
+                if first is not None:
+                    await new_cap.give_back(first, 0)
+                for _m, later_id, _k in batch[index:]:
+                    await self._give_back(later_id, permit.wait_s)
+                break
             await self._send(gateway, message_id, message)
             sent += 1
         return sent

@@ -35,12 +35,18 @@ def _insert(session: AsyncSession) -> Any:
 # --- receipts, registrants, contacts ----------------------------------------------------------
 
 
+# Built once per dialect and run with bound values: a webhook delivery builds no statement.
+_ADD_RECEIPT = {
+    name: module.insert(InboundReceipt.__table__).on_conflict_do_nothing()
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 async def add_receipt(session: AsyncSession, provider_message_id: str, now: datetime) -> bool:
     """Records a provider message id; False when it was seen before (a duplicate delivery)."""
     result = await session.execute(
-        _insert(session)(InboundReceipt)
-        .values(provider_message_id=provider_message_id, received_at=now)
-        .on_conflict_do_nothing()
+        _ADD_RECEIPT[session.get_bind().dialect.name],
+        {"provider_message_id": provider_message_id, "received_at": now},
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -28,11 +28,11 @@ for i = 1, granted do
 end
 redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
 local wait = 0
-if granted < want then
+if granted < want or (want == 0 and used >= limit) then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   if oldest[2] then wait = tonumber(oldest[2]) + window - now end
 end
-return {granted, tostring(wait), limit - used - granted}
+return {granted, tostring(wait), limit - used - granted, tostring(now)}
 """
 
 
@@ -44,6 +44,7 @@ class Grant:
     wait_s: float
     token: str = ""
     left: int = 0
+    at: float = 0.0  # Redis's clock when the permits were counted (the log's score)
 
 
 class SharedLimit:
@@ -59,11 +60,15 @@ class SharedLimit:
     async def take(self, want: int = 1) -> Grant:
         """Takes up to `want` permits; returns how many were granted."""
         token = uuid.uuid4().hex
-        granted, wait, left = await self._script(
+        granted, wait, left, at = await self._script(
             keys=[self.key], args=[self.limit, self.window_s, want, token]
         )
         return Grant(
-            granted=int(granted), wait_s=max(0.0, float(wait)), token=token, left=int(left)
+            granted=int(granted),
+            wait_s=max(0.0, float(wait)),
+            token=token,
+            left=int(left),
+            at=float(at),
         )
 
     async def available(self) -> int:

@@ -203,14 +203,19 @@ async def claim_due_messages(
 
     UPDATE ... WHERE id IN (the due ones, FOR UPDATE SKIP LOCKED on PostgreSQL) RETURNING: each
     row goes to one replica; the repeated conditions keep the claim safe even without the lock.
+    On PostgreSQL the due ones are a MATERIALIZED CTE, read once: as an IN (subquery) the planner
+    re-ran the LIMIT ... SKIP LOCKED subquery and one claim took every due row, not `limit`.
     """
     due = _due(now, limit).with_only_columns(OutboundMessage.id)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        picked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        ids = select(picked.c.id).scalar_subquery()
+    else:
+        ids = due.scalar_subquery()
     statement = (
         update(OutboundMessage)
         .where(
-            OutboundMessage.id.in_(due.scalar_subquery()),
+            OutboundMessage.id.in_(ids),
             OutboundMessage.status == SendStatus.QUEUED,
             OutboundMessage.next_attempt_at <= now,
         )

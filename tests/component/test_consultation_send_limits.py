@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 
 import pytest
 from redis.asyncio import Redis
@@ -60,3 +61,42 @@ async def test_unused_permits_are_given_back(redis_client: Redis) -> None:
     grant = await limiter.take(5)
     await limiter.give_back(grant, used=2)  # only two messages were waiting
     assert (await limiter.take(5)).granted == 3
+
+
+async def test_permits_by_redis_time_never_exceed_the_limit_in_any_window(redis_url: str) -> None:
+    """Two replicas hammer a 20-per-0.5 s limit for 1.5 s; counted on Redis's clock (the
+    limiter's own), no half-second window [t, t + 0.5) holds more than 20 permits."""
+    clients = [Redis.from_url(redis_url), Redis.from_url(redis_url)]
+    granted: list[float] = []
+
+    async def replica(client: Redis) -> None:
+        limiter = SharedLimit(client, "menjamu:wa:rate:edge", limit=20, window_s=0.5)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 1.5
+        while loop.time() < until:
+            grant = await limiter.take(1)
+            granted.extend([grant.at] * grant.granted)
+            if not grant.granted:
+                await asyncio.sleep(min(grant.wait_s, 0.01))
+
+    try:
+        await asyncio.gather(*(replica(c) for c in clients))
+    finally:
+        for client in clients:
+            await client.aclose()
+    ordered = sorted(granted)
+    busiest = max(bisect.bisect_left(ordered, t + 0.5) - i for i, t in enumerate(ordered))
+    assert len(ordered) >= 40  # the window turned over at least twice
+    assert busiest == 20
+
+
+async def test_a_full_window_tells_how_long_until_the_next_permit(redis_client: Redis) -> None:
+    """take(0) takes nothing; when the window is full it says when a permit frees up, so a
+    sender sleeps that long, not a whole polling interval."""
+    limiter = SharedLimit(redis_client, "menjamu:wa:rate:peek", limit=2, window_s=0.4)
+    free = await limiter.take(0)
+    assert (free.granted, free.left, free.wait_s) == (0, 2, 0.0)
+    assert (await limiter.take(2)).granted == 2
+    full = await limiter.take(0)
+    assert full.granted == 0 and full.left == 0
+    assert 0 < full.wait_s <= 0.4
