@@ -253,7 +253,7 @@ async def test_a_restarted_replica_handles_its_own_pending_entries_at_once(
     )
 
     async def slow(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
-        await asyncio.sleep(0.02)  # the handler's own work, so the stop finds a batch in hand
+        await asyncio.sleep(0.05)  # the handler's own work, so the stop finds a batch in hand
         await record(session, ev)
 
     async with database(settings) as db:
