@@ -20,7 +20,9 @@ from collections import Counter
 from time import perf_counter
 from typing import Any
 
-from faststream.redis import RedisBroker
+from faststream import AckPolicy
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisStreamMessage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,6 +80,8 @@ async def run() -> list[Result]:
     else:
         print("PostgreSQL does not answer: its rows are skipped", file=sys.stderr)
     results = progress(await raw_redis(N))
+    for read_batch in (10, 100):
+        results += progress([await faststream_alone(N, read_batch)])
     for kind in kinds:
         results += progress(await relay_only(kind, N))
     for kind in kinds:
@@ -140,6 +144,47 @@ async def raw_redis(n: int) -> list[Result]:
             detail=f"read + ack alone {n / (done - written):,.0f} events/s",
         ),
     ]
+
+
+async def faststream_alone(n: int, read_batch: int) -> Result:
+    """faststream's own ceiling: a subscriber per message, no-op handler, manual ack, no SQL."""
+    await flush_redis()
+    fields = await stream_fields()
+    redis = Redis.from_url(REDIS_URL)
+    broker = RedisBroker(REDIS_URL, logger=logging.getLogger("faststream"))
+    done = asyncio.Event()
+    handled = 0
+
+    async def handle(message: RedisStreamMessage) -> None:
+        nonlocal handled
+        await message.ack()
+        handled += 1
+        if handled >= n:
+            done.set()
+
+    sub = StreamSub(RAW_STREAM, group=GROUP, consumer="fs", max_records=read_batch)
+    broker.subscriber(stream=sub, ack_policy=AckPolicy.MANUAL)(handle)
+    try:
+        await redis.xgroup_create(RAW_STREAM, GROUP, id="0", mkstream=True)
+        for first in range(0, n, RAW_PIPELINE):
+            pipe = redis.pipeline(transaction=False)
+            for _ in range(first, min(first + RAW_PIPELINE, n)):
+                pipe.xadd(RAW_STREAM, fields, maxlen=1_000_000, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
+        started = perf_counter()
+        await broker.start()
+        await asyncio.wait_for(done.wait(), STALL_S)
+        elapsed = perf_counter() - started
+    finally:
+        await broker.stop()
+        await redis.aclose()
+    return Result(
+        f"faststream alone: no-op subscriber, manual ack, read_batch {read_batch}",
+        n,
+        elapsed,
+        baseline=RAW_ALL,
+        detail="reads a stream already written (no XADD in the timing), no database",
+    )
 
 
 def label(kind: str) -> str:
