@@ -38,7 +38,7 @@ from benchmarks._infra import (
     redis_calls,
     sample_event,
 )
-from shared.consumer import Consumers, Reaction
+from shared.consumer import Consumers, Reaction, whole_message
 from shared.contracts.registration import ParticipantRegisteredV1
 from shared.db import Database
 from shared.logging import configure_logging
@@ -80,8 +80,8 @@ async def run() -> list[Result]:
     else:
         print("PostgreSQL does not answer: its rows are skipped", file=sys.stderr)
     results = progress(await raw_redis(N))
-    for read_batch in (10, 100):
-        results += progress([await faststream_alone(N, read_batch)])
+    for read_batch, context in ((10, False), (100, False), (100, True)):
+        results += progress([await faststream_alone(N, read_batch, context=context)])
     for kind in kinds:
         results += progress(await relay_only(kind, N))
     for kind in kinds:
@@ -146,8 +146,11 @@ async def raw_redis(n: int) -> list[Result]:
     ]
 
 
-async def faststream_alone(n: int, read_batch: int) -> Result:
-    """faststream's own ceiling: a subscriber per message, no-op handler, manual ack, no SQL."""
+async def faststream_alone(n: int, read_batch: int, *, context: bool) -> Result:
+    """faststream's own ceiling: a subscriber per message, no-op handler, manual ack, no SQL.
+
+    The handler takes the message as Consumers do (a decoder that returns it) or, with
+    `context`, through faststream's Context("message") annotation (resolved in a thread)."""
     await flush_redis()
     fields = await stream_fields()
     redis = Redis.from_url(REDIS_URL)
@@ -155,15 +158,22 @@ async def faststream_alone(n: int, read_batch: int) -> Result:
     done = asyncio.Event()
     handled = 0
 
-    async def handle(message: RedisStreamMessage) -> None:
+    async def handle(message: Any) -> None:
         nonlocal handled
         await message.ack()
         handled += 1
         if handled >= n:
             done.set()
 
+    async def with_context(message: RedisStreamMessage) -> None:
+        await handle(message)
+
     sub = StreamSub(RAW_STREAM, group=GROUP, consumer="fs", max_records=read_batch)
-    broker.subscriber(stream=sub, ack_policy=AckPolicy.MANUAL)(handle)
+    if context:
+        broker.subscriber(stream=sub, ack_policy=AckPolicy.MANUAL)(with_context)
+    else:
+        options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": whole_message}
+        broker.subscriber(stream=sub, **options)(handle)
     try:
         await redis.xgroup_create(RAW_STREAM, GROUP, id="0", mkstream=True)
         for first in range(0, n, RAW_PIPELINE):
@@ -179,7 +189,8 @@ async def faststream_alone(n: int, read_batch: int) -> Result:
         await broker.stop()
         await redis.aclose()
     return Result(
-        f"faststream alone: no-op subscriber, manual ack, read_batch {read_batch}",
+        f"faststream alone: no-op subscriber, manual ack, read_batch {read_batch}"
+        + (", Context annotation" if context else ""),
         n,
         elapsed,
         baseline=RAW_ALL,

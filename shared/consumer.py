@@ -35,7 +35,7 @@ __all__ = ["Consumers", "PoisonMessage", "Reaction"]
 log = get_logger(__name__)
 
 
-async def _whole_message(message: Any) -> Any:
+async def whole_message(message: Any) -> Any:
     """A decoder that hands the handler faststream's message (ids, fields, raw body)."""
     return message
 
@@ -92,10 +92,10 @@ class Consumers:
             min_idle_time=s.claim_idle_ms,
             polling_interval=s.poll_ms,
         )
-        # The handlers take the message itself as their "body" (_whole_message) instead of a
+        # The handlers take the message itself as their "body" (whole_message) instead of a
         # Context("message") annotation: faststream resolves a Context in a worker thread, a
         # thread hop per message that cost about as much as the rest of faststream together.
-        options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": _whole_message}
+        options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": whole_message}
         reader = self.broker.subscriber(stream=reader_sub, **options)
         claimer = self.broker.subscriber(stream=claimer_sub, **options)
         return reader, claimer
