@@ -2,6 +2,8 @@
 
 Paths, each on a fresh database and a flushed Redis database (MENJAMU_BENCH_REDIS_URL, db 14):
 - raw redis-py: XADD pipelined 500 at a time, then XREADGROUP COUNT 100 + one XACK per batch;
+- faststream alone: a stream already written, read by a faststream subscriber whose handler
+  only acks (manual ack, no database): faststream's own ceiling per message;
 - outbox write: add_event, 100 events per transaction (untimed in the paths below);
 - relay only: OutboxRelay.publish_pending until the outbox is empty (no consumer);
 - relay + consumer: the relay loop and the project's Consumers (faststream RedisBroker, a
@@ -54,7 +56,7 @@ POLL_S = 0.02
 STALL_S = 30.0
 RAW_XADD = "raw redis-py: XADD (pipeline 500)"
 RAW_ALL = "raw redis-py: XADD + XREADGROUP 100/XACK"
-CONSUMER_RUNS = ((10, False), (100, False), (100, True))  # (read_batch, Reaction.batch)
+CONSUMER_RUNS = ((10, False), (100, False), (100, True), (500, True))  # (read_batch, batch)
 NOTE = (
     "ratio vs raw = events/s of the row / events/s of its raw redis-py baseline in the same run: "
     "relay only against raw XADD, relay + consumer against raw XADD + XREADGROUP/XACK. "
