@@ -2,6 +2,8 @@
 
 Paths, each on a fresh database and a flushed Redis database (MENJAMU_BENCH_REDIS_URL, db 14):
 - raw redis-py: XADD pipelined 500 at a time, then XREADGROUP COUNT 100 + one XACK per batch;
+- faststream alone: a stream already written, read by a faststream subscriber whose handler
+  only acks (manual ack, no database): faststream's own ceiling per message;
 - outbox write: add_event, 100 events per transaction (untimed in the paths below);
 - relay only: OutboxRelay.publish_pending until the outbox is empty (no consumer);
 - relay + consumer: the relay loop and the project's Consumers (faststream RedisBroker, a
@@ -20,7 +22,9 @@ from collections import Counter
 from time import perf_counter
 from typing import Any
 
-from faststream.redis import RedisBroker
+from faststream import AckPolicy
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisStreamMessage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +40,7 @@ from benchmarks._infra import (
     redis_calls,
     sample_event,
 )
-from shared.consumer import Consumers, Reaction
+from shared.consumer import Consumers, Reaction, whole_message
 from shared.contracts.registration import ParticipantRegisteredV1
 from shared.db import Database
 from shared.logging import configure_logging
@@ -52,7 +56,7 @@ POLL_S = 0.02
 STALL_S = 30.0
 RAW_XADD = "raw redis-py: XADD (pipeline 500)"
 RAW_ALL = "raw redis-py: XADD + XREADGROUP 100/XACK"
-CONSUMER_RUNS = ((10, False), (100, False), (100, True))  # (read_batch, Reaction.batch)
+CONSUMER_RUNS = ((10, False), (100, False), (100, True), (500, True))  # (read_batch, batch)
 NOTE = (
     "ratio vs raw = events/s of the row / events/s of its raw redis-py baseline in the same run: "
     "relay only against raw XADD, relay + consumer against raw XADD + XREADGROUP/XACK. "
@@ -78,6 +82,8 @@ async def run() -> list[Result]:
     else:
         print("PostgreSQL does not answer: its rows are skipped", file=sys.stderr)
     results = progress(await raw_redis(N))
+    for read_batch, context in ((10, False), (100, False), (100, True)):
+        results += progress([await faststream_alone(N, read_batch, context=context)])
     for kind in kinds:
         results += progress(await relay_only(kind, N))
     for kind in kinds:
@@ -140,6 +146,58 @@ async def raw_redis(n: int) -> list[Result]:
             detail=f"read + ack alone {n / (done - written):,.0f} events/s",
         ),
     ]
+
+
+async def faststream_alone(n: int, read_batch: int, *, context: bool) -> Result:
+    """faststream's own ceiling: a subscriber per message, no-op handler, manual ack, no SQL.
+
+    The handler takes the message as Consumers do (a decoder that returns it) or, with
+    `context`, through faststream's Context("message") annotation (resolved in a thread)."""
+    await flush_redis()
+    fields = await stream_fields()
+    redis = Redis.from_url(REDIS_URL)
+    broker = RedisBroker(REDIS_URL, logger=logging.getLogger("faststream"))
+    done = asyncio.Event()
+    handled = 0
+
+    async def handle(message: Any) -> None:
+        nonlocal handled
+        await message.ack()
+        handled += 1
+        if handled >= n:
+            done.set()
+
+    async def with_context(message: RedisStreamMessage) -> None:
+        await handle(message)
+
+    sub = StreamSub(RAW_STREAM, group=GROUP, consumer="fs", max_records=read_batch)
+    if context:
+        broker.subscriber(stream=sub, ack_policy=AckPolicy.MANUAL)(with_context)
+    else:
+        options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": whole_message}
+        broker.subscriber(stream=sub, **options)(handle)
+    try:
+        await redis.xgroup_create(RAW_STREAM, GROUP, id="0", mkstream=True)
+        for first in range(0, n, RAW_PIPELINE):
+            pipe = redis.pipeline(transaction=False)
+            for _ in range(first, min(first + RAW_PIPELINE, n)):
+                pipe.xadd(RAW_STREAM, fields, maxlen=1_000_000, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
+        started = perf_counter()
+        await broker.start()
+        await asyncio.wait_for(done.wait(), STALL_S)
+        elapsed = perf_counter() - started
+    finally:
+        await broker.stop()
+        await redis.aclose()
+    return Result(
+        f"faststream alone: no-op subscriber, manual ack, read_batch {read_batch}"
+        + (", Context annotation" if context else ""),
+        n,
+        elapsed,
+        baseline=RAW_ALL,
+        detail="reads a stream already written (no XADD in the timing), no database",
+    )
 
 
 def label(kind: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from shared.privacy import mask_event_dict
 bind_context = structlog.contextvars.bind_contextvars
 clear_context = structlog.contextvars.clear_contextvars
 bound_context = structlog.contextvars.bound_contextvars
+# The fields a route adds to its request's one `http.request` line (set by RequestContext).
+request_fields: ContextVar[dict[str, Any] | None] = ContextVar("request_fields", default=None)
 
 
 def configure_logging(
@@ -61,6 +64,8 @@ def configure_logging(
     if log_dir is not None:
         root.handlers.append(_file_handler(log_dir, service, shared_processors))
     root.setLevel(level.upper())
+    # No line shows its caller: skip the stdlib's stack walk per record (logging HOWTO).
+    logging._srcfile = None
     _quiet_noisy_loggers()
     for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []
@@ -111,6 +116,16 @@ def _add_service(service: str) -> Any:
         return event_dict
 
     return processor
+
+
+def note_request(outcome: str, **fields: Any) -> None:
+    """Puts what a route did on its request's `http.request` line (one log line per request);
+    outside a request (a script, a test calling the route directly) it is a line of its own."""
+    target = request_fields.get()
+    if target is None:
+        get_logger("menjamu.request").info(outcome, **fields)
+        return
+    target.update(fields, outcome=outcome)
 
 
 def get_logger(name: str | None = None) -> Any:

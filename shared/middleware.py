@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import get_contextvars
 
-from shared.logging import bind_context, clear_context, get_logger
+from shared.logging import bind_context, clear_context, get_logger, request_fields
 from shared.pages import error_response, new_csp_nonce
 
 log = get_logger(__name__)
@@ -60,6 +60,8 @@ class RequestContext:
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         started = time.perf_counter()
         status = 0
+        noted: dict[str, Any] = {}
+        noted_token = request_fields.set(noted)
         marker = (CORRELATION_HEADER.lower().encode(), correlation_id.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -78,13 +80,10 @@ class RequestContext:
                 raise
         finally:
             if scope["path"] not in _QUIET_PATHS:
-                log.info(
-                    "http.request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status or 500,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                )
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                line = {"method": scope["method"], "path": scope["path"], "status": status or 500}
+                log.info("http.request", **{**noted, **line, "duration_ms": duration_ms})
+            request_fields.reset(noted_token)
             clear_context()
             bind_context(**outer)
 

@@ -15,7 +15,7 @@ from services.survey.intake import Intake
 from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
 from services.survey.statuses import Channel
 from shared.auth import Principal
-from shared.logging import get_logger
+from shared.logging import get_logger, note_request
 from shared.problems import Problem
 from shared.runtime import Runtime
 from shared.tenants import Tenant, TenantNotServed
@@ -153,7 +153,7 @@ async def submit_response(
     )  # fmt: skip
     if not created:
         response.status_code = status.HTTP_200_OK
-    log.info(
+    note_request(
         "survey.response_submitted" if created else "survey.response_resubmitted",
         response_id=str(stored.id), unit=stored.unit, tenant=stored.tenant, channel=intake.channel,
     )  # fmt: skip

@@ -193,3 +193,35 @@ async def test_each_request_is_one_log_line_carrying_its_correlation_id(
     assert [a.headers["x-correlation-id"] for a in answers] == [f"corr-{i}" for i in range(5)]
     assert bad.headers["x-correlation-id"] == requests[5]["correlation_id"] != "bad id with spaces"
     assert all(x["status"] == 200 and x["path"] == "/api/v1/units" for x in requests)
+
+
+async def test_a_survey_post_is_one_log_line_with_its_outcome(
+    service_app: ServiceRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 8: the route's outcome rides on the request's line instead of a second line."""
+    import json
+
+    scores = {f"U{i}": 4 for i in range(1, 10)}
+    async with service_app("survey", log_format="json") as (_app, client):
+        capsys.readouterr()
+        first = await client.post(
+            "/api/v1/units/kantor-kecamatan/responses", json={"scores": scores}
+        )
+        again = await client.post(
+            "/api/v1/units/kantor-kecamatan/responses",
+            json={"scores": scores},
+            headers={"X-Correlation-ID": "corr-again"},
+        )
+        err = capsys.readouterr().err
+    assert (first.status_code, again.status_code) == (201, 200)
+    lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
+    posts = [x for x in lines if x.get("path") == "/api/v1/units/kantor-kecamatan/responses"]
+    assert [x["event"] for x in posts] == ["http.request", "http.request"]
+    assert [x["outcome"] for x in posts] == [
+        "survey.response_submitted",
+        "survey.response_resubmitted",
+    ]
+    assert [x["status"] for x in posts] == [201, 200]
+    assert posts[0]["response_id"] == first.json()["id"] == posts[1]["response_id"]
+    assert posts[1]["correlation_id"] == "corr-again" and posts[0]["unit"] == "kantor-kecamatan"
+    assert not [x for x in lines if x["event"].startswith("survey.response_")]
