@@ -25,6 +25,11 @@ CHECK_IN_GROUP = "certificates.check_in"
 CANCEL_GROUP = "certificates.cancel"
 
 
+# Registrations numbered in one transaction at most: a burst is numbered in batches (one
+# counter bump, one INSERT), small enough that the first PDFs start rendering at once.
+ISSUE_BATCH = 20
+
+
 def _numbered(session: AsyncSession, certificate: Certificate | None) -> None:
     # The after-commit hooks wake the finisher (see app.py): it renders right after commit.
     if certificate is not None:
@@ -43,6 +48,15 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
             session, event, tenant=tenants.get(event.tenant), number_code=settings.number_code
         )
         _numbered(session, certificate)
+
+    async def issue_certificates_on_participants_registered(
+        session: AsyncSession, events: list[ParticipantRegisteredV1]
+    ) -> None:
+        """The same for a batch read together: numbered in one transaction."""
+        certificates = await policy.on_registered_many(
+            session, events, tenants=tenants, number_code=settings.number_code
+        )
+        _numbered(session, certificates[0] if certificates else None)
 
     async def issue_certificate_on_participant_checked_in(
         session: AsyncSession, event: ParticipantCheckedInV1
@@ -65,7 +79,10 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
             ISSUE_GROUP,
             ParticipantRegisteredV1,
             issue_certificate_on_participant_registered,
+            batch=True,
             timeout_s=timeout,
+            handle_many=issue_certificates_on_participants_registered,
+            read_batch=ISSUE_BATCH,
         ),
         Reaction(
             CHECK_IN_GROUP,

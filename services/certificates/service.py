@@ -152,14 +152,63 @@ async def allocate(
     session: AsyncSession, event: ParticipantRegisteredV1, *, tenant: Tenant, number_code: str
 ) -> Certificate | None:
     """Step one: the next number and the certificate row, once per registration."""
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
-    if await repository.find_by_registration(session, event.registration_id) is not None:
-        log.info("certificate.already_issued", **ids)
-        return None
+    numbered = await allocate_many(session, [(event, tenant)], number_code=number_code)
+    return numbered[0] if numbered else None
+
+
+async def allocate_many(
+    session: AsyncSession,
+    due: list[tuple[ParticipantRegisteredV1, Tenant]],
+    *,
+    number_code: str,
+) -> list[Certificate]:
+    """Step one for several registrations: one counter bump per kecamatan and year, numbers
+    in the order given, one row per registration (those already numbered are skipped)."""
+    issued = await repository.issued_registrations(
+        session, {event.registration_id for event, _tenant in due}
+    )
     issued_at = utcnow()
-    year = local_date(issued_at, tenant.timezone).year
-    sequence = await repository.next_sequence(session, tenant.code, year)
-    certificate = Certificate(
+    todo: dict[tuple[str, int], list[tuple[ParticipantRegisteredV1, Tenant]]] = {}
+    for event, tenant in due:
+        if event.registration_id in issued:
+            log.info("certificate.already_issued", **log_ids(event))
+            continue
+        issued.add(event.registration_id)  # the same registration twice in one batch
+        year = local_date(issued_at, tenant.timezone).year
+        todo.setdefault((tenant.code, year), []).append((event, tenant))
+    rows: list[Certificate] = []
+    for (code, year), items in todo.items():
+        last = await repository.next_sequence(session, code, year, len(items))
+        first = last - len(items) + 1
+        rows += [
+            _numbered(event, tenant, number_code, first + i, year, issued_at)
+            for i, (event, tenant) in enumerate(items)
+        ]
+    await repository.add_all(session, rows)
+    for row in rows:
+        log.info(
+            "certificate.numbered",
+            certificate_id=str(row.id),
+            number=row.number,
+            registration_id=str(row.registration_id),
+            tenant=row.tenant,
+        )
+    return rows
+
+
+def log_ids(event: ParticipantRegisteredV1) -> dict[str, str]:
+    return {"registration_id": str(event.registration_id), "tenant": event.tenant}
+
+
+def _numbered(
+    event: ParticipantRegisteredV1,
+    tenant: Tenant,
+    number_code: str,
+    sequence: int,
+    year: int,
+    issued_at: datetime,
+) -> Certificate:
+    return Certificate(
         id=uuid.uuid4(),
         tenant=tenant.code,
         registration_id=event.registration_id,
@@ -179,11 +228,6 @@ async def allocate(
         correlation_id=event.correlation_id,
         causation_id=str(event.event_id),
     )
-    await repository.add(session, certificate)
-    log.info(
-        "certificate.numbered", certificate_id=str(certificate.id), number=certificate.number, **ids
-    )
-    return certificate
 
 
 async def finish_render(
