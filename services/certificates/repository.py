@@ -243,9 +243,7 @@ async def issued_registrations(
     if not registration_ids:
         return set()
     rows = await session.scalars(
-        select(Certificate.registration_id).where(
-            Certificate.registration_id.in_(registration_ids)
-        )
+        select(Certificate.registration_id).where(Certificate.registration_id.in_(registration_ids))
     )
     return set(rows)
 

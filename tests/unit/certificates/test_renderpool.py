@@ -76,3 +76,26 @@ async def test_a_cancelled_caller_keeps_its_worker_until_the_render_has_ended(
     pdf = await pool.render(replace(CONTENT, participant_name="Bima Sakti"))
     text = pdf_text(pdf, tmp_path)
     assert "Bima Sakti" in text and SLOW_MARK not in text
+
+
+async def test_the_next_job_waits_in_the_workers_pipe_and_survives_a_timeout_ahead_of_it(
+    pool: RenderPool, tmp_path: Path
+) -> None:
+    first_pid = pool._workers[0].process.pid
+    pool.timeout_s = 0.25
+    slow = asyncio.create_task(
+        pool.render(replace(CONTENT, participant_name=f"Peserta {SLOW_MARK}"))
+    )
+    await asyncio.sleep(0.1)  # the slow job is sent first
+    pool.timeout_s = 60
+    queued = asyncio.create_task(pool.render(replace(CONTENT, participant_name="Bima Sakti")))
+    await asyncio.sleep(0.05)
+    # Handed to the busy worker at once (in its pipe), not held back until the slow one ends.
+    assert pool._workers[0].outstanding == 2
+    with pytest.raises(RenderFailed, match="timed out"):
+        await slow
+    # The process that held it was killed; the queued job is sent again to its replacement.
+    text = pdf_text(await queued, tmp_path)
+    assert "Bima Sakti" in text and SLOW_MARK not in text
+    assert pool._workers[0].process.pid != first_pid
+    assert pool._workers[0].outstanding == 0
