@@ -19,6 +19,7 @@ from shared.contracts import (
 )
 from shared.db import mark_after_commit
 from shared.parts import ServiceParts
+from shared.tenants import Tenant
 
 ISSUE_GROUP = "certificates.issue"
 CHECK_IN_GROUP = "certificates.check_in"
@@ -36,9 +37,8 @@ def _numbered(session: AsyncSession, certificate: Certificate | None) -> None:
         mark_after_commit(session)
 
 
-def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
-    """The service's reactions: numbering on registration or check-in, revoking on cancel."""
-    settings, tenants = parts.settings, parts.tenants
+def _issue_reaction(settings: Settings, tenants: dict[str, Tenant]) -> Reaction[Any]:
+    """Numbering on registration: a burst read together is numbered in one transaction."""
 
     async def issue_certificate_on_participant_registered(
         session: AsyncSession, event: ParticipantRegisteredV1
@@ -58,6 +58,21 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
         )
         _numbered(session, certificates[0] if certificates else None)
 
+    return Reaction(
+        ISSUE_GROUP,
+        ParticipantRegisteredV1,
+        issue_certificate_on_participant_registered,
+        batch=True,
+        timeout_s=settings.handler_timeout_s,
+        handle_many=issue_certificates_on_participants_registered,
+        read_batch=ISSUE_BATCH,
+    )
+
+
+def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
+    """The service's reactions: numbering on registration or check-in, revoking on cancel."""
+    settings, tenants = parts.settings, parts.tenants
+
     async def issue_certificate_on_participant_checked_in(
         session: AsyncSession, event: ParticipantCheckedInV1
     ) -> None:
@@ -75,15 +90,7 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
 
     timeout = settings.handler_timeout_s
     return [
-        Reaction(
-            ISSUE_GROUP,
-            ParticipantRegisteredV1,
-            issue_certificate_on_participant_registered,
-            batch=True,
-            timeout_s=timeout,
-            handle_many=issue_certificates_on_participants_registered,
-            read_batch=ISSUE_BATCH,
-        ),
+        _issue_reaction(settings, tenants),
         Reaction(
             CHECK_IN_GROUP,
             ParticipantCheckedInV1,
