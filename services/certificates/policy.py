@@ -56,6 +56,34 @@ async def on_registered(
     return await _issue_if_due(store, participant, event, found, number_code)
 
 
+async def on_registered_many(
+    store: CertificateStore,
+    events: list[ParticipantRegisteredV1],
+    *,
+    tenants: dict[str, Tenant],
+    number_code: str,
+) -> list[Certificate]:
+    """on_registered for a batch in one transaction: the participants are recorded and locked
+    in two statements and the due certificates numbered together (service.allocate_many)."""
+    found = [
+        service.require_tenant(tenants.get(e.tenant), e.tenant, service.log_ids(e)) for e in events
+    ]
+    keys = [(e.registration_id, t.code, e.activity_id) for e, t in zip(events, found, strict=True)]
+    participants = await store.lock_participants(keys)
+    for event in events:
+        participant = participants[event.registration_id]
+        participant.policy = event.certificate_policy
+        if event.certificate_policy == POLICY_ON_CHECK_IN:
+            participant.registered_event = event.model_dump_json(exclude={"phone"})
+    await store.flush()
+    due = [
+        (event, tenant)
+        for event, tenant in zip(events, found, strict=True)
+        if _due(participants[event.registration_id], event)
+    ]
+    return await service.allocate_many(store, due, number_code=number_code)
+
+
 async def on_checked_in(
     store: CertificateStore,
     event: ParticipantCheckedInV1,
@@ -89,14 +117,20 @@ async def _issue_if_due(
     tenant: Tenant,
     number_code: str,
 ) -> Certificate | None:
+    if not _due(participant, event):
+        return None
+    return await service.allocate(store, event, tenant=tenant, number_code=number_code)
+
+
+def _due(participant: Participant, event: ParticipantRegisteredV1) -> bool:
     ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
     if participant.cancelled_at is not None:
         log.info("certificate.not_issued_cancelled", **ids)
-        return None
+        return False
     if participant.policy == POLICY_ON_CHECK_IN and participant.checked_in_at is None:
         log.info("certificate.waiting_for_check_in", **ids)
-        return None
-    return await service.allocate(store, event, tenant=tenant, number_code=number_code)
+        return False
+    return True
 
 
 async def on_cancelled(

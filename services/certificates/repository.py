@@ -67,17 +67,18 @@ async def list_certificates(
     return list((await session.scalars(query.limit(limit).offset(offset))).all())
 
 
-async def next_sequence(session: AsyncSession, tenant: str, year: int) -> int:
-    """Takes the next number of a tenant's year; the row stays locked until commit.
+async def next_sequence(session: AsyncSession, tenant: str, year: int, count: int = 1) -> int:
+    """Takes the next `count` numbers of a tenant's year (returns the last); the row stays
+    locked until commit.
 
     One atomic UPDATE ... RETURNING: on PostgreSQL it locks the counter row like
     SELECT ... FOR UPDATE; on SQLite it takes the write lock before reading. The lock is held
-    only for step one (number + row), never during a render.
+    only for step one (numbers + rows), never during a render.
     """
     bump = (
         update(CertificateCounter)
         .where(CertificateCounter.tenant == tenant, CertificateCounter.year == year)
-        .values(last_number=CertificateCounter.last_number + 1)
+        .values(last_number=CertificateCounter.last_number + count)
         .returning(CertificateCounter.last_number)
         .execution_options(synchronize_session=False)
     )
@@ -213,6 +214,44 @@ async def lock_participant(
     found = await session.scalar(query)
     assert found is not None
     return found
+
+
+async def lock_participants(
+    session: AsyncSession, keys: list[tuple[uuid.UUID, str, uuid.UUID]]
+) -> dict[uuid.UUID, Participant]:
+    """lock_participant for several registrations (registration id, tenant, activity id) in
+    two statements; the rows are locked in registration order (no deadlock between batches)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Participant).on_conflict_do_nothing(),
+        [{"registration_id": r, "tenant": t, "activity_id": a} for r, t, a in keys],
+    )
+    query = (
+        select(Participant)
+        .where(Participant.registration_id.in_({r for r, _t, _a in keys}))
+        .order_by(Participant.registration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {found.registration_id: found for found in await session.scalars(query)}
+
+
+async def issued_registrations(
+    session: AsyncSession, registration_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the registrations already have a certificate."""
+    if not registration_ids:
+        return set()
+    rows = await session.scalars(
+        select(Certificate.registration_id).where(Certificate.registration_id.in_(registration_ids))
+    )
+    return set(rows)
+
+
+async def add_all(session: AsyncSession, rows: list[Any]) -> None:
+    """Adds rows and flushes them (one batched INSERT) so the unique keys are checked now."""
+    session.add_all(rows)
+    await session.flush()
 
 
 async def mark_for_reissue(

@@ -114,18 +114,28 @@ class CertificateStore(Protocol):
         """The certificate of a registration (there is at most one)."""
         ...
 
-    async def next_sequence(self, tenant: str, year: int) -> int:
-        """Takes the next number of a tenant's year (1, 2, ...)."""
+    async def issued_registrations(self, registration_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of the registrations already have a certificate."""
         ...
 
-    async def add(self, certificate: Certificate) -> None:
-        """Keeps a new certificate; its registration and number are checked unique now."""
+    async def next_sequence(self, tenant: str, year: int, count: int = 1) -> int:
+        """Takes the next `count` numbers of a tenant's year (1, 2, ...); returns the last."""
+        ...
+
+    async def add_all(self, certificates: list[Certificate]) -> None:
+        """Keeps new certificates; their registrations and numbers are checked unique now."""
         ...
 
     async def lock_participant(
         self, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
     ) -> Participant:
         """What the service knows of a registration, created first when new; locked."""
+        ...
+
+    async def lock_participants(
+        self, keys: list[tuple[uuid.UUID, str, uuid.UUID]]
+    ) -> dict[uuid.UUID, Participant]:
+        """lock_participant for several (registration id, tenant, activity id) at once."""
         ...
 
     async def flush(self) -> None:
@@ -170,11 +180,19 @@ class SqlCertificates:
     ) -> Certificate | None:
         return await repository.find_by_registration(self.session, registration_id, lock=lock)
 
-    async def next_sequence(self, tenant: str, year: int) -> int:
-        return await repository.next_sequence(self.session, tenant, year)
+    async def issued_registrations(self, registration_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        return await repository.issued_registrations(self.session, registration_ids)
 
-    async def add(self, certificate: Certificate) -> None:
-        await repository.add(self.session, certificate)
+    async def next_sequence(self, tenant: str, year: int, count: int = 1) -> int:
+        return await repository.next_sequence(self.session, tenant, year, count)
+
+    async def add_all(self, certificates: list[Certificate]) -> None:
+        await repository.add_all(self.session, certificates)
+
+    async def lock_participants(
+        self, keys: list[tuple[uuid.UUID, str, uuid.UUID]]
+    ) -> dict[uuid.UUID, Participant]:
+        return await repository.lock_participants(self.session, keys)
 
     async def lock_participant(
         self, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
@@ -286,14 +304,61 @@ async def allocate(
     store: CertificateStore, event: ParticipantRegisteredV1, *, tenant: Tenant, number_code: str
 ) -> Certificate | None:
     """Step one: the next number and the certificate row, once per registration."""
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
-    if await store.find_by_registration(event.registration_id) is not None:
-        log.info("certificate.already_issued", **ids)
-        return None
+    numbered = await allocate_many(store, [(event, tenant)], number_code=number_code)
+    return numbered[0] if numbered else None
+
+
+async def allocate_many(
+    store: CertificateStore,
+    due: list[tuple[ParticipantRegisteredV1, Tenant]],
+    *,
+    number_code: str,
+) -> list[Certificate]:
+    """Step one for several registrations: one counter bump per kecamatan and year, numbers
+    in the order given, one row per registration (those already numbered are skipped)."""
+    issued = await store.issued_registrations({event.registration_id for event, _tenant in due})
     issued_at = utcnow()
-    year = local_date(issued_at, tenant.timezone).year
-    sequence = await store.next_sequence(tenant.code, year)
-    certificate = Certificate(
+    todo: dict[tuple[str, int], list[tuple[ParticipantRegisteredV1, Tenant]]] = {}
+    for event, tenant in due:
+        if event.registration_id in issued:
+            log.info("certificate.already_issued", **log_ids(event))
+            continue
+        issued.add(event.registration_id)  # the same registration twice in one batch
+        year = local_date(issued_at, tenant.timezone).year
+        todo.setdefault((tenant.code, year), []).append((event, tenant))
+    rows: list[Certificate] = []
+    for (code, year), items in todo.items():
+        last = await store.next_sequence(code, year, len(items))
+        first = last - len(items) + 1
+        rows += [
+            _numbered(event, tenant, number_code, first + i, year, issued_at)
+            for i, (event, tenant) in enumerate(items)
+        ]
+    await store.add_all(rows)
+    for row in rows:
+        log.info(
+            "certificate.numbered",
+            certificate_id=str(row.id),
+            number=row.number,
+            registration_id=str(row.registration_id),
+            tenant=row.tenant,
+        )
+    return rows
+
+
+def log_ids(event: ParticipantRegisteredV1) -> dict[str, str]:
+    return {"registration_id": str(event.registration_id), "tenant": event.tenant}
+
+
+def _numbered(
+    event: ParticipantRegisteredV1,
+    tenant: Tenant,
+    number_code: str,
+    sequence: int,
+    year: int,
+    issued_at: datetime,
+) -> Certificate:
+    return Certificate(
         id=uuid.uuid4(),
         tenant=tenant.code,
         registration_id=event.registration_id,
@@ -313,11 +378,6 @@ async def allocate(
         correlation_id=event.correlation_id,
         causation_id=str(event.event_id),
     )
-    await store.add(certificate)
-    log.info(
-        "certificate.numbered", certificate_id=str(certificate.id), number=certificate.number, **ids
-    )
-    return certificate
 
 
 async def finish_render(

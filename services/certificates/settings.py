@@ -35,6 +35,12 @@ class Settings(ServiceSettings):
     sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often rows left between the two steps are looked for."
     )
+    relay_coalesce_ms: float = Field(
+        default=100.0,
+        ge=0,
+        le=1000,
+        description="Announcements finished within this many ms share one relay pass.",
+    )
     storage: Literal["local", "s3"] = "local"
     storage_dir: Path | None = Field(
         default=None, description="Folder of the PDFs (local storage); default <data>/certificates."

@@ -61,17 +61,29 @@ class FakeCertificates:
         found = [c for c in self.certificates.values() if c.registration_id == registration_id]
         return found[0] if found else None
 
-    async def next_sequence(self, tenant: str, year: int) -> int:
-        self.counters[(tenant, year)] = self.counters.get((tenant, year), 0) + 1
+    async def issued_registrations(self, registration_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        return {c.registration_id for c in self.certificates.values()} & registration_ids
+
+    async def next_sequence(self, tenant: str, year: int, count: int = 1) -> int:
+        self.counters[(tenant, year)] = self.counters.get((tenant, year), 0) + count
         return self.counters[(tenant, year)]
 
-    async def add(self, certificate: Certificate) -> None:
-        for other in self.certificates.values():
-            if other.registration_id == certificate.registration_id:
-                raise DuplicateKey("uq_certificate_registration")
-            if (other.tenant, other.number) == (certificate.tenant, certificate.number):
-                raise DuplicateKey("uq_certificate_number")
-        self.certificates[certificate.id] = certificate
+    async def add_all(self, certificates: list[Certificate]) -> None:
+        for certificate in certificates:
+            for other in self.certificates.values():
+                if other.registration_id == certificate.registration_id:
+                    raise DuplicateKey("uq_certificate_registration")
+                if (other.tenant, other.number) == (certificate.tenant, certificate.number):
+                    raise DuplicateKey("uq_certificate_number")
+            self.certificates[certificate.id] = certificate
+
+    async def lock_participants(
+        self, keys: list[tuple[uuid.UUID, str, uuid.UUID]]
+    ) -> dict[uuid.UUID, Participant]:
+        return {
+            r: await self.lock_participant(registration_id=r, tenant=t, activity_id=a)
+            for r, t, a in keys
+        }
 
     async def lock_participant(
         self, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
@@ -387,3 +399,26 @@ async def test_a_certificate_is_announced_when_its_pdf_is_stored_and_never_again
     assert replayed is None and reissued is None
     assert certificate.reissued_at is not None and certificate.number == issued.number
     assert service.downloadable_key(certificate) == f"pdf/{certificate.id}"
+
+
+async def test_a_batch_read_together_is_numbered_in_order_once_per_registration() -> None:
+    store = FakeCertificates()
+    first = registered("mojosari")
+    await deliver(store, first)
+    gone = registered("mojosari")
+    await policy.on_cancelled(store, cancelled(gone))
+    late = [registered("mojosari"), registered("pungging"), registered("mojosari")]
+    batch = [first, late[0], gone, late[1], late[0], late[2]]
+
+    numbered = await policy.on_registered_many(store, batch, tenants=TENANTS, number_code=CODE)
+
+    # the one already numbered, the cancelled one and the repeat inside the batch take none
+    assert sorted(c.registration_id for c in numbered) == sorted(e.registration_id for e in late)
+    by_registration = {c.registration_id: c.number for c in numbered}
+    assert by_registration[late[0].registration_id] == numbers("mojosari", 2026, 2)[1]
+    assert by_registration[late[2].registration_id] == numbers("mojosari", 2026, 3)[2]
+    assert store.numbers("mojosari") == numbers("mojosari", 2026, 3)
+    assert store.numbers("pungging") == numbers("pungging", 2026, 1)
+    assert [c.number for c in numbered if c.tenant == "mojosari"] == numbers("mojosari", 2026, 3)[
+        1:
+    ]

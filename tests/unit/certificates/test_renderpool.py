@@ -76,3 +76,57 @@ async def test_a_cancelled_caller_keeps_its_worker_until_the_render_has_ended(
     pdf = await pool.render(replace(CONTENT, participant_name="Bima Sakti"))
     text = pdf_text(pdf, tmp_path)
     assert "Bima Sakti" in text and SLOW_MARK not in text
+
+
+async def test_the_next_job_waits_in_the_workers_pipe_and_survives_a_timeout_ahead_of_it(
+    pool: RenderPool, tmp_path: Path
+) -> None:
+    first_pid = pool._workers[0].process.pid
+    pool.timeout_s = 0.25
+    slow = asyncio.create_task(
+        pool.render(replace(CONTENT, participant_name=f"Peserta {SLOW_MARK}"))
+    )
+    await asyncio.sleep(0.1)  # the slow job is sent first
+    pool.timeout_s = 60
+    queued = asyncio.create_task(pool.render(replace(CONTENT, participant_name="Bima Sakti")))
+    await asyncio.sleep(0.05)
+    # Handed to the busy worker at once (in its pipe), not held back until the slow one ends.
+    assert pool._workers[0].outstanding == 2
+    with pytest.raises(RenderFailed, match="timed out"):
+        await slow
+    # The process that held it was killed; the queued job is sent again to its replacement.
+    text = pdf_text(await queued, tmp_path)
+    assert "Bima Sakti" in text and SLOW_MARK not in text
+    assert pool._workers[0].process.pid != first_pid
+    assert pool._workers[0].outstanding == 0
+
+
+async def test_a_render_asked_for_while_the_workers_start_is_answered_once_they_are_up(
+    slow_templates: Path,
+) -> None:
+    # A page (the brochure, say) asked for before start() has finished must not wait forever.
+    fresh = RenderPool(1, timeout_s=60, templates_dir=slow_templates)
+    waiting = asyncio.ensure_future(fresh.render(CONTENT))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await fresh.start()
+    try:
+        pdf = await asyncio.wait_for(waiting, 60)
+    finally:
+        await fresh.stop()
+    assert pdf.startswith(b"%PDF")
+
+
+async def test_after_a_worker_is_replaced_each_render_gets_its_own_pdf(
+    pool: RenderPool, tmp_path: Path
+) -> None:
+    # The job that starts the replacement process is sent to it once: a second copy would leave
+    # an answer in the pipe that the next caller would take for its own (someone else's PDF).
+    pool.timeout_s = 0.25
+    with pytest.raises(RenderFailed, match="timed out"):
+        await pool.render(replace(CONTENT, participant_name=f"Peserta {SLOW_MARK}"))
+    pool.timeout_s = 60
+    first = await pool.render(replace(CONTENT, participant_name="Ayu Pertama"))
+    second = await pool.render(replace(CONTENT, participant_name="Budi Kedua"))
+    assert "Ayu Pertama" in pdf_text(first, tmp_path)
+    assert "Budi Kedua" in pdf_text(second, tmp_path)
