@@ -7,8 +7,23 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import delete, event, func, or_, select, text, update
+from sqlalchemy import (
+    Insert,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -266,6 +281,78 @@ async def lock_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activi
     )
 
 
+_ACTIVITIES = cast(Table, Activity.__table__)
+# service.take_place's rule for the UPDATE below: a place when there is no limit, or a free place
+# and nobody waiting; otherwise the end of the waiting list. After the UPDATE, a sign-up holds a
+# place exactly when the event has no limit or its waiting list is (still) empty.
+_PLACED = or_(
+    _ACTIVITIES.c.capacity.is_(None),
+    and_(
+        _ACTIVITIES.c.registered_count < _ACTIVITIES.c.capacity,
+        _ACTIVITIES.c.waitlisted_count == 0,
+    ),
+)
+_TAKE_PLACE = (
+    update(_ACTIVITIES)
+    .where(_ACTIVITIES.c.id == bindparam("activity_id"))
+    .values(
+        registered_count=_ACTIVITIES.c.registered_count + case((_PLACED, 1), else_=0),
+        waitlisted_count=_ACTIVITIES.c.waitlisted_count + case((_PLACED, 0), else_=1),
+    )
+    .returning(*_ACTIVITIES.c)
+)
+_DIALECT_STATEMENTS: dict[tuple[str, str], Insert | Update] = {}
+
+
+def _insert_for(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def count_sign_up(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
+    """Counts a sign-up on its event in one statement that also locks it until the transaction
+    ends: UPDATE ... RETURNING adds one to the registered count, or to the waiting list when the
+    event is full. Returns the event as it is after the count (None if there is none), detached:
+    a registered sign-up when `capacity` is None or `waitlisted_count` is 0, else waitlisted at
+    position `waitlisted_count`. The caller rolls back to undo the count.
+
+    PostgreSQL locks the row; SQLite takes the database's write lock first (BEGIN IMMEDIATE).
+    """
+    await _take_turn(session, _line_of(session, activity_id))
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
+    row = (await session.execute(_TAKE_PLACE, {"activity_id": activity_id})).first()
+    return None if row is None else Activity(**row._mapping)
+
+
+def _registration_insert(session: AsyncSession) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING on the active (activity, phone) index (migration 0005)."""
+    dialect = session.get_bind().dialect.name
+    statement = _DIALECT_STATEMENTS.get(("registration", dialect))
+    if statement is None:
+        table = cast(Table, Registration.__table__)
+        statement = (
+            _insert_for(session, table)
+            .on_conflict_do_nothing(
+                index_elements=["activity_id", "phone"],
+                index_where=text("status <> 'cancelled'"),
+            )
+            .returning(table.c.id)
+        )
+        _DIALECT_STATEMENTS["registration", dialect] = statement
+    assert isinstance(statement, Insert)
+    return statement
+
+
+async def insert_registration(session: AsyncSession, values: dict[str, object]) -> bool:
+    """Inserts a registration in one statement unless the phone already holds an active one
+    for the event (then nothing happens and False comes back).
+    """
+    result = await session.execute(_registration_insert(session), values)
+    return result.first() is not None
+
+
 async def get_idempotency(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
     """Gets the stored answer of an Idempotency-Key."""
     return await session.get(IdempotencyRecord, (scope, key))
@@ -277,16 +364,29 @@ async def store_idempotency(
     """Stores a key's answer in one statement (INSERT ... ON CONFLICT): a key last used before
     stale_before takes the new answer. False when the key holds a fresher answer (kept as is).
     """
-    columns = ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(IdempotencyRecord).values({c: getattr(record, c) for c in columns})
-    statement = statement.on_conflict_do_update(
-        index_elements=["scope", "key"],
-        set_={c: statement.excluded[c] for c in columns[2:]},
-        where=IdempotencyRecord.created_at < stale_before,
-    )
-    result = await session.execute(statement.returning(IdempotencyRecord.key))
+    values = {c: getattr(record, c) for c in _KEY_COLUMNS}
+    result = await session.execute(_idempotency_upsert(session), {**values, "stale": stale_before})
     return result.first() is not None
+
+
+_KEY_COLUMNS = ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
+
+
+def _idempotency_upsert(session: AsyncSession) -> Insert:
+    """The statement of store_idempotency, built once per dialect (no per-call cache key)."""
+    dialect = session.get_bind().dialect.name
+    statement = _DIALECT_STATEMENTS.get(("idempotency", dialect))
+    if statement is None:
+        table = cast(Table, IdempotencyRecord.__table__)
+        upsert = _insert_for(session, table)
+        statement = upsert.on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={c: upsert.excluded[c] for c in _KEY_COLUMNS[2:]},
+            where=table.c.created_at < bindparam("stale"),
+        ).returning(table.c.key)
+        _DIALECT_STATEMENTS["idempotency", dialect] = statement
+    assert isinstance(statement, Insert)
+    return statement
 
 
 async def prune_idempotency(session: AsyncSession, before: datetime) -> None:

@@ -35,6 +35,7 @@ log = get_logger(__name__)
 # Version of the consent notice on the form (templates/consent.html); stored per registration.
 CONSENT_VERSION = "2026-11-v1"
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at the door
+WAITLISTED = RegistrationStatus.WAITLISTED
 
 
 class ActivityNotFound(Problem):
@@ -164,10 +165,12 @@ def registered_event(
 def take_place(activity: Activity) -> tuple[RegistrationStatus, int | None]:
     """Places a newcomer from the activity's maintained counts and counts them in.
 
-    Registered while places remain (or without a capacity), else waitlisted at the end of the
-    list: positions run 1..waitlisted_count. The caller holds the activity's lock.
+    Registered while places remain and nobody waits (or without a capacity), else waitlisted at
+    the end of the list: positions run 1..waitlisted_count. The caller holds the activity's lock.
+    A sign-up applies the same rule in its count's UPDATE (repository.count_sign_up).
     """
-    if activity.capacity is None or activity.registered_count < activity.capacity:
+    free = activity.registered_count < (activity.capacity or 0) and not activity.waitlisted_count
+    if activity.capacity is None or free:
         status, position = RegistrationStatus.REGISTERED, None
     else:
         status, position = RegistrationStatus.WAITLISTED, activity.waitlisted_count + 1
@@ -241,21 +244,15 @@ async def register_participant(
     A repeat with the same phone while its registration is active changes nothing; after a
     cancellation the phone may sign up again (a new registration; the cancelled one stays).
     ParticipantRegisteredV1 is queued in the same transaction only for a held place.
+    Holding the activity's lock it sends three statements: the count that takes the lock and
+    places the sign-up (take_place's rule, in SQL), the insert that is also the duplicate check,
+    the event. A repeat or a refusal rolls the count back, then reads the active registration
+    outside the lock, so the answers keep their order (unknown, already registered, refused).
     """
-    activity = await repository.lock_activity(session, activity_id)
-    if activity is None:
-        raise ActivityNotFound()
-    existing = await repository.find_registration(session, activity_id, data.phone)
-    if existing is not None:
-        return SignUp(existing, created=False)
-    check_window(activity, utcnow())
-    check_participant(tenant_for(tenant_of, activity.tenant), data)
-    status, position = take_place(activity)
     token = secrets.token_urlsafe(32)
     registration = Registration(
         id=uuid.uuid4(),
-        activity_id=activity.id,
-        tenant=activity.tenant,
+        activity_id=activity_id,
         name=data.name,
         school=data.school,
         phone=data.phone,
@@ -264,16 +261,61 @@ async def register_participant(
         consent=data.consent,
         consent_version=CONSENT_VERSION,
         correlation_id=correlation_id,
-        created_at=utcnow(),
-        status=status,
-        waitlist_position=position,
         code=new_code(),
         token_hash=hash_token(token),
     )
-    await repository.add(session, registration)
-    if status == RegistrationStatus.REGISTERED:
-        await add_event(session, registered_event(activity, registration))
+    # Round again only when the phone's active registration was cancelled between this one's
+    # refused insert and the read after it: each round needs another such cancellation.
+    while (refusal := await _try_sign_up(session, registration, tenant_of, data)) is not None:
+        await session.rollback()  # the count taken, nothing else
+        existing = await repository.find_registration(session, activity_id, data.phone)
+        if existing is not None:
+            return SignUp(existing, created=False)
+        if not isinstance(refusal, _Repeat):
+            raise refusal
     return SignUp(registration, created=True, token=token)
+
+
+class _Repeat(Exception):
+    """The phone holds an active registration for the activity (the insert changed nothing)."""
+
+
+async def _try_sign_up(
+    session: AsyncSession,
+    registration: Registration,
+    tenant_of: dict[str, Tenant],
+    data: RegistrationCreate,
+) -> Exception | None:
+    """Takes a place or a waiting-list position and inserts the registration; returns why not
+    (the caller rolls back): a refusal of the activity or the participant, or a repeat.
+    """
+    now = utcnow()
+    activity = await repository.count_sign_up(session, registration.activity_id)
+    if activity is None:
+        raise ActivityNotFound()
+    try:
+        check_window(activity, now)
+        check_participant(tenant_for(tenant_of, activity.tenant), data)
+    except Problem as refusal:
+        return refusal
+    waiting = activity.capacity is not None and activity.waitlisted_count > 0
+    registration.tenant = activity.tenant
+    registration.created_at = now
+    registration.status = WAITLISTED if waiting else RegistrationStatus.REGISTERED
+    registration.waitlist_position = activity.waitlisted_count if waiting else None
+    values = {column: getattr(registration, column) for column in _COLUMNS}
+    if not await repository.insert_registration(session, values):
+        return _Repeat()
+    if not waiting:
+        await add_event(session, registered_event(activity, registration))
+    return None
+
+
+_COLUMNS = (
+    "id", "activity_id", "tenant", "name", "school", "phone", "level", "desa", "consent",
+    "consent_version", "correlation_id", "created_at", "status", "waitlist_position", "code",
+    "token_hash",
+)  # fmt: skip
 
 
 async def by_token(session: AsyncSession, token: str) -> Registration:

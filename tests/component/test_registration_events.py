@@ -221,3 +221,24 @@ async def test_a_bad_time_is_explained_in_indonesian(settings: Settings) -> None
         field = refused.json()["fields"][0]
         assert field["field"] == "starts_at"
         assert field["message"].startswith("Waktu mulai harus berupa waktu dengan format")
+
+
+async def test_refused_and_repeated_sign_ups_take_no_place(settings: Settings) -> None:
+    """The sign-up counts its place before it knows it is refused or a repeat: it must undo it."""
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        event_id = await create_event(client, capacity=2)
+        ayu = participant()
+        assert (await register(client, event_id, **ayu)).status_code == 201
+        wrong_level = await register(client, event_id, **participant(level="Kuliah"))
+        assert wrong_level.status_code == 422
+        await client.post(f"/api/v1/events/{event_id}/close", headers=auth())
+        repeat = await register(client, event_id, **ayu)
+        assert repeat.status_code == 200 and repeat.json()["already_registered"] is True
+        assert (await register(client, event_id, **participant())).status_code == 409
+        await client.patch(
+            f"/api/v1/events/{event_id}", json={"registration_open": True}, headers=auth()
+        )
+        second = (await register(client, event_id, **participant())).json()["registration"]
+        third = (await register(client, event_id, **participant())).json()["registration"]
+        assert second["status"] == "registered"
+        assert (third["status"], third["waitlist_position"]) == ("waitlisted", 1)
