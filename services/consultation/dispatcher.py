@@ -90,6 +90,7 @@ class Dispatcher:
         room = min(s.dispatch_batch, now_free.left)
         if room < 1:
             await asyncio.sleep(min(now_free.wait_s or self.interval, self.interval))
+            self._wake.set()  # a permit frees now: look again at once, not an interval later
             return 0
         async with self.db.session() as session:
             claimed = await service.claim_due(session, limit=room, lease_s=s.send_lease_s)

@@ -231,3 +231,23 @@ async def test_a_certificate_issued_before_its_registration_arrives_is_sent_afte
         await publish(redis_client, registered)
         [message] = await received(fake, registered.phone, "menjamu_sertifikat")
         assert message["template"]["components"][0]["parameters"][1]["text"] == issued.download_url
+
+
+async def test_a_full_send_window_holds_the_queue_only_until_a_permit_frees(
+    settings_for: Callable[..., Settings], fake: FakeCloudApi, redis_client: Redis
+) -> None:
+    # One send per second, and a long dispatch interval: when the window is full the sender
+    # waits for the next permit (about a second), not for the interval (20 s) on top of it.
+    settings = cloud_settings(
+        settings_for, fake, send_rate_per_minute=60, dispatch_interval_ms=20_000
+    )
+    events = [participant_registered() for _ in range(3)]
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, _client):
+        for event in events:
+            await publish(redis_client, event)
+        await wait_for(lambda: _sent(fake, 3), timeout=15, what="three sends, a second apart")
+    assert len(fake.requests) == 3
+
+
+async def _sent(fake: FakeCloudApi, count: int) -> bool:
+    return len(fake.requests) >= count
