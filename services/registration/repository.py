@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Insert,
@@ -345,7 +345,7 @@ def _registration_insert(session: AsyncSession) -> Insert:
     return statement
 
 
-async def insert_registration(session: AsyncSession, values: dict[str, object]) -> bool:
+async def insert_registration(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Inserts a registration in one statement unless the phone already holds an active one
     for the event (then nothing happens and False comes back).
     """
