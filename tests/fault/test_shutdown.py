@@ -16,7 +16,7 @@ import pytest
 from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 
-from services.certificates.handlers import ISSUE_GROUP
+from services.certificates.handlers import ISSUE_BATCH, ISSUE_GROUP
 from shared.contracts import ParticipantRegisteredV1
 from shared.relay import encode_for_stream
 from tests.factories import participant_registered
@@ -114,7 +114,9 @@ async def test_sigterm_while_a_handler_holds_a_message_finishes_it_and_loses_not
     holding = locker.transaction()
     await holding.start()
     await locker.execute(f'LOCK TABLE "{schema}".processed_events IN EXCLUSIVE MODE')
-    registered |= await register(redis, activity, 12)
+    # More than one read batch (the issuing reaction numbers up to ISSUE_BATCH together), so
+    # the stop finds a batch in hand and more waiting behind it.
+    registered |= await register(redis, activity, ISSUE_BATCH + 25)
     await wait_for(lambda: waiting_on_lock(locker, schema), timeout=60, what="a handler in hand")
     entries, pending, _last = await group_state(redis)
     in_hand = entries[min(pending, key=_key)]  # a reader handles its messages in order
