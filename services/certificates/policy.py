@@ -45,7 +45,7 @@ async def on_registered(
     number_code: str,
 ) -> Certificate | None:
     """Records a registration; issues now unless its event issues on check-in."""
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
+    ids = service.log_ids(event)
     found = service.require_tenant(tenant, event.tenant, ids)
     participant = await _participant(store, event.registration_id, found.code, event.activity_id)
     participant.policy = event.certificate_policy
@@ -92,7 +92,7 @@ async def on_checked_in(
     number_code: str,
 ) -> Certificate | None:
     """Records a check-in; issues the certificate of an event that issues on attendance."""
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
+    ids = service.log_ids(event)
     found = service.require_tenant(tenant, event.tenant, ids)
     participant = await _participant(store, event.registration_id, found.code, event.activity_id)
     participant.checked_in_at = participant.checked_in_at or event.checked_in_at
@@ -123,7 +123,7 @@ async def _issue_if_due(
 
 
 def _due(participant: Participant, event: ParticipantRegisteredV1) -> bool:
-    ids = {"registration_id": str(event.registration_id), "tenant": event.tenant}
+    ids = service.log_ids(event)
     if participant.cancelled_at is not None:
         log.info("certificate.not_issued_cancelled", **ids)
         return False

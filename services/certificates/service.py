@@ -27,6 +27,7 @@ from services.certificates.render import CertificateContent
 from shared.contracts import (
     CertificateIssuedV1,
     CertificateRevokedV1,
+    ParticipantCheckedInV1,
     ParticipantRegisteredV1,
     utcnow,
 )
@@ -346,7 +347,8 @@ async def allocate_many(
     return rows
 
 
-def log_ids(event: ParticipantRegisteredV1) -> dict[str, str]:
+def log_ids(event: ParticipantRegisteredV1 | ParticipantCheckedInV1) -> dict[str, str]:
+    """The ids a registration's log lines carry (never its name or phone)."""
     return {"registration_id": str(event.registration_id), "tenant": event.tenant}
 
 
