@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Collection
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -27,3 +27,29 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """Awaits with a deadline; raises TimeoutError when it passes."""
     async with asyncio.timeout(seconds):
         return await awaitable
+
+
+async def stop_tasks(
+    tasks: Collection[asyncio.Task[Any]], seconds: float
+) -> set[asyncio.Task[Any]]:
+    """Cancels the tasks and waits until they end; returns those still running after `seconds`.
+
+    One cancel() is not always enough: a library can swallow it (Python 3.11's
+    asyncio.wait_for, which redis-py uses for socket writes, can drop a cancellation that
+    arrives as the awaited write completes), and a loop that retries on errors then runs on forever
+    (seen here: an outbox relay went on retrying a dead Redis for minutes after its cancel).
+    So a task still running after the first half of the time, which is its grace to clean up,
+    is cancelled again every 100 ms, each time at its next await.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    running = {task for task in tasks if not task.done()}
+    for task in running:
+        task.cancel()
+    if running:
+        _done, running = await asyncio.wait(running, timeout=seconds / 2)
+    while running and (remaining := deadline - loop.time()) > 0:
+        for task in running:
+            task.cancel()
+        _done, running = await asyncio.wait(running, timeout=min(0.1, remaining))
+    return running

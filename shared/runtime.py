@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared.aio import stop_tasks
 from shared.consumer import Consumers, Reaction
 from shared.db import Database
 from shared.logging import get_logger
@@ -108,12 +109,9 @@ class Runtime:
             log.error("messaging.stop_timed_out", timeout_s=self.settings.stop_timeout_s)
         except Exception as exc:
             log.warning("messaging.stop_failed", error=str(exc))
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            _done, stuck = await asyncio.wait(self._tasks, timeout=10)
-            for task in stuck:  # a shutdown must end even if a task ignores its cancel
-                log.error("service.task_did_not_stop", task=task.get_name())
+        stuck = await stop_tasks(self._tasks, seconds=10)
+        for task in stuck:  # a shutdown must end even if a task ignores every cancel
+            log.error("service.task_did_not_stop", task=task.get_name())
         await self.redis.aclose()
         await self.db.dispose()
 

@@ -22,6 +22,7 @@ from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from shared.aio import stop_tasks
 from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
 from shared.outbox import add_event, outbox_table
@@ -90,6 +91,11 @@ async def xlen(url: str) -> int:
         await redis.aclose()
 
 
+async def stopped(task: asyncio.Task[Any]) -> None:
+    """Stops a task the way a service's shutdown does, and fails if it will not stop."""
+    assert not await stop_tasks([task], seconds=30), "the task ran on after being cancelled"
+
+
 @asynccontextmanager
 async def burst(db: Database) -> AsyncIterator[None]:
     """Commits events to the outbox, 50 per transaction, until the block ends."""
@@ -105,8 +111,7 @@ async def burst(db: Database) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        producing.cancel()
-        await asyncio.gather(producing, return_exceptions=True)
+        await stopped(producing)
 
 
 async def relay_until_crashed(relay: CrashingRelay, db: Database) -> set[str]:
@@ -120,8 +125,7 @@ async def relay_until_crashed(relay: CrashingRelay, db: Database) -> set[str]:
         try:
             await wait_for(crashed, timeout=60, what="the crash after a burst of marks")
         finally:
-            relaying.cancel()
-            await asyncio.gather(relaying, return_exceptions=True)
+            await stopped(relaying)
     return await published_ids(db)
 
 
@@ -269,6 +273,5 @@ async def failover_mid_burst(
             await wait_for(relay_went_on, timeout=60, what="the relay after the failover")
             relay.crash()
         finally:
-            relaying.cancel()
-            await asyncio.gather(relaying, return_exceptions=True)
+            await stopped(relaying)
     return await published_ids(db)
