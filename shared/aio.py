@@ -12,7 +12,10 @@ import contextlib
 from collections.abc import Awaitable, Collection
 from typing import Any, TypeVar
 
+from shared.logging import get_logger
+
 T = TypeVar("T")
+log = get_logger(__name__)
 
 
 async def wait_for_event(event: asyncio.Event, seconds: float) -> bool:
@@ -48,6 +51,8 @@ async def stop_tasks(
         task.cancel()
     if running:
         _done, running = await asyncio.wait(running, timeout=seconds / 2)
+    if running:
+        log.warning("task.cancel_repeated", tasks=sorted(task.get_name() for task in running))
     while running and (remaining := deadline - loop.time()) > 0:
         for task in running:
             task.cancel()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -111,3 +112,13 @@ class Database:
 def mark_after_commit(session: AsyncSession) -> None:
     """Asks the session's owner to run the after-commit hooks (e.g. wake the outbox relay)."""
     session.info[AFTER_COMMIT_FLAG] = True
+
+
+def insert_for(session: AsyncSession | str, target: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `target` that takes ON CONFLICT clauses, in the session's database dialect.
+
+    `session` may also be the dialect's name ("postgresql" or "sqlite") where no session is
+    at hand. Both dialects' Insert offer `on_conflict_do_nothing/_update` and `excluded`.
+    """
+    dialect = session if isinstance(session, str) else session.get_bind().dialect.name
+    return postgresql.insert(target) if dialect == "postgresql" else sqlite.insert(target)

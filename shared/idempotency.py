@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Event, utcnow
+from shared.db import insert_for
 from shared.outbox import processed_events_table
 
 
@@ -35,10 +34,9 @@ async def claim_event_ids(
     keys = list(dict.fromkeys(str(e.event_id) for e in events))
     if not keys:
         return set()
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     statement = (
-        insert_fn(processed_events_table)
+        insert_for(dialect, processed_events_table)
         .on_conflict_do_nothing()
         .returning(processed_events_table.c.event_id)
     )

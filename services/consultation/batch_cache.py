@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation.models import Contact, Conversation, Mentor
 from services.consultation.statuses import OPEN_CONVERSATION
+from shared.db import insert_for
 
 KEY = "consultation_inbound_batch"
 OPEN = OPEN_CONVERSATION
@@ -44,14 +44,9 @@ def of(session: AsyncSession) -> BatchCache | None:
     return cache if isinstance(cache, BatchCache) else None
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def contacts_upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
     """INSERT ... ON CONFLICT for contacts, RETURNING them: a window start never goes back."""
-    insert = _insert(session)(Contact).values(rows)
+    insert = insert_for(session, Contact).values(rows)
     later = case(
         (
             Contact.last_inbound_at < insert.excluded.last_inbound_at,

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation import batch_cache
@@ -23,13 +22,9 @@ from services.consultation.models import (
 )
 from services.consultation.statuses import OPEN_CONVERSATION, ConversationStatus, SendStatus
 from shared.dates import as_utc
+from shared.db import insert_for
 
 OPEN = OPEN_CONVERSATION
-
-
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 # --- receipts, registrants, contacts ----------------------------------------------------------
@@ -37,8 +32,8 @@ def _insert(session: AsyncSession) -> Any:
 
 # Built once per dialect and run with bound values: a webhook delivery builds no statement.
 _ADD_RECEIPT = {
-    name: module.insert(InboundReceipt.__table__).on_conflict_do_nothing()
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+    name: insert_for(name, InboundReceipt.__table__).on_conflict_do_nothing()
+    for name in ("postgresql", "sqlite")
 }
 
 
@@ -53,7 +48,7 @@ async def add_receipt(session: AsyncSession, provider_message_id: str, now: date
 
 async def save_registrant(session: AsyncSession, **values: Any) -> None:
     """Keeps a registration's phone and consent (first write wins)."""
-    await session.execute(_insert(session)(Registrant).values(**values).on_conflict_do_nothing())
+    await session.execute(insert_for(session, Registrant).values(**values).on_conflict_do_nothing())
 
 
 async def get_registrant(session: AsyncSession, registration_id: uuid.UUID) -> Registrant | None:

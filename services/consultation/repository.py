@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consultation.models import (
@@ -21,6 +20,7 @@ from services.consultation.models import (
 )
 from services.consultation.statuses import InvitationStatus, SendStatus
 from shared.dates import as_utc
+from shared.db import insert_for
 
 Row = WhatsAppGroup | Invitation | OutboundMessage | DevMessage | Mentor
 
@@ -50,9 +50,9 @@ async def seed_group(
         "active": True,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(WhatsAppGroup).values(**values).on_conflict_do_nothing())
+    await session.execute(
+        insert_for(session, WhatsAppGroup).values(**values).on_conflict_do_nothing()
+    )
     await session.execute(
         update(WhatsAppGroup)
         .where(

@@ -7,22 +7,17 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dashboard.models import DailyCount, JournalEntry, OpenItem
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+from shared.db import insert_for
 
 
 async def add_journal_entry(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Journals one event; False when it was already there (a redelivery)."""
     table = JournalEntry.__table__
     statement = (
-        _insert(session)(table)
+        insert_for(session, table)
         .values(**values)
         .on_conflict_do_nothing()
         .returning(table.c.event_id)
@@ -41,7 +36,7 @@ async def add_counts(
     if not amounts:
         return
     table = DailyCount.__table__
-    statement = _insert(session)(table).values(
+    statement = insert_for(session, table).values(
         [
             {"tenant": tenant, "day": day, "metric": m, "dimension": d, "count": n}
             for (m, d), n in amounts.items()
@@ -60,7 +55,9 @@ async def upsert_open_item(
     """Records an item's opening or closing (in either order); a reassignment keeps the first
     opening time."""
     table = OpenItem.__table__
-    statement = _insert(session)(table).values(tenant=tenant, kind=kind, item_id=item_id, **values)
+    statement = insert_for(session, table).values(
+        tenant=tenant, kind=kind, item_id=item_id, **values
+    )
     updates = {
         k: func.coalesce(table.c[k], statement.excluded[k])
         if k == "opened_at"

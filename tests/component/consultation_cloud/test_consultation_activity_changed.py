@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,25 +14,14 @@ from services.consultation.app import MIGRATIONS, create_app
 from services.consultation.models import OutboundMessage
 from services.consultation.settings import Settings
 from shared.contracts import ActivityChangedV1, ParticipantRegisteredV1
-from tests.component.consultation_support import cloud_settings, received, text_of
+from tests.component.consultation_support import received, text_of
 from tests.factories import participant_registered, publish
-from tests.fakes.cloud_api import FakeCloudApi, running_fake_cloud_api
+from tests.fakes.cloud_api import FakeCloudApi
 from tests.support import running_app, wait_for
 
 pytestmark = pytest.mark.integration
 NOTICE = "menjamu_pemberitahuan"
 GROUP = "consultation.activity_changed"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCloudApi]:
-    with running_fake_cloud_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings_for: Callable[..., Settings], fake: FakeCloudApi) -> Settings:
-    return cloud_settings(settings_for, fake)
 
 
 def activity_changed(

@@ -6,7 +6,6 @@ service sends arrives at the fake over HTTP, as it would at Meta.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,27 +20,15 @@ from tests.component.consultation_support import (
     add_mentor,
     assigned_to,
     citizen_says,
-    cloud_settings,
     conversations,
     received,
 )
 from tests.factories import a_phone
 from tests.fakes import cloud_api
-from tests.fakes.cloud_api import FakeCloudApi, running_fake_cloud_api
+from tests.fakes.cloud_api import FakeCloudApi
 from tests.support import auth, running_app
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCloudApi]:
-    with running_fake_cloud_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings_for: Callable[..., Settings], fake: FakeCloudApi) -> Settings:
-    return cloud_settings(settings_for, fake)
 
 
 async def stream_events(redis: Redis, model: Any) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,22 +21,11 @@ from shared.settings import PROJECT_ROOT
 from tests.component.consultation_support import citizen_says, cloud_settings, received
 from tests.factories import participant_registered, publish
 from tests.fakes import cloud_api
-from tests.fakes.cloud_api import FakeCloudApi, running_fake_cloud_api
+from tests.fakes.cloud_api import FakeCloudApi
 from tests.support import auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 CLICK_RE = re.compile(r"https://konsultasi\.mojosari\.test/i/([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCloudApi]:
-    with running_fake_cloud_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings_for: Callable[..., Settings], fake: FakeCloudApi) -> Settings:
-    return cloud_settings(settings_for, fake)
 
 
 async def invitation(client: Any, registration_id: uuid.UUID, status: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ reply to a saran ticket arrives at the fake server as a WhatsApp message.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,25 +23,14 @@ from services.consultation.settings import Settings
 from services.survey import app as survey_app
 from services.survey.settings import Settings as SurveySettings
 from shared.contracts import WhatsAppMessageRequestedV1, WhatsAppMessageStatusV1
-from tests.component.consultation_support import citizen_says, cloud_settings, received
+from tests.component.consultation_support import citizen_says, received
 from tests.factories import a_phone, publish
 from tests.fakes import cloud_api
-from tests.fakes.cloud_api import FakeCloudApi, running_fake_cloud_api
+from tests.fakes.cloud_api import FakeCloudApi
 from tests.support import auth, running_app, wait_for
 
 pytestmark = pytest.mark.integration
 REPLY = "Terima kasih atas saran Anda.\n\nTanggapan kami: loket kedua kini dibuka pukul 08.00."
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCloudApi]:
-    with running_fake_cloud_api() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings_for: Callable[..., Settings], fake: FakeCloudApi) -> Settings:
-    return cloud_settings(settings_for, fake)
 
 
 def requested(phone: str, **overrides: Any) -> WhatsAppMessageRequestedV1:
