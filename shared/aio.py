@@ -32,6 +32,18 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
         return await awaitable
 
 
+def stop_if_cancelled() -> None:
+    """Raises CancelledError when this task was asked to stop, even if the cancel was lost.
+
+    A library that swallows a CancelledError leaves the request counted (Task.cancelling()),
+    so a loop that checks here at the top of each round ends at its next round instead of
+    retrying forever. Call it where a long-running loop starts a round.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def stop_tasks(
     tasks: Collection[asyncio.Task[Any]], seconds: float
 ) -> set[asyncio.Task[Any]]:

@@ -25,6 +25,7 @@ from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.aio import stop_if_cancelled
 from shared.db import Database
 from shared.handling import Handler, PoisonMessage, Reaction
 from shared.logging import get_logger
@@ -210,6 +211,7 @@ class Consumers:
         every = self.settings.claim_idle_ms / 4000
         while True:
             await asyncio.sleep(every)
+            stop_if_cancelled()
             try:
                 await self._refresh_own()
             except (RedisError, OSError) as exc:
@@ -265,6 +267,7 @@ class Consumers:
         """Recreates lost groups (a Redis restart without persistence) and restarts readers."""
         while True:
             await asyncio.sleep(every_s)
+            stop_if_cancelled()
             try:
                 if await self.groups_ok():
                     continue

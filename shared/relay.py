@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import select, update
 
-from shared.aio import wait_for_event
+from shared.aio import stop_if_cancelled, wait_for_event
 from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
@@ -192,6 +192,7 @@ class OutboxRelay:
         """Relays forever: immediately after commits, else every interval; backs off on errors."""
         backoff = self.interval
         while True:
+            stop_if_cancelled()
             # Cleared before reading, so a commit during the publish wakes the next round.
             self._wake.clear()
             try:

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.aio import stop_if_cancelled
 from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
@@ -147,6 +148,7 @@ class Retention:
         """Applies the rules forever (first pass after one interval)."""
         while True:
             await asyncio.sleep(self.settings.retention_interval_s)
+            stop_if_cancelled()
             try:
                 removed = await self.apply()
                 log.info("retention.applied", **removed)

@@ -23,7 +23,7 @@ from services.consultation.models import OutboundMessage
 from services.consultation.ratelimit import new_recipient_limit, sender_limit
 from services.consultation.settings import Settings
 from services.consultation.statuses import SendStatus
-from shared.aio import wait_for_event, within
+from shared.aio import stop_if_cancelled, wait_for_event, within
 from shared.contracts import utcnow
 from shared.db import Database
 from shared.logging import get_logger
@@ -64,6 +64,7 @@ class Dispatcher:
     async def _loop(self) -> None:
         backoff = self.interval
         while True:
+            stop_if_cancelled()
             self._wake.clear()
             try:
                 handled = await self.dispatch_once()

@@ -6,6 +6,7 @@ import asyncio
 
 from services.consultation import assignment
 from services.consultation.handlers import Parts
+from shared.aio import stop_if_cancelled
 from shared.db import Database
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -29,6 +30,7 @@ async def run(db: Database, parts: Parts) -> None:
     """Sweeps forever at the configured interval; survives any error."""
     while True:
         await asyncio.sleep(parts.settings.sweep_interval_s)
+        stop_if_cancelled()
         try:
             moved = await sweep_once(db, parts)
             if moved:

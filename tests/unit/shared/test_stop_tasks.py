@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from shared.aio import stop_tasks
+from shared.aio import stop_if_cancelled, stop_tasks
 
 
 async def test_a_loop_that_swallowed_its_cancel_is_cancelled_again_until_it_ends() -> None:
@@ -62,3 +63,26 @@ async def test_a_task_that_ignores_every_cancel_is_reported_when_the_time_is_up(
     assert 0.45 <= loop.time() - started < 2
     released = True
     await task
+
+
+async def test_a_loop_that_checks_stops_at_its_next_round_after_a_lost_cancel() -> None:
+    rounds_after_cancel = 0
+    cancelled = False
+
+    async def retrying_loop() -> None:
+        nonlocal rounds_after_cancel
+        while True:
+            stop_if_cancelled()
+            if cancelled:
+                rounds_after_cancel += 1
+            # A library that loses the cancel, without uncancel():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(retrying_loop())
+    await asyncio.sleep(0.02)
+    task.cancel()
+    cancelled = True
+    await asyncio.wait([task], timeout=1)
+    assert task.cancelled(), "the loop ran on after its cancel was lost"
+    assert rounds_after_cancel == 0
