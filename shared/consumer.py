@@ -20,7 +20,7 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.message import RedisBatchStreamMessage, RedisStreamMessage
+from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage, RedisStreamMessage
 from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -50,6 +50,17 @@ def claim_poll_ms(settings: ServiceSettings) -> int:
 async def whole_message(message: Any) -> Any:
     """A decoder that hands the handler faststream's message (ids, fields, raw body)."""
     return message
+
+
+async def undecoded_batch(raw: Any) -> RedisBatchStreamMessage:
+    """A batch parser that leaves the entries as read: the handler decodes each body once.
+
+    faststream's own batch parser decodes every entry, loads its JSON, then dumps the whole
+    list as one JSON document for the decoder to load again; the handler then validated dicts.
+    Here each entry's body goes straight from its stream fields to the contract's JSON
+    validation (`_body_of`, then `parse`). Acks stay the handler's (AckPolicy.MANUAL).
+    """
+    return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=FAKE_CONSUMER, group=None)
 
 
 class Consumers:
@@ -108,7 +119,8 @@ class Consumers:
         # Context("message") annotation: faststream resolves a Context in a worker thread, a
         # thread hop per message that cost about as much as the rest of faststream together.
         options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": whole_message}
-        reader = self.broker.subscriber(stream=reader_sub, **options)
+        parser: Any = {"parser": undecoded_batch} if reaction.batch else {}
+        reader = self.broker.subscriber(stream=reader_sub, **options, **parser)
         claimer = self.broker.subscriber(stream=claimer_sub, **options)
         return reader, claimer
 
@@ -121,11 +133,9 @@ class Consumers:
                 message: RedisBatchStreamMessage = whole
                 raw = message.raw_message
                 ids = [as_str(i) for i in raw["message_ids"]]
-                bodies = message.body
-                if isinstance(bodies, bytes | str):
-                    bodies = json.loads(bodies)
+                datas = list(raw["data"])
                 held = [(stream, group, self.reader_name, i) for i in ids]
-                await self.handler.batch(reaction, held, list(bodies), list(raw["data"]))
+                await self.handler.batch(reaction, held, [_body_of(d) for d in datas], datas)
 
             reader(read_batch)
         else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -292,7 +291,7 @@ def parse(model: type[E], body: Any) -> E:
     """Parses a message body as its contract; raises PoisonMessage when it cannot."""
     try:
         if isinstance(body, bytes | str):
-            body = json.loads(body)
+            return model.model_validate_json(body)
         return model.model_validate(body)
     except (ValueError, ValidationError) as exc:
         raise PoisonMessage(f"not a valid {model.__name__}: {exc}") from exc
