@@ -168,26 +168,38 @@ class Handler:
         """Handles one read of a single-event reaction, each message in its own transaction.
 
         Up to `concurrency` messages at once; those with the same ordering key one after
-        another in stream order. Once the service is stopping, no further message is begun:
-        what was read but not begun stays pending, and the next start handles it at once.
+        another in stream order. The committed ones are acked together (one XACK) when the
+        read is done. Once the service is stopping, no further message is begun: what was read
+        but not begun stays pending, and the next start handles it at once.
         """
         with self._working():
             items = [
                 _Item(h, data, parsed(reaction.event, body))
                 for h, data, body in zip(held, datas, bodies, strict=True)
             ]
-            limit = min(self.concurrency, len(items))
-            if limit <= 1:
-                await self._in_turn(reaction, items, None)
-                return
-            lines: dict[Hashable, list[_Item]] = {}
-            for item in items:
-                lines.setdefault(item.key(reaction), []).append(item)
-            slots = asyncio.Semaphore(limit)
-            await asyncio.gather(*(self._in_turn(reaction, line, slots) for line in lines.values()))
+            committed: list[Held] = []
+            try:
+                limit = min(self.concurrency, len(items))
+                if limit <= 1:
+                    await self._in_turn(reaction, items, None, committed)
+                    return
+                lines: dict[Hashable, list[_Item]] = {}
+                for item in items:
+                    lines.setdefault(item.key(reaction), []).append(item)
+                slots = asyncio.Semaphore(limit)
+                await asyncio.gather(
+                    *(self._in_turn(reaction, line, slots, committed) for line in lines.values())
+                )
+            finally:
+                if committed:
+                    await self._ack(committed)
 
     async def _in_turn(
-        self, reaction: Reaction[Any], items: list[_Item], slots: asyncio.Semaphore | None
+        self,
+        reaction: Reaction[Any],
+        items: list[_Item],
+        slots: asyncio.Semaphore | None,
+        committed: list[Held],
     ) -> None:
         """Handles messages one after another (each waits for a free slot, if limited)."""
         for item in items:
@@ -195,7 +207,7 @@ class Handler:
                 if self.stopping:
                     return
                 try:
-                    await self._one(reaction, item.held, item.data, item.event, 1)
+                    await self._one(reaction, item.held, item.data, item.event, 1, committed)
                 except Exception as exc:  # e.g. Redis gone while dead-lettering
                     # The others of the read go on; this one is left to the claimer.
                     log.error(
@@ -213,7 +225,10 @@ class Handler:
         data: Any,
         event: Event | PoisonMessage,
         deliveries: int,
+        committed: list[Held] | None = None,
     ) -> None:
+        """Handles one parsed message; acks it after the commit (or leaves the ack to the
+        caller, through `committed`)."""
         stream, group, _consumer, message_id = held
         if isinstance(event, PoisonMessage):
             await self.dead_letter(reaction, message_id, data, deliveries, str(event))
@@ -231,7 +246,9 @@ class Handler:
             if done is None:
                 self.release([held])
                 return
-            if not await self._ack([held]):
+            if committed is not None:
+                committed.append(held)
+            elif not await self._ack([held]):
                 return
             outcome = "handled" if done else "duplicate"
             consumer_done(self.settings.service_name, group, outcome, _since(started))
