@@ -80,7 +80,11 @@ class Reaction(Generic[E]):
         return (self.order_key or by_registration)(event)
 
 
-POSTGRESQL_CONCURRENCY = 4
+# Measured with benchmarks/relay_throughput.py (README, Performance): PostgreSQL gains up to
+# 4 (8 no better, and each message in flight holds a pooled connection). SQLite gains nothing
+# measurable (its writes take turns; 2 and 4 were as fast as 1 or slower), and every extra
+# transaction in flight is one more ahead of an HTTP write in the write turn's queue.
+CONCURRENCY = {"postgresql": 4, "sqlite": 1}
 IN_TURN = "in turn"  # the key of every event that names no registration: one at a time
 
 
@@ -96,7 +100,7 @@ def default_concurrency(dialect: str) -> int:
     PostgreSQL runs transactions side by side, so overlapping several hides each one's round
     trips; SQLite has one writer at a time (the write turn), so there one is enough.
     """
-    return POSTGRESQL_CONCURRENCY if dialect == "postgresql" else 1
+    return CONCURRENCY.get(dialect, 1)
 
 
 class PoisonMessage(Exception):
