@@ -8,8 +8,13 @@ Paths, each on a fresh database and a flushed Redis database (MENJAMU_BENCH_REDI
 - relay only: OutboxRelay.publish_pending until the outbox is empty (no consumer);
 - relay + consumer: the relay loop and the project's Consumers (faststream RedisBroker, a
   reaction that does nothing, so the processed_events insert and the XACK are what is measured)
-  in one process, timed from the first relay call until processed_events holds every event.
+  in one process, timed from the first relay call until processed_events holds every event;
+  one event per transaction at each `handler_concurrency` of MENJAMU_BENCH_CONCURRENCY
+  (`1,4,8`: messages of one read handled at once), and with `batch=True`. The footnote gives
+  the process's CPU milliseconds per event (relay and consumer, with their driver threads).
 N = MENJAMU_BENCH_EVENTS (5000). SQLite always; PostgreSQL (MENJAMU_BENCH_PG_URL) when it answers.
+MENJAMU_BENCH_SINGLE_ONLY=1 runs only the raw baselines and the one-event-per-transaction rows
+(for interleaved before/after rounds).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import os
 import sys
 from collections import Counter
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 from faststream import AckPolicy
@@ -56,7 +61,13 @@ POLL_S = 0.02
 STALL_S = 30.0
 RAW_XADD = "raw redis-py: XADD (pipeline 500)"
 RAW_ALL = "raw redis-py: XADD + XREADGROUP 100/XACK"
-CONSUMER_RUNS = ((10, False), (100, False), (100, True), (500, True))  # (read_batch, batch)
+CONCURRENCY = tuple(
+    int(c) for c in os.environ.get("MENJAMU_BENCH_CONCURRENCY", "1,4,8").split(",") if c.strip()
+)
+SINGLE_ONLY = os.environ.get("MENJAMU_BENCH_SINGLE_ONLY", "") not in ("", "0")
+# (read_batch, batch, handler_concurrency)
+SINGLE_RUNS = tuple((10, False, c) for c in CONCURRENCY)
+BATCH_RUNS = ((100, True, 1), (500, True, 1))
 NOTE = (
     "ratio vs raw = events/s of the row / events/s of its raw redis-py baseline in the same run: "
     "relay only against raw XADD, relay + consumer against raw XADD + XREADGROUP/XACK. "
@@ -82,14 +93,20 @@ async def run() -> list[Result]:
     else:
         print("PostgreSQL does not answer: its rows are skipped", file=sys.stderr)
     results = progress(await raw_redis(N))
-    for read_batch, context in ((10, False), (100, False), (100, True)):
-        results += progress([await faststream_alone(N, read_batch, context=context)])
+    if not SINGLE_ONLY:
+        for read_batch, context in ((10, False), (100, False), (100, True)):
+            results += progress([await faststream_alone(N, read_batch, context=context)])
+        for kind in kinds:
+            results += progress(await relay_only(kind, N))
+    runs = SINGLE_RUNS if SINGLE_ONLY else SINGLE_RUNS + BATCH_RUNS
     for kind in kinds:
-        results += progress(await relay_only(kind, N))
-    for kind in kinds:
-        for read_batch, batch in CONSUMER_RUNS:
+        for read_batch, batch, concurrency in runs:
             results += progress(
-                [await relay_and_consumer(kind, N, read_batch=read_batch, batch=batch)]
+                [
+                    await relay_and_consumer(
+                        kind, N, read_batch=read_batch, batch=batch, concurrency=concurrency
+                    )
+                ]
             )
     await flush_redis()
     return results
@@ -259,12 +276,18 @@ async def relay_only(kind: str, n: int) -> list[Result]:
     ]
 
 
-async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool) -> Result:
+async def relay_and_consumer(
+    kind: str, n: int, *, read_batch: int, batch: bool, concurrency: int
+) -> Result:
     """Relay and Consumers together, until processed_events holds n rows."""
     events = [sample_event(i) for i in range(n)]
     reaction = Reaction(group=GROUP, event=ParticipantRegisteredV1, handle=noop, batch=batch)
     async with environment(
-        kind, read_batch=read_batch, batch_read_batch=read_batch, claim_idle_ms=60_000
+        kind,
+        read_batch=read_batch,
+        batch_read_batch=read_batch,
+        claim_idle_ms=60_000,
+        handler_concurrency=concurrency,
     ) as env:
         await fill_outbox(env.outbox, events, PER_TX)
         redis = Redis.from_url(REDIS_URL)
@@ -282,10 +305,11 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
             await consumers.start()
             env.sql.attach(env.consumer)
             calls_before = await redis_calls(redis)
-            started = perf_counter()
+            started, cpu_started = perf_counter(), process_time()
             relay_task = asyncio.create_task(relay_all(make_relay(env, redis), n))
             await wait_processed(poller, n, relay_task, consumers)
             elapsed = perf_counter() - started
+            cpu_ms = (process_time() - cpu_started) * 1000 / n
             calls = await redis_calls(redis) - calls_before
         finally:
             if relay_task is not None:
@@ -295,14 +319,21 @@ async def relay_and_consumer(kind: str, n: int, *, read_batch: int, batch: bool)
             await consumers.stop()
             await poller.dispose()
             await redis.aclose()
-    mode = ", batch=True" if batch else ""
+    mode = ", batch=True" if batch else f", concurrency {concurrency}"
     return Result(
         f"relay + consumer, read_batch {read_batch}{mode} ({label(kind)})",
         n,
         elapsed,
         baseline=RAW_ALL,
-        detail=round_trips(calls, env, n),
+        detail=f"CPU {cpu_ms:.2f} ms/event (this process; load {_load()}); "
+        + round_trips(calls, env, n),
     )
+
+
+def _load() -> str:
+    """The machine's 1-minute load average, which the figures depend on."""
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
 
 
 def round_trips(calls: Counter[str], env: Env, n: int) -> str:

@@ -4,6 +4,8 @@ For every reaction (one consumer group) two faststream subscribers share the gro
 - a reader (XREADGROUP '>', bounded by `read_batch`) for new messages;
 - a claimer (XAUTOCLAIM with `min_idle_time`) that picks up messages left pending by a
   handler that failed or a process that died; faststream never redelivers those by itself.
+A reader hands a whole read to the handler: handled in one transaction (batch reactions), or
+message by message, several at once with order kept per ordering key (the others).
 The consumer names are stable per replica (`consumer_name`), so on start a replica first
 re-reads its own pending entries (XREADGROUP id 0): what a stop left unacked is handled at once,
 not after `claim_idle_ms`. How each message is handled is in shared/handling.py.
@@ -27,7 +29,7 @@ from redis.exceptions import RedisError
 
 from shared.aio import stop_if_cancelled
 from shared.db import Database
-from shared.handling import Handler, PoisonMessage, Reaction
+from shared.handling import Handler, Held, PoisonMessage, Reaction
 from shared.logging import get_logger
 from shared.settings import ServiceSettings
 from shared.streams import as_str, ensure_group, group_exists
@@ -106,7 +108,7 @@ class Consumers:
             max_records=reaction.read_batch
             or (s.batch_read_batch if reaction.batch else s.read_batch),
             polling_interval=s.poll_ms,
-            batch=reaction.batch,
+            batch=True,  # a read comes whole: handled together (batch) or side by side (many)
         )
         claimer_sub = StreamSub(
             stream,
@@ -119,8 +121,7 @@ class Consumers:
         # Context("message") annotation: faststream resolves a Context in a worker thread, a
         # thread hop per message that cost about as much as the rest of faststream together.
         options: Any = {"ack_policy": AckPolicy.MANUAL, "decoder": whole_message}
-        parser: Any = {"parser": undecoded_batch} if reaction.batch else {}
-        reader = self.broker.subscriber(stream=reader_sub, **options, **parser)
+        reader = self.broker.subscriber(stream=reader_sub, parser=undecoded_batch, **options)
         claimer = self.broker.subscriber(stream=claimer_sub, **options)
         return reader, claimer
 
@@ -130,23 +131,17 @@ class Consumers:
         if reaction.batch:
 
             async def read_batch(whole: Any) -> None:
-                message: RedisBatchStreamMessage = whole
-                raw = message.raw_message
-                ids = [as_str(i) for i in raw["message_ids"]]
-                datas = list(raw["data"])
-                held = [(stream, group, self.reader_name, i) for i in ids]
-                await self.handler.batch(reaction, held, [_body_of(d) for d in datas], datas)
+                held, bodies, datas = self._read(stream, group, whole)
+                await self.handler.batch(reaction, held, bodies, datas)
 
             reader(read_batch)
         else:
 
-            async def read_one(whole: Any) -> None:
-                message: RedisStreamMessage = whole
-                raw = message.raw_message
-                held = (stream, group, self.reader_name, as_str(raw["message_ids"][0]))
-                await self.handler.one(reaction, held, raw["data"], message.body, 1)
+            async def read_many(whole: Any) -> None:
+                held, bodies, datas = self._read(stream, group, whole)
+                await self.handler.many(reaction, held, datas, bodies)
 
-            reader(read_one)
+            reader(read_many)
 
         async def claim_one(whole: Any) -> None:
             message: RedisStreamMessage = whole
@@ -157,6 +152,14 @@ class Consumers:
 
         claimer(claim_one)
         self.subscribers += [reader, claimer]
+
+    def _read(self, stream: str, group: str, whole: Any) -> tuple[list[Held], list[Any], list[Any]]:
+        """The entries of one read: where each is held, its body, its raw fields."""
+        message: RedisBatchStreamMessage = whole
+        raw = message.raw_message
+        held = [(stream, group, self.reader_name, as_str(i)) for i in raw["message_ids"]]
+        datas = list(raw["data"])
+        return held, [_body_of(data) for data in datas], datas
 
     # --- lifecycle ---------------------------------------------------------------------------
 

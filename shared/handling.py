@@ -11,6 +11,9 @@ outbox; the message is acked only after that commit.
 - A permanent failure (a bug, a violated rule, the handler's deadline) leaves the message
   pending; the claimer retries it after `claim_idle_ms`, and after `max_deliveries` it moves to
   `<stream>.dlq`. A message that does not parse goes there at once.
+- A read of a single-event reaction is handled up to `handler_concurrency` messages at once,
+  each in its own transaction; messages with the same ordering key (the reaction's `order_key`,
+  by default the registration) one after another in stream order.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -54,6 +57,12 @@ class Reaction(Generic[E]):
     `handle_many(session, events)`, when given, receives the batch's new events in one call
     (one statement per batch instead of one per event), and `read_batch` overrides the
     service's setting for this reaction's reader.
+
+    Without `batch`, the messages of one read are handled up to `handler_concurrency` at once,
+    each in its own transaction. `order_key(event)` names what must be handled in stream order:
+    messages with equal keys run one after another, in the order they were read; different keys
+    may run at once. The default (`by_registration`) is the event's `registration_id`, or one
+    key for the whole reaction when the contract has none (then it runs one at a time).
     """
 
     group: str
@@ -63,6 +72,34 @@ class Reaction(Generic[E]):
     timeout_s: float = 120.0
     handle_many: Callable[[AsyncSession, list[E]], Awaitable[Outcome]] | None = None
     read_batch: int | None = None
+    order_key: Callable[[E], Hashable] | None = None
+
+    def key_of(self, event: E) -> Hashable:
+        """The ordering key of an event of this reaction."""
+        return (self.order_key or by_registration)(event)
+
+
+# Measured with benchmarks/relay_throughput.py (README, Performance): PostgreSQL gains up to
+# 4 (8 no better, and each message in flight holds a pooled connection). SQLite gains nothing
+# measurable (its writes take turns; 2 and 4 were as fast as 1 or slower), and every extra
+# transaction in flight is one more ahead of an HTTP write in the write turn's queue.
+CONCURRENCY = {"postgresql": 4, "sqlite": 1}
+IN_TURN = "in turn"  # the key of every event that names no registration: one at a time
+
+
+def by_registration(event: Event) -> Hashable:
+    """The default ordering key: the registration the event is about, else one shared key."""
+    registration_id = getattr(event, "registration_id", None)
+    return IN_TURN if registration_id is None else registration_id
+
+
+def default_concurrency(dialect: str) -> int:
+    """Messages of one read handled at once when `handler_concurrency` is not set.
+
+    PostgreSQL runs transactions side by side, so overlapping several hides each one's round
+    trips; SQLite has one writer at a time (the write turn), so there one is enough.
+    """
+    return CONCURRENCY.get(dialect, 1)
 
 
 class PoisonMessage(Exception):
@@ -88,6 +125,13 @@ class Handler:
     # holds no entry it is working on, so whatever it still has pending is orphaned.
     in_hand: int = 0
     last_done: float = field(default_factory=time.monotonic)
+    # Messages of one read of a single-event reaction handled at once (handler_concurrency).
+    concurrency: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.concurrency:
+            configured = self.settings.handler_concurrency
+            self.concurrency = configured or default_concurrency(self.db.dialect)
 
     def idle_for(self) -> float:
         """Seconds since this process last had a message in hand (0 while it has one)."""
@@ -119,16 +163,78 @@ class Handler:
     ) -> None:
         """Handles one message; acks it once its effect is committed (or it was a duplicate)."""
         with self._working():
-            await self._one(reaction, held, data, body, deliveries)
+            await self._one(reaction, held, data, parsed(reaction.event, body), deliveries)
+
+    async def many(
+        self, reaction: Reaction[Any], held: list[Held], datas: list[Any], bodies: list[Any]
+    ) -> None:
+        """Handles one read of a single-event reaction, each message in its own transaction.
+
+        Up to `concurrency` messages at once; those with the same ordering key one after
+        another in stream order. The committed ones are acked together (one XACK) when the
+        read is done. Once the service is stopping, no further message is begun: what was read
+        but not begun stays pending, and the next start handles it at once.
+        """
+        with self._working():
+            items = [
+                _Item(h, data, parsed(reaction.event, body))
+                for h, data, body in zip(held, datas, bodies, strict=True)
+            ]
+            committed: list[Held] = []
+            try:
+                limit = min(self.concurrency, len(items))
+                if limit <= 1:
+                    await self._in_turn(reaction, items, None, committed)
+                    return
+                lines: dict[Hashable, list[_Item]] = {}
+                for item in items:
+                    lines.setdefault(item.key(reaction), []).append(item)
+                slots = asyncio.Semaphore(limit)
+                await asyncio.gather(
+                    *(self._in_turn(reaction, line, slots, committed) for line in lines.values())
+                )
+            finally:
+                if committed:
+                    await self._ack(committed)
+
+    async def _in_turn(
+        self,
+        reaction: Reaction[Any],
+        items: list[_Item],
+        slots: asyncio.Semaphore | None,
+        committed: list[Held],
+    ) -> None:
+        """Handles messages one after another (each waits for a free slot, if limited)."""
+        for item in items:
+            async with slots or contextlib.nullcontext():
+                if self.stopping:
+                    return
+                try:
+                    await self._one(reaction, item.held, item.data, item.event, 1, committed)
+                except Exception as exc:  # e.g. Redis gone while dead-lettering
+                    # The others of the read go on; this one is left to the claimer.
+                    log.error(
+                        "consumer.message_failed",
+                        group=reaction.group,
+                        message_id=item.held[3],
+                        error=_brief(exc),
+                    )
+                    self.release([item.held])
 
     async def _one(
-        self, reaction: Reaction[Any], held: Held, data: Any, body: Any, deliveries: int
+        self,
+        reaction: Reaction[Any],
+        held: Held,
+        data: Any,
+        event: Event | PoisonMessage,
+        deliveries: int,
+        committed: list[Held] | None = None,
     ) -> None:
+        """Handles one parsed message; acks it after the commit (or leaves the ack to the
+        caller, through `committed`)."""
         stream, group, _consumer, message_id = held
-        try:
-            event = parse(reaction.event, body)
-        except PoisonMessage as exc:
-            await self.dead_letter(reaction, message_id, data, deliveries, str(exc))
+        if isinstance(event, PoisonMessage):
+            await self.dead_letter(reaction, message_id, data, deliveries, str(event))
             return
         with bound_context(
             **event.log_context(), stream=stream, group=group, message_id=message_id
@@ -143,7 +249,9 @@ class Handler:
             if done is None:
                 self.release([held])
                 return
-            if not await self._ack([held]):
+            if committed is not None:
+                committed.append(held)
+            elif not await self._ack([held]):
                 return
             outcome = "handled" if done else "duplicate"
             consumer_done(self.settings.service_name, group, outcome, _since(started))
@@ -285,6 +393,28 @@ class Handler:
             deliveries=deliveries,
             reason=reason,
         )
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One message of a read: where it is held, its raw fields, its event (or why not)."""
+
+    held: Held
+    data: Any
+    event: Event | PoisonMessage
+
+    def key(self, reaction: Reaction[Any]) -> Hashable:
+        if isinstance(self.event, PoisonMessage):
+            return ("poison", self.held[3])  # dead-lettered at once: waits for nothing
+        return reaction.key_of(self.event)
+
+
+def parsed(model: type[E], body: Any) -> E | PoisonMessage:
+    """The message's event, or the PoisonMessage saying why it has none."""
+    try:
+        return parse(model, body)
+    except PoisonMessage as exc:
+        return exc
 
 
 def parse(model: type[E], body: Any) -> E:

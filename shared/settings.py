@@ -94,6 +94,9 @@ class ServiceSettings(BaseSettings):
     read_batch: int = Field(default=10, ge=1, le=1000)
     # Reactions with batch=True (small effects such as aggregates) read this many per transaction.
     batch_read_batch: int = Field(default=200, ge=1, le=5000)
+    # Messages of one read of a single-event reaction handled at once, each in its own
+    # transaction (same ordering key: one after another). Unset: 4 on PostgreSQL, 1 on SQLite.
+    handler_concurrency: int | None = Field(default=None, ge=1, le=100)
     max_deliveries: int = Field(default=5, ge=1)
     claim_idle_ms: int = Field(default=60_000, ge=100)
     poll_ms: int = Field(default=1_000, ge=10)

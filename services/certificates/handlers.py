@@ -103,11 +103,14 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
             ParticipantCheckedInV1,
             issue_certificate_on_participant_checked_in,
             timeout_s=timeout,
+            # One kecamatan's check-ins in turn: numbers follow the order of attendance (they
+            # would queue on the kecamatan's counter row anyway).
+            order_key=lambda event: event.tenant,
         ),
         Reaction(
             CANCEL_GROUP,
             ParticipantCancelledV1,
             revoke_certificate_on_participant_cancelled,
-            timeout_s=timeout,
+            timeout_s=timeout,  # ordered by registration (the default key)
         ),
     ]

@@ -130,7 +130,12 @@ class Reactions:
         await activity_notice.notify_registrants(session, config, event, now=self.parts.clock.now())
 
     def all(self) -> list[Reaction[Any]]:
-        """One consumer group per reaction (a WhatsApp outage blocks none of the others)."""
+        """One consumer group per reaction (a WhatsApp outage blocks none of the others).
+
+        Single-event reactions handle several messages of a read at once; the ordering keys
+        keep in stream order what must be: one registration's (the default), one recipient's
+        requested messages, one activity's change notices.
+        """
         return [
             Reaction(
                 group="consultation.invite",
@@ -154,11 +159,13 @@ class Reactions:
                 group="consultation.requested",
                 event=WhatsAppMessageRequestedV1,
                 handle=self.send_on_message_requested,
+                order_key=message_requests.recipient,
             ),
             Reaction(
                 group="consultation.activity_changed",
                 event=ActivityChangedV1,
                 handle=self.notify_on_activity_changed,
+                order_key=lambda event: event.activity_id,  # notices of one event in order
             ),
         ]
 

@@ -33,6 +33,14 @@ def dedupe_key(request_id: uuid.UUID) -> str:
     return f"request:{request_id}"
 
 
+def recipient(event: WhatsAppMessageRequestedV1) -> tuple[str, str]:
+    """The ordering key of requests: one recipient's messages are queued in the order asked."""
+    try:
+        return event.tenant, normalize_phone(event.phone)
+    except ValueError:
+        return event.tenant, event.phone  # refused anyway
+
+
 def template_kind(config: TenantConfig, purpose: str) -> str:
     """The tenant's template for a purpose (e.g. survey_reply), else the general notice."""
     return purpose if purpose in config.templates else FALLBACK_TEMPLATE
