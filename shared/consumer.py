@@ -115,6 +115,8 @@ class Consumers:
         stream, group = reaction.event.STREAM, reaction.group
         reader, claimer = self._subscribers(reaction)
         if reaction.batch:
+            limit = reaction.read_batch or self.settings.batch_read_batch
+            gather_s = reaction.gather_ms / 1000
 
             async def read_batch(whole: Any) -> None:
                 message: RedisBatchStreamMessage = whole
@@ -125,6 +127,8 @@ class Consumers:
                     bodies = json.loads(bodies)
                 held = [(stream, group, self.reader_name, i) for i in ids]
                 await self.handler.batch(reaction, held, list(bodies), list(raw["data"]))
+                if gather_s and len(ids) < limit and not self.handler.stopping:
+                    await asyncio.sleep(gather_s)  # acked already: the next read waits
 
             reader(read_batch)
         else:
