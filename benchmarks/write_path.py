@@ -8,6 +8,11 @@ baseline through `benchmarks._bare_app`), the load generator as another process
 CPU milliseconds per request are read from /proc for the service process alone. For the survey
 the run also measures how long after the last POST the IKM report counts every response.
 `MENJAMU_BENCH_ROUNDS` repeats the whole set and keeps the median round of each row.
+`MENJAMU_BENCH_WRITE_PATHS` (`registration,survey`) picks the paths and
+`MENJAMU_BENCH_WRITE_DATABASES` (`sqlite,postgresql`) the databases. `MENJAMU_BENCH_WRITE_BEFORE`,
+the folder of another checkout (say `git archive main | tar -x -C /tmp/main`), runs that code's
+service too, right before this one's in every round: before and after interleaved, each against
+the same round's bare app.
 """
 
 from __future__ import annotations
@@ -101,9 +106,11 @@ def _base_env(data_dir: Path, database_url: str | None, prefix: str) -> dict[str
 
 
 @contextmanager
-def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[int]:
+def _process(
+    cmd: list[str], env: dict[str, str], port: int, log: Path, cwd: Path = ROOT
+) -> Iterator[int]:
     with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=out)
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -208,11 +215,15 @@ async def _measure_paths(
     return out
 
 
-async def _one_app(kind: str, app: str, tmp: Path) -> dict[str, Load | float]:
+async def _one_app(
+    kind: str, app: str, tmp: Path, root: Path = ROOT, names: list[str] | None = None
+) -> dict[str, Load | float]:
     await flush_redis()
     prefix = f"bw{uuid.uuid4().hex[:8]}_"
     database_url = PG_URL if kind == "postgresql" else None
     data_dir = tmp / f"{kind}-{app}-{prefix}"
+    # Another checkout's service runs from its folder: `python -m` imports from the cwd first.
+    cwd = root
     data_dir.mkdir()
     env = _base_env(data_dir, database_url, prefix)
     port = _free_port()
@@ -233,19 +244,20 @@ async def _one_app(kind: str, app: str, tmp: Path) -> dict[str, Load | float]:
                 "registration": "/api/v1/events/x/registrations",
                 "survey": f"/api/v1/units/{UNIT}/responses",
             }
+            paths = {k: v for k, v in paths.items() if names is None or k in names}
         else:
             env[f"{app.upper()}_PORT"] = str(port)
             await asyncio.to_thread(
                 subprocess.run,
                 [sys.executable, "-m", "services.cli", "migrate", app],
                 env=env,
-                cwd=ROOT,
+                cwd=cwd,
                 check=True,
                 capture_output=True,
             )
             cmd = [sys.executable, "-m", "services.cli", "serve", app]
             paths = {}
-        with _process(cmd, env, port, log) as pid:
+        with _process(cmd, env, port, log, cwd) as pid:
             base = f"http://127.0.0.1:{port}"
             if app == "registration":
                 paths["registration"] = f"/api/v1/events/{await _create_event(base)}/registrations"
@@ -263,28 +275,37 @@ def _median(loads: list[Load]) -> Load:
     return sorted(loads, key=lambda load: load.ok / load.seconds)[len(loads) // 2]
 
 
-def _results(kind: str, rounds: list[dict[str, dict[str, Load | float]]]) -> list[Result]:
+def _results(
+    kind: str, rounds: list[dict[str, dict[str, Load | float]]], names: list[str]
+) -> list[Result]:
     results = []
-    for name in ("registration", "survey"):
+    for name in names:
         for mode in ("concurrency", "rate"):
             key = f"{name} {mode}"
             label = f"{kind}, {name} POST, " + (
                 f"concurrency {CONCURRENCY}" if mode == "concurrency" else f"fixed {RATE:.0f}/s"
             )
-            for app in ("bare", name):
-                loads = [r[app][key] for r in rounds if isinstance(r[app].get(key), Load)]
+            for app in ("bare", f"{name} before", name):
+                loads = [r[app][key] for r in rounds if isinstance(r.get(app, {}).get(key), Load)]
                 if not loads:
                     continue
                 load = _median(loads)  # type: ignore[arg-type]
-                who = "bare FastAPI insert (baseline)" if app == "bare" else "Menjamu"
+                who = {"bare": "bare FastAPI insert (baseline)", name: "Menjamu"}.get(
+                    app, "Menjamu before (MENJAMU_BENCH_WRITE_BEFORE)"
+                )
                 detail = (
                     f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
                     f"CPU {load.cpu_ms:.2f} ms/request, statuses {load.statuses}"
                 )
-                if app == "survey" and mode == "rate":
-                    lags = [float(r["survey"].get("survey ikm lag", 0.0)) for r in rounds]  # type: ignore[arg-type]
+                if name == "survey" and app != "bare" and mode == "rate":
+                    lags = [float(r[app].get("survey ikm lag", 0.0)) for r in rounds]  # type: ignore[arg-type]
                     lag = statistics.median(lags)
                     detail += f", all in the IKM report {lag:.2f} s after the last POST"
+                if len(rounds) > 1:  # every round's figures, not only the median's
+                    detail += "; rounds: " + ", ".join(
+                        f"{x.ok / x.seconds:.0f}/s {x.cpu_ms:.2f} ms p99 {x.p99_ms:.0f}"
+                        for x in loads  # type: ignore[union-attr]
+                    )
                 results.append(
                     Result(
                         path=f"{label}: {who}",
@@ -299,14 +320,27 @@ def _results(kind: str, rounds: list[dict[str, dict[str, Load | float]]]) -> lis
 
 async def run() -> list[Result]:
     """Runs the rounds on SQLite and, when reachable, PostgreSQL."""
-    kinds = ["sqlite"] + (["postgresql"] if pg_reachable() else [])
+    wanted = os.environ.get("MENJAMU_BENCH_WRITE_DATABASES", "sqlite,postgresql").split(",")
+    kinds = [k for k in ("sqlite", "postgresql") if k in wanted]
+    if "postgresql" in kinds and not pg_reachable():
+        kinds.remove("postgresql")
+    names = os.environ.get("MENJAMU_BENCH_WRITE_PATHS", "registration,survey").split(",")
+    names = [n for n in ("registration", "survey") if n in names]
+    before_dir = os.environ.get("MENJAMU_BENCH_WRITE_BEFORE", "").strip()
+    before = Path(before_dir).resolve() if before_dir else None  # noqa: ASYNC240 (once)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="menjamu-write-") as tmp:
         for kind in kinds:
             rounds = []
             for _ in range(env_int("MENJAMU_BENCH_ROUNDS", 1)):
                 # Interleaved: baseline and services alternate within each round.
-                apps = ("bare", "registration", "survey")
-                rounds.append({app: await _one_app(kind, app, Path(tmp)) for app in apps})
-            results += _results(kind, rounds)
+                round_: dict[str, dict[str, Load | float]] = {
+                    "bare": await _one_app(kind, "bare", Path(tmp), names=names)
+                }
+                for name in names:
+                    if before:
+                        round_[f"{name} before"] = await _one_app(kind, name, Path(tmp), before)
+                    round_[name] = await _one_app(kind, name, Path(tmp))
+                rounds.append(round_)
+            results += _results(kind, rounds, names)
     return results

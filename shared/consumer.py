@@ -129,10 +129,14 @@ class Consumers:
         stream, group = reaction.event.STREAM, reaction.group
         reader, claimer = self._subscribers(reaction)
         if reaction.batch:
+            limit = reaction.read_batch or self.settings.batch_read_batch
+            gather_s = reaction.gather_ms / 1000
 
             async def read_batch(whole: Any) -> None:
                 held, bodies, datas = self._read(stream, group, whole)
                 await self.handler.batch(reaction, held, bodies, datas)
+                if gather_s and len(held) < limit and not self.handler.stopping:
+                    await asyncio.sleep(gather_s)  # acked already: the next read waits
 
             reader(read_batch)
         else:

@@ -29,9 +29,13 @@ def engine_options(settings: ServiceSettings) -> tuple[str, dict[str, Any]]:
     if url.startswith("postgresql"):
         # No pre-ping (a round trip per checkout): a checkout looks at the socket instead
         # (_drop_closed), and pool_recycle retires connections a firewall may have cut.
+        # 20 kept, none on overflow: the same ceiling as 10 + 10 overflow, but a burst no longer
+        # closes and reopens connections (each a connect and new prepared statements: 7% of a
+        # survey POST's CPU at concurrency 20).
         return url, {
             "pool_recycle": 1800,
-            "pool_size": 10,
+            "pool_size": 20,
+            "max_overflow": 0,
             "connect_args": {"server_settings": {"search_path": settings.schema_name}},
         }
     if url.startswith("sqlite"):

@@ -56,7 +56,10 @@ class Reaction(Generic[E]):
     reader hands several messages to one transaction (small effects such as aggregates);
     `handle_many(session, events)`, when given, receives the batch's new events in one call
     (one statement per batch instead of one per event), and `read_batch` overrides the
-    service's setting for this reaction's reader.
+    service's setting for this reaction's reader. `gather_ms` (batch readers): after a read
+    smaller than `read_batch`, the reader waits this long before reading again, so a steady
+    trickle is handled in a few larger batches instead of one transaction per wake-up (the
+    effect shows that much later; 0, the default, reads again at once).
 
     Without `batch`, the messages of one read are handled up to `handler_concurrency` at once,
     each in its own transaction. `order_key(event)` names what must be handled in stream order:
@@ -73,6 +76,7 @@ class Reaction(Generic[E]):
     handle_many: Callable[[AsyncSession, list[E]], Awaitable[Outcome]] | None = None
     read_batch: int | None = None
     order_key: Callable[[E], Hashable] | None = None
+    gather_ms: int = 0
 
     def key_of(self, event: E) -> Hashable:
         """The ordering key of an event of this reaction."""

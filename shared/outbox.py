@@ -65,20 +65,22 @@ processed_events_table = Table(
 _INSERT_EVENT = insert(outbox_table)  # built once; each event only binds its values
 
 
+def outbox_row(event: Event) -> dict[str, object]:
+    """The outbox row of an event (for a statement that inserts it with other rows)."""
+    return {
+        "event_id": str(event.event_id),
+        "event_type": event.type,
+        "stream": event.STREAM,
+        "correlation_id": event.correlation_id,
+        "payload": event.model_dump_json(),
+        "created_at": utcnow(),
+        "attempts": 0,
+    }
+
+
 async def add_event(session: AsyncSession, event: Event) -> None:
     """Queues an event in the outbox, inside the caller's transaction."""
-    await session.execute(
-        _INSERT_EVENT,
-        {
-            "event_id": str(event.event_id),
-            "event_type": event.type,
-            "stream": event.STREAM,
-            "correlation_id": event.correlation_id,
-            "payload": event.model_dump_json(),
-            "created_at": utcnow(),
-            "attempts": 0,
-        },
-    )
+    await session.execute(_INSERT_EVENT, outbox_row(event))
     mark_after_commit(session)
 
 

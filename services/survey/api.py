@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile, status
 
 from services.survey import imports, reporting, repository, service
+from services.survey.context import ContextDep
 from services.survey.intake import Intake
 from services.survey.schemas import PaperResponseCreate, ResponseAccepted, UnitRead
 from services.survey.statuses import Channel
@@ -128,6 +129,7 @@ async def submit_response(
     runtime: RuntimeDep,
     correlation_id: CorrelationDep,
     operator: OptionalOperatorDep,
+    context: ContextDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     tenant: TenantQuery = None,
 ) -> ResponseAccepted:
@@ -149,7 +151,7 @@ async def submit_response(
     )
     stored, created = await service.submit_response(
         session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id,
-        intake=intake,
+        intake=intake, units=context.units,
     )  # fmt: skip
     if not created:
         response.status_code = status.HTTP_200_OK

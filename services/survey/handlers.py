@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey import aggregates, service
-from services.survey.settings import AGGREGATE_READ_BATCH, Settings
+from services.survey.settings import AGGREGATE_GATHER_MS, AGGREGATE_READ_BATCH, Settings
 from shared.consumer import Reaction
 from shared.contracts import IkmUpdatedV1, ParticipantRegisteredV1, ResponseSubmittedV1
 from shared.parts import ServiceParts
@@ -44,6 +44,7 @@ def reactions(parts: ServiceParts[Settings]) -> list[Reaction[Any]]:
             handle_many=aggregate_on_responses_submitted,
             batch=True,
             read_batch=AGGREGATE_READ_BATCH,
+            gather_ms=AGGREGATE_GATHER_MS,
         ),
         Reaction(
             group="survey.guides",

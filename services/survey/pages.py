@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.survey import service
 from services.survey.api import TenantQuery, new_form_token, public_tenant
+from services.survey.context import ContextDep
 from services.survey.questionnaire import QUESTIONS
 from services.survey.schemas import EDUCATIONS, OCCUPATIONS
 from shared.pages import csp_nonce
@@ -27,11 +28,12 @@ async def survey_form(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    context: ContextDep,
     tenant: TenantQuery = None,
 ) -> HTMLResponse:
     """Shows the survey form of a unit (public)."""
     found = public_tenant(runtime, tenant)
-    unit_row = await service.get_active_unit(session, found, unit)
+    unit_row = await service.get_active_unit(session, found, unit, context.units)
     services = found.raw.get("services") or []
     return templates.TemplateResponse(
         request,

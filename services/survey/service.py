@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,12 +16,12 @@ from services.survey.ikm import (
     PERMENPAN_14_2017_UNSUR,
 )
 from services.survey.intake import Intake, submission_keys
-from services.survey.models import Guide, Response, Unit
+from services.survey.models import Guide, Response
 from services.survey.schemas import PaperResponseCreate, ResponseCreate
 from services.survey.statuses import Channel
 from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcnow
 from shared.dates import local_date
-from shared.outbox import add_event
+from shared.outbox import outbox_row
 from shared.problems import Problem
 from shared.tenants import Tenant
 
@@ -54,12 +56,61 @@ async def seed_units(session: AsyncSession, tenants: Mapping[str, Tenant]) -> in
     return seeded
 
 
-async def get_active_unit(session: AsyncSession, tenant: Tenant, code: str) -> Unit:
-    """Gets an active unit of a tenant or raises UnitNotAccepting."""
-    unit = await repository.get_unit(session, tenant.code, code)
-    if unit is None or not unit.active:
+# How long a process trusts its copy of a tenant's active units. Units change only when a
+# process seeds them from its tenant file at start-up (before it serves, so its own copy starts
+# fresh); another replica started with a changed tenant file shows here within this time.
+UNIT_CACHE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveUnit:
+    """A unit that takes answers: what the form, the poster and a response need of it."""
+
+    tenant: str
+    code: str
+    name: str
+
+
+@dataclass
+class UnitCache:
+    """Each tenant's active units, read at most once per `ttl_s` per process.
+
+    A whole tenant's units are read at once (tens of rows), so an unknown code is answered from
+    the copy too, and the copy stays as small as the tenant files.
+    """
+
+    ttl_s: float = UNIT_CACHE_S
+    _units: dict[str, tuple[float, dict[str, ActiveUnit]]] = field(default_factory=dict)
+
+    async def active(self, session: AsyncSession, tenant: str) -> dict[str, ActiveUnit]:
+        """A tenant's active units by code, from the copy while it is younger than ttl_s."""
+        now = time.monotonic()
+        cached = self._units.get(tenant)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        rows = await repository.list_active_units(session, tenant)
+        units = {u.code: ActiveUnit(u.tenant, u.code, u.name) for u in rows}
+        self._units[tenant] = (now + self.ttl_s, units)
+        return units
+
+    def clear(self) -> None:
+        """Forgets every copy: the next request reads the units again."""
+        self._units.clear()
+
+
+async def get_active_unit(
+    session: AsyncSession, tenant: Tenant, code: str, units: UnitCache | None = None
+) -> ActiveUnit:
+    """Gets an active unit of a tenant (from the process's copy when given) or raises
+    UnitNotAccepting."""
+    if units is not None:
+        found = (await units.active(session, tenant.code)).get(code)
+    else:
+        row = await repository.get_unit(session, tenant.code, code)
+        found = ActiveUnit(row.tenant, row.code, row.name) if row and row.active else None
+    if found is None:
         raise UnitNotAccepting(unit=code)
-    return unit
+    return found
 
 
 def age_band(age: int | None) -> str | None:
@@ -82,34 +133,45 @@ async def submit_response(
     data: ResponseCreate,
     correlation_id: str,
     intake: Intake,
+    units: UnitCache | None = None,
 ) -> tuple[Response, bool]:
     """Stores answers and queues ResponseSubmittedV1 (no personal data) with them.
 
     Returns (response, created); a resubmission (same Idempotency-Key, or the same body from
     the same device within the duplicate window) returns the first response, created False.
     """
-    unit = await get_active_unit(session, tenant, unit_code)
+    unit = await get_active_unit(session, tenant, unit_code, units)
     guide = None
     if intake.guide_code is not None:
         guide = await find_guide(session, tenant, intake.guide_code)
         intake = replace(intake, guide_code=guide.code)
     now = utcnow()
     keys = submission_keys(unit.code, data, intake, now)
-    existing = await repository.find_submission(session, tenant.code, keys.lookup, keys.body_hash)
-    if existing is not None:
-        return await _first_response(session, existing, keys.body_hash, intake), False
-    response = _new_response(tenant, unit.code, data, intake, now)
-    taken = await repository.claim_submission_keys(
-        session, tenant.code, keys.insert, response.id, keys.body_hash, now
-    )
-    if taken is not None:  # a concurrent twin committed first
-        return await _first_response(session, taken, keys.body_hash, intake), False
-    await repository.add_response(session, response)
-    await tickets.open_ticket(session, response, correlation_id)
+    row = _new_row(tenant, unit.code, data, intake, now)
+    response = Response(**row)  # not added to the session: the statement below stores it
     event = _submitted_event(response, data, correlation_id)
     if guide is not None:
         event = event.model_copy(update={"guide_registration_id": guide.registration_id})
-    await add_event(session, event)
+    outbox = outbox_row(event)
+    outcome = await repository.store_submission(
+        session, row=row, lookup=keys.lookup, keys=keys.insert, body_hash=keys.body_hash,
+        now=now, event=outbox,
+    )  # fmt: skip
+    if not outcome.stored:
+        # A key was taken: by an earlier submission, or by a twin that committed first (then
+        # only the keys it took lead to it; ours point to it too from now on).
+        taken = [k for k in keys.lookup if k not in outcome.claimed]
+        found = outcome.found or await repository.find_submission(
+            session, tenant.code, taken, keys.body_hash
+        )
+        if found is not None:
+            if outcome.claimed:
+                await repository.repoint_submission_keys(
+                    session, tenant.code, sorted(outcome.claimed), found
+                )
+            return await _first_response(session, found, keys.body_hash, intake), False
+        await repository.insert_response(session, row=row, event=outbox)  # its key went again
+    await tickets.open_ticket(session, response, correlation_id)
     return response, True
 
 
@@ -148,30 +210,30 @@ async def _first_response(
     return response
 
 
-def _new_response(
+def _new_row(
     tenant: Tenant, unit: str, data: ResponseCreate, intake: Intake, now: datetime
-) -> Response:
-    """Builds the row for a new response; a paper form's own time decides its local date."""
+) -> dict[str, Any]:
+    """The row of a new response (every column); a paper form's own time decides its date."""
     submitted_at = intake.submitted_at or now
-    return Response(
-        id=uuid.uuid4(),
-        tenant=tenant.code,
-        unit=unit,
-        submitted_at=submitted_at.astimezone(UTC),
-        local_date=local_date(submitted_at, tenant.timezone),
-        scores=data.scores.model_dump(),
-        service_type=data.service_type,
-        gender=data.gender,
-        age=data.age,
-        education=data.education,
-        occupation=data.occupation,
-        suggestion=data.suggestion,
-        name=data.name,
-        phone=data.phone,
-        phone_consent=data.phone_consent,
-        channel=intake.channel,
-        guide_code=intake.guide_code,
-    )
+    return {
+        "id": uuid.uuid4(),
+        "tenant": tenant.code,
+        "unit": unit,
+        "submitted_at": submitted_at.astimezone(UTC),
+        "local_date": local_date(submitted_at, tenant.timezone),
+        "scores": data.scores.model_dump(),
+        "service_type": data.service_type,
+        "gender": data.gender,
+        "age": data.age,
+        "education": data.education,
+        "occupation": data.occupation,
+        "suggestion": data.suggestion,
+        "name": data.name,
+        "phone": data.phone,
+        "phone_consent": data.phone_consent,
+        "channel": str(intake.channel),
+        "guide_code": intake.guide_code,
+    }
 
 
 def _submitted_event(

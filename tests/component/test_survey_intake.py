@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import event, text
 
-from services.survey import service
+from services.survey import repository, service
 from services.survey.app import MIGRATIONS, create_app
 from services.survey.settings import Settings
 from shared.auth import issue_token
@@ -281,3 +282,111 @@ async def test_a_shared_tablet_counts_each_form_load_and_collapses_its_resubmiss
         assert [a.status_code for a in bare] == [201, 200]
         assert "next_form_token" not in bare[0].json() or bare[0].json()["next_form_token"] is None
         await report(app, client, 6)
+
+
+async def count_rows(app: Any) -> tuple[int, int, int]:
+    """How many responses, submission keys and ResponseSubmittedV1 outbox rows are stored."""
+    queries = [
+        "SELECT count(*) FROM responses",
+        "SELECT count(*) FROM submission_keys",
+        f"SELECT count(*) FROM outbox WHERE stream = '{ResponseSubmittedV1.STREAM}'",
+    ]
+    async with app.state.runtime.db.session() as session:
+        counts = [(await session.execute(text(q))).scalar_one() for q in queries]
+    return counts[0], counts[1], counts[2]
+
+
+async def test_a_write_that_fails_leaves_nothing_so_the_same_key_stores_the_answers_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys, the response and its event are written together or not at all: a failure
+    while storing must not leave a key that later replays point to a missing response."""
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        before = await count_rows(app)
+        real_outbox_row = service.outbox_row
+
+        def broken(event: Any) -> dict[str, object]:
+            return {**real_outbox_row(event), "payload": None}  # NOT NULL: the insert fails
+
+        monkeypatch.setattr(service, "outbox_row", broken)
+        key = {"Idempotency-Key": "gagal-sekali"}
+        failed = await client.post(URL, json={"scores": ALL_FOUR}, headers=key)
+        assert failed.status_code >= 500, failed.text
+        assert await count_rows(app) == before
+        monkeypatch.setattr(service, "outbox_row", real_outbox_row)
+        stored = await client.post(URL, json={"scores": ALL_FOUR}, headers=key)
+        replay = await client.post(URL, json={"scores": ALL_FOUR}, headers=key)
+        assert (stored.status_code, replay.status_code) == (201, 200)
+        assert stored.json()["id"] == replay.json()["id"]
+        assert await count_rows(app) == (before[0] + 1, before[1] + 1, before[2] + 1)
+        await report(app, client, 1)
+
+
+async def test_twins_with_one_form_token_and_their_own_keys_store_one_response(
+    settings: Settings,
+) -> None:
+    """Simultaneous posts of one form load, each with its own Idempotency-Key: one response;
+    every key, also one a twin claimed before losing the form token, replays that response."""
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        body = {"scores": ALL_FOUR, "form_token": "muat-formulir-0001"}
+        keys = [f"kios-{i}" for i in range(4)]
+        answers = await asyncio.gather(
+            *(client.post(URL, json=body, headers={"Idempotency-Key": k}) for k in keys)
+        )
+        assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+        ids = {a.json()["id"] for a in answers}
+        assert len(ids) == 1
+        for k in keys:
+            again = await client.post(URL, json=body, headers={"Idempotency-Key": k})
+            assert (again.status_code, again.json()["id"]) == (200, *ids)
+        assert (await count_rows(app))[0] == 1
+        await report(app, client, 1)
+
+
+async def test_a_unit_another_replica_closed_stops_taking_answers_within_the_cache_time(
+    settings: Settings,
+) -> None:
+    """Each process keeps a copy of the active units (UnitCache): a unit dropped from the tenant
+    file by another replica's seeding still takes answers here until the copy is older than
+    its time, then is refused with the usual Indonesian message."""
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        app.state.survey.units.ttl_s = 5.0
+        assert (await client.post(URL, json={"scores": ALL_FOUR})).status_code == 201
+        async with app.state.runtime.db.session() as session:
+            await repository.deactivate_units_except(session, "mojosari", ["si-genz-menjamu"])
+        cached = await client.post(URL, json={"scores": ALL_TWO})
+        assert cached.status_code == 201, "the copy is younger than its time"
+
+        async def closed() -> bool:
+            return (await client.get("/survei/kantor-kecamatan")).status_code == 404
+
+        await wait_for(closed, what="the unit's copy to expire")
+        refused = await client.post(URL, json={"scores": ALL_FOUR, "age": 30})
+        assert refused.status_code == 404
+        assert "Unit layanan 'kantor-kecamatan'" in refused.json()["message"]
+
+
+async def test_a_citizens_response_is_one_statement_on_postgresql(settings: Settings) -> None:
+    """The keys, the response and the event go in one statement on PostgreSQL (one round trip
+    between BEGIN and COMMIT), in three on SQLite; the unit comes from the process's copy."""
+    async with running_app(create_app, settings, MIGRATIONS) as (app, client):
+        assert (await client.post(URL, json={"scores": ALL_TWO})).status_code == 201
+        await report(app, client, 1)  # the aggregator is idle again
+        sent: list[str] = []
+
+        def capture(*args: Any) -> None:
+            sent.append(args[2])
+
+        engine = app.state.runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            answer = await client.post(URL, json={"scores": ALL_FOUR}, headers={"User-Agent": "B"})
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        assert answer.status_code == 201
+        # The relay (reads and marks outbox rows) and the aggregator may run meanwhile.
+        mine = re.compile(r"\b(responses|submission_keys|INSERT INTO outbox)\b")
+        writes = [s for s in sent if mine.search(s)]
+        expected = 1 if app.state.runtime.db.dialect == "postgresql" else 3
+        assert len(writes) == expected, writes
+        assert not [s for s in sent if "FROM units" in s], "the unit is read from the copy"

@@ -206,6 +206,35 @@ async def test_batch_reaction_isolates_a_poison_message(settings: ServiceSetting
         await redis.aclose()
 
 
+async def test_a_gathering_batch_reader_handles_a_trickle_in_a_few_batches(
+    settings: ServiceSettings,
+) -> None:
+    """gather_ms: after a small read the reader waits before reading again, so events that
+    arrive one by one are handled together (the survey aggregator), none lost or left pending."""
+    sizes: list[int] = []
+
+    async def many(session: AsyncSession, events: list[ResponseSubmittedV1]) -> None:
+        sizes.append(len(events))
+        for ev in events:
+            await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        reaction = Reaction(
+            "test.gather", ResponseSubmittedV1, record, batch=True, handle_many=many,
+            gather_ms=1500,
+        )  # fmt: skip
+        async with consuming(settings, db, reaction):
+            for unit in "abcdefghij":
+                await publish(redis, event(unit))
+                await asyncio.sleep(0.05)  # one by one: a reader without gathering reads each
+            await wait_for(lambda: _equals(count_effects(db), 10), what="the ten effects")
+            await wait_for(lambda: _pending_is(redis, "test.gather", 0), what="all acked")
+        assert sum(sizes) == 10
+        assert len(sizes) <= 3, sizes
+        await redis.aclose()
+
+
 async def _equals(awaitable: Any, expected: int) -> bool:
     return bool(await awaitable == expected)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import DateTime, String, Uuid, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.survey.models import (
@@ -18,6 +19,8 @@ from services.survey.models import (
     Unit,
 )
 from services.survey.repository.common import insert_for as _insert
+from shared.db import mark_after_commit
+from shared.outbox import outbox_table
 
 
 async def upsert_unit(session: AsyncSession, *, tenant: str, code: str, name: str) -> None:
@@ -55,12 +58,6 @@ async def list_active_units(session: AsyncSession, tenant: str) -> list[Unit]:
     )
 
 
-async def add_response(session: AsyncSession, response: Response) -> None:
-    """Adds a response and flushes it."""
-    session.add(response)
-    await session.flush()
-
-
 @dataclass(frozen=True, slots=True)
 class FoundSubmission:
     """A submission key already taken: which response it points to and that body's hash."""
@@ -82,57 +79,166 @@ async def find_submission(
             )
         )
     ).all()
-    if not rows:
-        return None
+    return _best(rows) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """What store_submission did: stored the response, or found a key already taken.
+
+    `found` is the earlier submission a looked-up key points to, when the statement saw it
+    (PostgreSQL); `claimed` are the keys this call took (some, when a twin took the others).
+    """
+
+    stored: bool
+    found: FoundSubmission | None = None
+    claimed: frozenset[str] = frozenset()
+
+
+_RESPONSE_COLUMNS = tuple(c.name for c in Response.__table__.columns)
+_OUTBOX_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at",
+                   "attempts")  # fmt: skip
+_PG_CASTS = {
+    "id": "uuid", "submitted_at": "timestamptz", "local_date": "date", "scores": "json",
+    "age": "integer", "phone_consent": "boolean", "suggestion": "text", "payload": "text",
+    "created_at": "timestamptz", "attempts": "integer",
+}  # fmt: skip
+
+
+def _pg_values(columns: Sequence[str], prefix: str) -> str:
+    return ", ".join(f"CAST(:{prefix}{c} AS {_PG_CASTS.get(c, 'varchar')})" for c in columns)
+
+
+# PostgreSQL: the keys, the response and its outbox row in one statement (one round trip). The
+# response and the event are written only when no looked-up key was taken and every key was
+# claimed; a twin's transaction still in flight makes ON CONFLICT wait for it, as before.
+_PG_STORE = text(  # the column names are the models' own (constants)
+    f"""
+WITH prior AS (
+    SELECT key, response_id, body_hash FROM submission_keys
+    WHERE tenant = CAST(:tenant AS varchar) AND key = ANY(CAST(:lookup AS varchar[]))
+), claimed AS (
+    INSERT INTO submission_keys (tenant, key, response_id, body_hash, created_at)
+    SELECT CAST(:tenant AS varchar), k, CAST(:r_id AS uuid), CAST(:body_hash AS varchar),
+        CAST(:now AS timestamptz)
+    FROM unnest(CAST(:keys AS varchar[])) AS k
+    WHERE NOT EXISTS (SELECT FROM prior)
+    ON CONFLICT DO NOTHING
+    RETURNING key
+), stored AS (
+    INSERT INTO responses ({", ".join(_RESPONSE_COLUMNS)})
+    SELECT {_pg_values(_RESPONSE_COLUMNS, "r_")}
+    WHERE NOT EXISTS (SELECT FROM prior)
+        AND (SELECT count(*) FROM claimed) = CAST(:key_count AS integer)
+    RETURNING id
+), queued AS (
+    INSERT INTO outbox ({", ".join(_OUTBOX_COLUMNS)})
+    SELECT {_pg_values(_OUTBOX_COLUMNS, "o_")}
+    WHERE EXISTS (SELECT FROM stored)
+    RETURNING id
+)
+SELECT 'prior' AS what, key, response_id, body_hash FROM prior
+UNION ALL SELECT 'claimed', key, NULL, NULL FROM claimed
+UNION ALL SELECT 'stored', NULL, id, NULL FROM stored
+UNION ALL SELECT 'queued', NULL, NULL, NULL FROM queued
+"""  # noqa: S608
+)
+# SQLite (no INSERT in a WITH): the keys in one statement, then the response and the event.
+_SQLITE_CLAIM = text(
+    """
+INSERT INTO submission_keys (tenant, key, response_id, body_hash, created_at)
+SELECT :tenant, value, :response_id, :body_hash, :now FROM json_each(:keys)
+WHERE NOT EXISTS (
+    SELECT 1 FROM submission_keys
+    WHERE tenant = :tenant AND key IN (SELECT value FROM json_each(:lookup))
+)
+ON CONFLICT DO NOTHING
+RETURNING key
+"""
+).bindparams(
+    bindparam("response_id", type_=Uuid()),
+    bindparam("body_hash", type_=String()),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+_INSERT_RESPONSE = insert(Response)
+_INSERT_OUTBOX = insert(outbox_table)
+
+
+def _best(rows: Sequence[Any]) -> FoundSubmission:
+    """The submission a resubmission collapses into: an Idempotency-Key's first, then by key."""
     row = min(rows, key=lambda r: (not r.key.startswith("k:"), r.key))
     return FoundSubmission(row.response_id, row.body_hash)
 
 
-async def claim_submission_keys(
+async def store_submission(
     session: AsyncSession,
-    tenant: str,
+    *,
+    row: dict[str, Any],
+    lookup: Sequence[str],
     keys: Sequence[str],
-    response_id: uuid.UUID,
     body_hash: str,
     now: datetime,
-) -> FoundSubmission | None:
-    """Claims the keys for a new response; returns the twin's submission when one was first.
+    event: dict[str, Any],
+) -> Submitted:
+    """Stores a response (`row`), its submission keys and its outbox row (`event`), unless one
+    of the `lookup` keys is taken already or a twin claims one of `keys` first.
 
-    ON CONFLICT DO NOTHING waits for a concurrent twin's transaction on PostgreSQL (SQLite
-    serializes writers), so two simultaneous identical posts store one response.
+    PostgreSQL does it in one statement, SQLite in three (keys, response, outbox row). Nothing
+    but claimed keys is written when the response is not stored; the caller's transaction
+    decides the rest (a refused resubmission rolls back).
     """
-    if not keys:
-        return None
-    stmt = (
-        _insert(session, SubmissionKey)
-        .values(
-            [
-                {
-                    "tenant": tenant,
-                    "key": k,
-                    "response_id": response_id,
-                    "body_hash": body_hash,
-                    "created_at": now,
-                }
-                for k in keys
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(SubmissionKey.key)
+    if session.get_bind().dialect.name == "postgresql":
+        params: dict[str, Any] = {
+            "tenant": row["tenant"], "lookup": list(lookup), "keys": list(keys),
+            "body_hash": body_hash, "now": now, "key_count": len(keys),
+            **{f"r_{c}": row.get(c) for c in _RESPONSE_COLUMNS},
+            **{f"o_{c}": event[c] for c in _OUTBOX_COLUMNS},
+        }  # fmt: skip
+        params["r_scores"] = json.dumps(row["scores"])
+        rows = (await session.execute(_PG_STORE, params)).all()
+        prior = [r for r in rows if r.what == "prior"]
+        claimed = frozenset(r.key for r in rows if r.what == "claimed")
+        stored = any(r.what == "stored" for r in rows)
+        if stored != any(r.what == "queued" for r in rows):  # cannot happen: one statement
+            raise RuntimeError(f"response {row['id']} stored without its event")
+        if stored:
+            mark_after_commit(session)
+        return Submitted(stored, _best(prior) if prior else None, claimed)
+    claimed = frozenset()
+    if keys:
+        result = await session.execute(
+            _SQLITE_CLAIM,
+            {
+                "tenant": row["tenant"], "keys": json.dumps(list(keys)),
+                "lookup": json.dumps(list(lookup)), "response_id": row["id"],
+                "body_hash": body_hash, "now": now,
+            },
+        )  # fmt: skip
+        claimed = frozenset(r[0] for r in result)
+        if len(claimed) < len(keys):
+            return Submitted(False, None, claimed)
+    await insert_response(session, row=row, event=event)
+    return Submitted(True, None, claimed)
+
+
+async def insert_response(
+    session: AsyncSession, *, row: dict[str, Any], event: dict[str, Any]
+) -> None:
+    """Inserts a response and its outbox row (the event announcing it)."""
+    await session.execute(_INSERT_RESPONSE, row)
+    await session.execute(_INSERT_OUTBOX, event)
+    mark_after_commit(session)
+
+
+async def repoint_submission_keys(
+    session: AsyncSession, tenant: str, keys: Sequence[str], to: FoundSubmission
+) -> None:
+    """Points keys at another submission (a twin's, that took the request's other keys)."""
+    await session.execute(
+        update(SubmissionKey)
+        .where(SubmissionKey.tenant == tenant, SubmissionKey.key.in_(keys))
+        .values(response_id=to.response_id, body_hash=to.body_hash)
     )
-    claimed = {row[0] for row in await session.execute(stmt)}
-    lost = [k for k in keys if k not in claimed]
-    if not lost:
-        return None
-    twin = await find_submission(session, tenant, lost, body_hash)
-    if twin is not None and claimed:
-        # Our other keys now lead to the first response too.
-        await session.execute(
-            update(SubmissionKey)
-            .where(SubmissionKey.tenant == tenant, SubmissionKey.key.in_(claimed))
-            .values(response_id=twin.response_id, body_hash=twin.body_hash)
-        )
-    return twin
 
 
 async def get_response(session: AsyncSession, response_id: uuid.UUID) -> Response | None:
