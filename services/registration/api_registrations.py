@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -52,6 +53,10 @@ def registration_read(registration: Registration, *, show_phone: bool = False) -
     return read
 
 
+def _answer(runtime: RuntimeDep, signup: service.SignUp) -> dict[str, Any]:
+    return _accepted(runtime, signup).model_dump(mode="json")
+
+
 def _accepted(runtime: RuntimeDep, signup: service.SignUp) -> RegistrationAccepted:
     if not signup.created:
         # Nothing the caller did not send: no name, school, phone or id of the first one.
@@ -95,8 +100,12 @@ async def register(
     """
     scope, digest = f"register:{event_id}", replay.request_hash(data.model_dump())
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
+    keyed = None
     if key is not None:
         await replay.prune_if_due(session, event_id)
+        keyed = service.KeyedAnswer(
+            scope, key, digest, replay.stale_before(), partial(_answer, runtime)
+        )
     try:
         signup = await service.register_participant(
             session,
@@ -104,26 +113,35 @@ async def register(
             tenant_of=runtime.tenants,
             data=data,
             correlation_id=correlation_id,
+            answer=keyed,
         )
     except Problem:
         stored = await replay.stored_answer(session, scope, key, digest) if key else None
         if stored is None:
             raise
         return JSONResponse(status_code=stored[0], content=stored[1])
+    if key is not None and signup.key_kept is False:
+        if (stored := await replay.stored_answer(session, scope, key, digest)) is None:
+            raise replay.IdempotencyKeyBusy()
+        return JSONResponse(status_code=stored[0], content=stored[1])
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
-    body = _accepted(runtime, signup).model_dump(mode="json")
-    if key is not None and (
+    body = signup.answer if signup.answer is not None else _answer(runtime, signup)
+    if (key is not None and signup.key_kept is None) and (
         stored := await replay.keep_answer(session, scope, key, digest, code, body)
     ):
         # The key was used before (a retry, a double tap): the first answer wins.
         return JSONResponse(status_code=stored[0], content=stored[1])
+    _log_sign_up(signup, event_id)
+    return JSONResponse(status_code=code, content=body)
+
+
+def _log_sign_up(signup: service.SignUp, event_id: uuid.UUID) -> None:
     log.info(
         "registration.participant_registered" if signup.created else "registration.duplicate",
         registration_id=str(signup.registration.id) if signup.created else None,
         status=signup.registration.status if signup.created else None,
         activity_id=str(event_id),
     )
-    return JSONResponse(status_code=code, content=body)
 
 
 @router.get(

@@ -6,12 +6,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    CTE,
+    ColumnElement,
     Insert,
+    Select,
     Table,
+    Text,
     Update,
     and_,
     bindparam,
@@ -19,11 +24,15 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    literal,
+    null,
     or_,
     select,
     text,
+    true,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -417,4 +426,151 @@ async def mark_certificate_issued(
             Registration.certificate_issued_at.is_(None),
         )
         .values(certificate_issued_at=at)
+    )
+
+
+# The sign-up in one statement (PostgreSQL): what register_participant's three or four statements
+# do, as one data-modifying WITH, so the event's row is locked for one round trip and the COMMIT.
+# Its parameters: `activity_id`; the registration's columns prefixed `r_` (but activity_id,
+# tenant, status and waitlist_position, which come from the counted row); the outbox row's
+# prefixed `e_` (queued only for a held place); with a key, the key's prefixed `k_`:
+# `k_registered` (the answer for a place), `k_waitlisted` (for the waiting list, with `k_mark`
+# standing for the position), `k_stale` (an answer last used before it may be replaced).
+_REGISTRATIONS = cast(Table, Registration.__table__)
+_KEYS = cast(Table, IdempotencyRecord.__table__)
+SIGN_UP_COLUMNS = (
+    "id", "name", "school", "phone", "level", "desa", "consent", "consent_version",
+    "correlation_id", "created_at", "code", "token_hash",
+)  # fmt: skip
+_EVENT_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at")
+
+
+_SIGN_UP_STATEMENTS: dict[bool, Select[Any]] = {}
+
+
+def _sign_up_statement(with_key: bool) -> Select[Any]:
+    counted = _TAKE_PLACE.cte("counted")
+    inserted = _placed_registration(counted)
+    columns = [
+        *counted.c,
+        inserted.c.id.label("registration_id"),
+        inserted.c.status.label("registration_status"),
+        inserted.c.waitlist_position.label("registration_position"),
+    ]
+    joined = counted.outerjoin(inserted, true())
+    if with_key:
+        kept = _kept_answer(inserted)
+        columns.append(kept.c.key.label("key_kept"))
+        joined = joined.outerjoin(kept, true())
+    return select(*columns).select_from(joined).add_cte(_queued_event(inserted))
+
+
+def _placed_registration(counted: CTE) -> CTE:
+    """The registration, placed by the counted row (take_place's rule), unless the phone holds
+    an active one for the event (the partial unique index, as insert_registration)."""
+    placed = or_(counted.c.capacity.is_(None), counted.c.waitlisted_count == 0)
+    reg = _REGISTRATIONS.c
+    row: list[ColumnElement[Any]] = [
+        bindparam(f"r_{c}", type_=reg[c].type) for c in SIGN_UP_COLUMNS
+    ]
+    row += [
+        counted.c.id,
+        counted.c.tenant,
+        case((placed, literal(REGISTERED.value)), else_=literal(WAITLISTED.value)),
+        case((placed, null()), else_=counted.c.waitlisted_count),
+    ]
+    return (
+        postgresql.insert(_REGISTRATIONS)
+        .from_select(
+            [*SIGN_UP_COLUMNS, "activity_id", "tenant", "status", "waitlist_position"],
+            select(*row).select_from(counted),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["activity_id", "phone"], index_where=text("status <> 'cancelled'")
+        )
+        .returning(reg.id, reg.status, reg.waitlist_position)
+        .cte("inserted")
+    )
+
+
+def _queued_event(inserted: CTE) -> CTE:
+    """The outbox row of a registration that holds a place (none for the waiting list)."""
+    from shared.outbox import outbox_table
+
+    event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in _EVENT_COLUMNS]
+    return (
+        postgresql.insert(outbox_table)
+        .from_select(
+            [*_EVENT_COLUMNS, "attempts"],
+            select(*event, literal(0)).where(inserted.c.status == REGISTERED.value),
+        )
+        .returning(outbox_table.c.id)
+        .cte("queued")
+    )
+
+
+def _kept_answer(inserted: CTE) -> CTE:
+    """The key's answer for the registration as placed (store_idempotency's upsert)."""
+    answer = case(
+        (inserted.c.status == REGISTERED.value, bindparam("k_registered", type_=Text)),
+        else_=func.replace(
+            bindparam("k_waitlisted", type_=Text),
+            bindparam("k_mark", type_=Text),
+            sql_cast(inserted.c.waitlist_position, Text),
+        ),
+    )
+    keys = postgresql.insert(_KEYS)
+    return (
+        keys.from_select(
+            ["scope", "key", "request_hash", "status_code", "created_at", "response_body"],
+            select(
+                *(bindparam(f"k_{c}", type_=_KEYS.c[c].type) for c in _KEY_COLUMNS[:4]),
+                bindparam("k_created_at", type_=_KEYS.c.created_at.type),
+                answer,
+            ).select_from(inserted),
+        )
+        .on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={c: keys.excluded[c] for c in _KEY_COLUMNS[2:]},
+            where=_KEYS.c.created_at < bindparam("k_stale"),
+        )
+        .returning(_KEYS.c.key)
+        .cte("kept")
+    )
+
+
+@dataclass
+class SignedUp:
+    """What the one-statement sign-up did: the event as counted (None: no such event), the
+    registration's id, status and position (id None: the phone holds an active registration),
+    and whether the key's answer was stored (False: the key holds a fresher answer)."""
+
+    activity: Activity | None
+    registration_id: uuid.UUID | None = None
+    status: str | None = None
+    waitlist_position: int | None = None
+    key_kept: bool = False
+
+
+async def sign_up_at_once(session: AsyncSession, values: dict[str, Any]) -> SignedUp:
+    """Counts, inserts the registration, queues its event (for a held place) and stores the
+    Idempotency-Key's answer (with `k_key` in values) in one statement (PostgreSQL; see
+    _sign_up_statement). Anything but a new registration with its key kept leaves the count
+    taken: the caller rolls back. The event's row stays locked until the transaction ends.
+    """
+    with_key = "k_key" in values
+    statement = _SIGN_UP_STATEMENTS.get(with_key)
+    if statement is None:
+        statement = _SIGN_UP_STATEMENTS[with_key] = _sign_up_statement(with_key)
+    await _take_turn(session, _line_of(session, values["activity_id"]))
+    row = (await session.execute(statement, values)).first()
+    if row is None:
+        return SignedUp(activity=None)
+    fields = row._mapping
+    return SignedUp(
+        activity=Activity(**{c.name: fields[c.name] for c in _ACTIVITIES.c}),
+        registration_id=fields["registration_id"],
+        status=fields["registration_status"],
+        waitlist_position=fields["registration_position"],
+        key_kept=with_key and fields["key_kept"] is not None,
     )
