@@ -93,8 +93,8 @@ async def register(
 ) -> Any:
     """Registers a participant (public); a full activity puts them on the waiting list.
 
-    An Idempotency-Key costs the sign-up one statement: its answer is stored with the
-    registration (INSERT ... ON CONFLICT). When the key already holds an answer, the work is
+    An Idempotency-Key's answer is stored with the registration (in the sign-up's statement on
+    PostgreSQL, else by INSERT ... ON CONFLICT). When the key already holds an answer, the work is
     rolled back and the stored answer given (or a 422 for another body), also when the repeat
     itself would be refused (e.g. the window closed since).
     """
@@ -103,9 +103,7 @@ async def register(
     keyed = None
     if key is not None:
         await replay.prune_if_due(session, event_id)
-        keyed = service.KeyedAnswer(
-            scope, key, digest, replay.stale_before(), partial(_answer, runtime)
-        )
+        keyed = service.KeyedAnswer(scope, key, digest, partial(_answer, runtime))
     try:
         signup = await service.register_participant(
             session,
@@ -120,14 +118,12 @@ async def register(
         if stored is None:
             raise
         return JSONResponse(status_code=stored[0], content=stored[1])
-    if key is not None and signup.key_kept is False:
-        if (stored := await replay.stored_answer(session, scope, key, digest)) is None:
-            raise replay.IdempotencyKeyBusy()
-        return JSONResponse(status_code=stored[0], content=stored[1])
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
     body = signup.answer if signup.answer is not None else _answer(runtime, signup)
-    if (key is not None and signup.key_kept is None) and (
-        stored := await replay.keep_answer(session, scope, key, digest, code, body)
+    if (
+        key is not None
+        and not signup.key_kept
+        and (stored := await replay.keep_answer(session, scope, key, digest, code, body))
     ):
         # The key was used before (a retry, a double tap): the first answer wins.
         return JSONResponse(status_code=stored[0], content=stored[1])

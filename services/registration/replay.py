@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,11 +84,6 @@ async def remember(
         created_at=utcnow(),
     )
     return await repository.store_idempotency(session, record, record.created_at - KEEP)
-
-
-def stale_before() -> datetime:
-    """A key whose answer was stored before this moment is free for a new answer."""
-    return utcnow() - KEEP
 
 
 async def keep_answer(

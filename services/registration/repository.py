@@ -29,11 +29,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -211,6 +211,7 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 _TURNS: dict[tuple[int, uuid.UUID | None, str], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
 # Writers of one activity let past the queue at once: enough that the next one already holds a
@@ -245,18 +246,22 @@ async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIt
         await session.commit()
 
 
-async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
+async def _take_turn(
+    session: AsyncSession, activity_id: uuid.UUID | None, *, autocommit: bool = False
+) -> None:
     """Queues this process's writers of one activity (SQLite: of the database) in arrival order.
 
     The database lock below stays the guarantee across processes; this queue keeps a burst from
     holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
-    handler. The turn ends with the session's transaction (_end_turn).
+    handler. The turn ends with the session's transaction (_end_turn). `autocommit`: the
+    session's statements each commit on their own (no BEGIN, no COMMIT sent).
     """
     turn = _turn(session, activity_id)
     await turn.acquire()
     session.info[_TURN_KEY] = turn
     try:
-        await session.connection()  # begins the transaction whose end releases the turn
+        # Begins the transaction whose end releases the turn.
+        await session.connection(execution_options=_AUTOCOMMIT if autocommit else None)
     except BaseException:
         if session.info.pop(_TURN_KEY, None) is turn:
             turn.release()
@@ -301,13 +306,14 @@ _PLACED = or_(
         _ACTIVITIES.c.waitlisted_count == 0,
     ),
 )
+_PLACE_COUNTS = {
+    "registered_count": _ACTIVITIES.c.registered_count + case((_PLACED, 1), else_=0),
+    "waitlisted_count": _ACTIVITIES.c.waitlisted_count + case((_PLACED, 0), else_=1),
+}
 _TAKE_PLACE = (
     update(_ACTIVITIES)
     .where(_ACTIVITIES.c.id == bindparam("activity_id"))
-    .values(
-        registered_count=_ACTIVITIES.c.registered_count + case((_PLACED, 1), else_=0),
-        waitlisted_count=_ACTIVITIES.c.waitlisted_count + case((_PLACED, 0), else_=1),
-    )
+    .values(_PLACE_COUNTS)
     .returning(*_ACTIVITIES.c)
 )
 _DIALECT_STATEMENTS: dict[tuple[str, str], Insert | Update] = {}
@@ -430,44 +436,49 @@ async def mark_certificate_issued(
 
 
 # The sign-up in one statement (PostgreSQL): what register_participant's three or four statements
-# do, as one data-modifying WITH, so the event's row is locked for one round trip and the COMMIT.
-# Its parameters: `activity_id`; the registration's columns prefixed `r_` (but activity_id,
-# tenant, status and waitlist_position, which come from the counted row); the outbox row's
-# prefixed `e_` (queued only for a held place); with a key, the key's prefixed `k_`:
-# `k_registered` (the answer for a place), `k_waitlisted` (for the waiting list, with `k_mark`
-# standing for the position), `k_stale` (an answer last used before it may be replaced).
+# do, as one data-modifying WITH sent outside a transaction (autocommit): the event's row is
+# locked only while the server runs it, no round trip in between, and a statement is all or
+# nothing on its own. Its parameters: `activity_id`; the event's terms as the caller read them,
+# prefixed `a_` (SIGN_UP_TERMS: when one changed since, nothing is counted or written); the
+# registration's columns prefixed `r_` (but activity_id, tenant, status and waitlist_position,
+# which come from the counted row); the outbox row's prefixed `e_` (queued only for a held
+# place); with a key, the key's prefixed `k_`: `k_registered` (the answer for a place),
+# `k_waitlisted` (for the waiting list, with `k_mark` standing for the position).
 _REGISTRATIONS = cast(Table, Registration.__table__)
 _KEYS = cast(Table, IdempotencyRecord.__table__)
+SIGN_UP_TERMS = (
+    "registration_open", "registration_opens_at", "registration_closes_at", "tenant", "title",
+    "date", "location", "certificate_policy", "whatsapp_cohort",
+)  # fmt: skip
 SIGN_UP_COLUMNS = (
     "id", "name", "school", "phone", "level", "desa", "consent", "consent_version",
     "correlation_id", "created_at", "code", "token_hash",
 )  # fmt: skip
 _EVENT_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at")
-
-
 _SIGN_UP_STATEMENTS: dict[bool, Select[Any]] = {}
 
 
 def _sign_up_statement(with_key: bool) -> Select[Any]:
-    counted = _TAKE_PLACE.cte("counted")
-    inserted = _placed_registration(counted)
-    columns = [
-        *counted.c,
-        inserted.c.id.label("registration_id"),
-        inserted.c.status.label("registration_status"),
-        inserted.c.waitlist_position.label("registration_position"),
+    act = _ACTIVITIES.c
+    terms = [
+        act[t].is_not_distinct_from(bindparam(f"a_{t}", type_=act[t].type)) for t in SIGN_UP_TERMS
     ]
-    joined = counted.outerjoin(inserted, true())
-    if with_key:
-        kept = _kept_answer(inserted)
-        columns.append(kept.c.key.label("key_kept"))
-        joined = joined.outerjoin(kept, true())
-    return select(*columns).select_from(joined).add_cte(_queued_event(inserted))
+    counted = (
+        update(_ACTIVITIES)
+        .where(act.id == bindparam("activity_id"), *terms)
+        .values(_PLACE_COUNTS)
+        .returning(act.id, act.tenant, act.capacity, act.waitlisted_count)
+        .cte("counted")
+    )
+    inserted = _placed_registration(counted)
+    statement = select(inserted.c.id, inserted.c.status, inserted.c.waitlist_position)
+    statement = statement.add_cte(_queued_event(inserted))
+    return statement.add_cte(_kept_answer(inserted)) if with_key else statement
 
 
 def _placed_registration(counted: CTE) -> CTE:
-    """The registration, placed by the counted row (take_place's rule), unless the phone holds
-    an active one for the event (the partial unique index, as insert_registration)."""
+    """The registration, placed by the counted row (take_place's rule). A phone that holds an
+    active registration for the event fails the statement (the partial unique index)."""
     placed = or_(counted.c.capacity.is_(None), counted.c.waitlisted_count == 0)
     reg = _REGISTRATIONS.c
     row: list[ColumnElement[Any]] = [
@@ -484,9 +495,6 @@ def _placed_registration(counted: CTE) -> CTE:
         .from_select(
             [*SIGN_UP_COLUMNS, "activity_id", "tenant", "status", "waitlist_position"],
             select(*row).select_from(counted),
-        )
-        .on_conflict_do_nothing(
-            index_elements=["activity_id", "phone"], index_where=text("status <> 'cancelled'")
         )
         .returning(reg.id, reg.status, reg.waitlist_position)
         .cte("inserted")
@@ -510,7 +518,8 @@ def _queued_event(inserted: CTE) -> CTE:
 
 
 def _kept_answer(inserted: CTE) -> CTE:
-    """The key's answer for the registration as placed (store_idempotency's upsert)."""
+    """The key's answer for the registration as placed. A key that holds an answer already
+    fails the statement (its primary key); the caller's slow path replays or replaces it."""
     answer = case(
         (inserted.c.status == REGISTERED.value, bindparam("k_registered", type_=Text)),
         else_=func.replace(
@@ -519,20 +528,15 @@ def _kept_answer(inserted: CTE) -> CTE:
             sql_cast(inserted.c.waitlist_position, Text),
         ),
     )
-    keys = postgresql.insert(_KEYS)
     return (
-        keys.from_select(
+        postgresql.insert(_KEYS)
+        .from_select(
             ["scope", "key", "request_hash", "status_code", "created_at", "response_body"],
             select(
                 *(bindparam(f"k_{c}", type_=_KEYS.c[c].type) for c in _KEY_COLUMNS[:4]),
                 bindparam("k_created_at", type_=_KEYS.c.created_at.type),
                 answer,
             ).select_from(inserted),
-        )
-        .on_conflict_do_update(
-            index_elements=["scope", "key"],
-            set_={c: keys.excluded[c] for c in _KEY_COLUMNS[2:]},
-            where=_KEYS.c.created_at < bindparam("k_stale"),
         )
         .returning(_KEYS.c.key)
         .cte("kept")
@@ -541,36 +545,28 @@ def _kept_answer(inserted: CTE) -> CTE:
 
 @dataclass
 class SignedUp:
-    """What the one-statement sign-up did: the event as counted (None: no such event), the
-    registration's id, status and position (id None: the phone holds an active registration),
-    and whether the key's answer was stored (False: the key holds a fresher answer)."""
+    """A registration the one-statement sign-up wrote: its id, status and waitlist position."""
 
-    activity: Activity | None
-    registration_id: uuid.UUID | None = None
-    status: str | None = None
-    waitlist_position: int | None = None
-    key_kept: bool = False
+    id: uuid.UUID
+    status: str
+    waitlist_position: int | None
 
 
-async def sign_up_at_once(session: AsyncSession, values: dict[str, Any]) -> SignedUp:
+async def sign_up_at_once(session: AsyncSession, values: dict[str, Any]) -> SignedUp | None:
     """Counts, inserts the registration, queues its event (for a held place) and stores the
-    Idempotency-Key's answer (with `k_key` in values) in one statement (PostgreSQL; see
-    _sign_up_statement). Anything but a new registration with its key kept leaves the count
-    taken: the caller rolls back. The event's row stays locked until the transaction ends.
+    Idempotency-Key's answer (with `k_key` in values) in one statement outside a transaction
+    (PostgreSQL; see _sign_up_statement), on a session with no transaction yet. None when it
+    wrote nothing: no such event, its terms changed, the phone holds an active registration
+    for it, or the key holds an answer. Either way the session's transaction is ended.
     """
     with_key = "k_key" in values
     statement = _SIGN_UP_STATEMENTS.get(with_key)
     if statement is None:
         statement = _SIGN_UP_STATEMENTS[with_key] = _sign_up_statement(with_key)
-    await _take_turn(session, _line_of(session, values["activity_id"]))
-    row = (await session.execute(statement, values)).first()
-    if row is None:
-        return SignedUp(activity=None)
-    fields = row._mapping
-    return SignedUp(
-        activity=Activity(**{c.name: fields[c.name] for c in _ACTIVITIES.c}),
-        registration_id=fields["registration_id"],
-        status=fields["registration_status"],
-        waitlist_position=fields["registration_position"],
-        key_kept=with_key and fields["key_kept"] is not None,
-    )
+    await _take_turn(session, _line_of(session, values["activity_id"]), autocommit=True)
+    try:
+        row = (await session.execute(statement, values)).first()
+    except IntegrityError:
+        row = None
+    await session.commit()  # nothing to commit (autocommit): ends the turn, frees the connection
+    return None if row is None else SignedUp(row.id, row.status, row.waitlist_position)

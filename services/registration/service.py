@@ -97,10 +97,8 @@ class WaitingList(Protocol):
 class SignUp:
     """The outcome of a sign-up: the registration, whether it is new, and its secret token.
 
-    With a KeyedAnswer: `answer` is the answer stored under the key with the registration
-    (`key_kept` True), or `key_kept` is False when the key already holds an answer (nothing
-    was written; the caller rolls back and replays it). `key_kept` None: the key is not stored
-    yet (the caller stores the answer).
+    `key_kept`: the KeyedAnswer's answer (`answer`) was stored with the registration; when None
+    the key is not stored yet (the caller stores its answer, or replays the one it holds).
     """
 
     registration: Registration
@@ -112,14 +110,12 @@ class SignUp:
 
 @dataclass
 class KeyedAnswer:
-    """An Idempotency-Key to store with a new sign-up: its scope, key, the request's hash, how
-    long an earlier answer holds it (`stale_before`), and `render`, the 201 answer of a sign-up.
-    """
+    """An Idempotency-Key to store with a new sign-up: its scope, key, the request's hash, and
+    `render`, which makes a sign-up's 201 answer."""
 
     scope: str
     key: str
     digest: str
-    stale_before: datetime
     render: Callable[[SignUp], dict[str, Any]]
 
 
@@ -291,7 +287,8 @@ async def register_participant(
         code=new_code(),
         token_hash=hash_token(token),
     )
-    if session.get_bind().dialect.name == "postgresql" and activity_id in _COUNTED:
+    at_once = session.get_bind().dialect.name == "postgresql" and not session.in_transaction()
+    if at_once and activity_id in _COUNTED:
         signup = await _sign_up_at_once(session, registration, token, tenant_of, data, answer)
         if signup is not None:
             return signup
@@ -365,17 +362,7 @@ def _remember(activity: Activity) -> None:
 
 def _terms(activity: Activity) -> tuple[object, ...]:
     """What a sign-up reads of its event besides the counts: window, tenant, event fields."""
-    return (
-        activity.registration_open,
-        activity.registration_opens_at,
-        activity.registration_closes_at,
-        activity.tenant,
-        activity.title,
-        activity.date,
-        activity.location,
-        activity.certificate_policy,
-        activity.whatsapp_cohort,
-    )
+    return tuple(getattr(activity, term) for term in repository.SIGN_UP_TERMS)
 
 
 async def _sign_up_at_once(
@@ -386,10 +373,10 @@ async def _sign_up_at_once(
     data: RegistrationCreate,
     answer: KeyedAnswer | None,
 ) -> SignUp | None:
-    """The sign-up as one statement (repository.sign_up_at_once), committed at once: the count,
-    the registration, its event for a held place and the key's answer. None when the slow path
+    """The sign-up as one statement (repository.sign_up_at_once): the count, the registration,
+    its event for a held place and the key's answer, all or nothing. None when the slow path
     must answer, with nothing written: the event as last counted refuses the sign-up or has
-    changed since, or the phone's active registration was cancelled after the statement.
+    changed since, the phone holds an active registration, or the key an answer.
     """
     known = _COUNTED[registration.activity_id]
     now = utcnow()
@@ -400,28 +387,16 @@ async def _sign_up_at_once(
         return None
     signup = SignUp(registration, created=True, token=token)
     values = _statement_values(known, registration, now)
+    values.update({f"a_{term}": getattr(known, term) for term in repository.SIGN_UP_TERMS})
     waitlisted = ""
     if answer is not None:
         waitlisted = _keyed_values(values, signup, answer, now)
     done = await repository.sign_up_at_once(session, values)
-    if done.activity is None:
-        raise ActivityNotFound()  # an event is never deleted; the slow path would say the same
-    if _terms(done.activity) != _terms(known) or done.registration_id is None:
-        await session.rollback()
-        _remember(done.activity)
-        if done.registration_id is None and _terms(done.activity) == _terms(known):
-            existing = await repository.find_registration(session, known.id, data.phone)
-            if existing is not None:  # else cancelled since: the slow path signs up again
-                return SignUp(existing, created=False)
+    if done is None:
         return None
-    if answer is not None and not done.key_kept:
-        signup.answer, signup.key_kept = None, False
-        return signup
-    registration.status = done.status or RegistrationStatus.REGISTERED
-    registration.waitlist_position = done.waitlist_position
+    registration.status, registration.waitlist_position = done.status, done.waitlist_position
     if registration.status == RegistrationStatus.REGISTERED:
         mark_after_commit(session)
-    await session.commit()  # nothing else to write: the event's lock goes now
     if answer is not None:
         signup.key_kept = True
         if registration.status == WAITLISTED:
@@ -471,7 +446,6 @@ def _keyed_values(
         k_registered=json.dumps(signup.answer, default=str),
         k_waitlisted=waitlisted,
         k_mark=mark,
-        k_stale=answer.stale_before,
     )
     return waitlisted
 
