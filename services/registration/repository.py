@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -36,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement, Subquery
 
 from services.registration.models import (
     Activity,
@@ -43,6 +45,7 @@ from services.registration.models import (
     Registration,
     RegistrationStatus,
 )
+from shared.db_sqlite import OneHopConnection, positional
 
 WAITLISTED = RegistrationStatus.WAITLISTED
 REGISTERED = RegistrationStatus.REGISTERED
@@ -459,24 +462,51 @@ _SIGN_UP_STATEMENTS: dict[bool, Select[Any]] = {}
 
 
 def _sign_up_statement(with_key: bool) -> Select[Any]:
+    """PostgreSQL: the count, then from its row the registration, its event and the key."""
+    counted = _count_if_unchanged().returning(*_COUNTED_COLUMNS).cte("counted")
+    inserted = _placed_registration(counted).cte("inserted")
+    statement = select(inserted.c.id, inserted.c.status, inserted.c.waitlist_position)
+    statement = statement.add_cte(_queued_event(inserted).cte("queued"))
+    return statement.add_cte(_kept_answer(inserted).cte("kept")) if with_key else statement
+
+
+def _sqlite_sign_up(with_key: bool) -> list[ClauseElement]:
+    """SQLite (no data-modifying WITH): the same statements in turn, each reading the rows the
+    one before wrote; run in one hop to the connection's thread (OneHopConnection)."""
+    act, reg = _ACTIVITIES.c, _REGISTRATIONS.c
+    counted = (
+        select(*_COUNTED_COLUMNS).where(act.id == bindparam("activity_id")).subquery("counted")
+    )
+    inserted = select(reg.status, reg.waitlist_position).where(reg.id == bindparam("r_id"))
+    placed = inserted.subquery("inserted")
+    statements: list[ClauseElement] = [
+        _count_if_unchanged().returning(act.id),
+        _placed_registration(counted),
+        _queued_event(placed),
+    ]
+    return [*statements, _kept_answer(placed)] if with_key else statements
+
+
+def _count_if_unchanged() -> Update:
+    """take_place's count, only while the event's terms are the ones the caller read."""
     act = _ACTIVITIES.c
     terms = [
         act[t].is_not_distinct_from(bindparam(f"a_{t}", type_=act[t].type)) for t in SIGN_UP_TERMS
     ]
-    counted = (
-        update(_ACTIVITIES)
-        .where(act.id == bindparam("activity_id"), *terms)
-        .values(_PLACE_COUNTS)
-        .returning(act.id, act.tenant, act.capacity, act.waitlisted_count)
-        .cte("counted")
+    return (
+        update(_ACTIVITIES).where(act.id == bindparam("activity_id"), *terms).values(_PLACE_COUNTS)
     )
-    inserted = _placed_registration(counted)
-    statement = select(inserted.c.id, inserted.c.status, inserted.c.waitlist_position)
-    statement = statement.add_cte(_queued_event(inserted))
-    return statement.add_cte(_kept_answer(inserted)) if with_key else statement
 
 
-def _placed_registration(counted: CTE) -> CTE:
+_COUNTED_COLUMNS = (
+    _ACTIVITIES.c.id,
+    _ACTIVITIES.c.tenant,
+    _ACTIVITIES.c.capacity,
+    _ACTIVITIES.c.waitlisted_count,
+)
+
+
+def _placed_registration(counted: CTE | Subquery) -> Insert:
     """The registration, placed by the counted row (take_place's rule). A phone that holds an
     active registration for the event fails the statement (the partial unique index)."""
     placed = or_(counted.c.capacity.is_(None), counted.c.waitlisted_count == 0)
@@ -491,33 +521,27 @@ def _placed_registration(counted: CTE) -> CTE:
         case((placed, null()), else_=counted.c.waitlisted_count),
     ]
     return (
-        postgresql.insert(_REGISTRATIONS)
+        insert(_REGISTRATIONS)
         .from_select(
             [*SIGN_UP_COLUMNS, "activity_id", "tenant", "status", "waitlist_position"],
             select(*row).select_from(counted),
         )
         .returning(reg.id, reg.status, reg.waitlist_position)
-        .cte("inserted")
     )
 
 
-def _queued_event(inserted: CTE) -> CTE:
+def _queued_event(inserted: CTE | Subquery) -> Insert:
     """The outbox row of a registration that holds a place (none for the waiting list)."""
     from shared.outbox import outbox_table
 
     event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in _EVENT_COLUMNS]
-    return (
-        postgresql.insert(outbox_table)
-        .from_select(
-            [*_EVENT_COLUMNS, "attempts"],
-            select(*event, literal(0)).where(inserted.c.status == REGISTERED.value),
-        )
-        .returning(outbox_table.c.id)
-        .cte("queued")
+    return insert(outbox_table).from_select(
+        [*_EVENT_COLUMNS, "attempts"],
+        select(*event, literal(0)).where(inserted.c.status == REGISTERED.value),
     )
 
 
-def _kept_answer(inserted: CTE) -> CTE:
+def _kept_answer(inserted: CTE | Subquery) -> Insert:
     """The key's answer for the registration as placed. A key that holds an answer already
     fails the statement (its primary key); the caller's slow path replays or replaces it."""
     answer = case(
@@ -529,7 +553,7 @@ def _kept_answer(inserted: CTE) -> CTE:
         ),
     )
     return (
-        postgresql.insert(_KEYS)
+        insert(_KEYS)
         .from_select(
             ["scope", "key", "request_hash", "status_code", "created_at", "response_body"],
             select(
@@ -539,7 +563,6 @@ def _kept_answer(inserted: CTE) -> CTE:
             ).select_from(inserted),
         )
         .returning(_KEYS.c.key)
-        .cte("kept")
     )
 
 
@@ -554,19 +577,49 @@ class SignedUp:
 
 async def sign_up_at_once(session: AsyncSession, values: dict[str, Any]) -> SignedUp | None:
     """Counts, inserts the registration, queues its event (for a held place) and stores the
-    Idempotency-Key's answer (with `k_key` in values) in one statement outside a transaction
-    (PostgreSQL; see _sign_up_statement), on a session with no transaction yet. None when it
-    wrote nothing: no such event, its terms changed, the phone holds an active registration
-    for it, or the key holds an answer. Either way the session's transaction is ended.
+    Idempotency-Key's answer (with `k_key` in values), all or nothing, on a session with no
+    transaction yet, and ends it. PostgreSQL: one statement outside a transaction (see
+    _sign_up_statement); SQLite: its statements in one hop, then COMMIT. None when it wrote
+    nothing: no such event, its terms changed, the phone holds an active registration for it,
+    or the key holds an answer.
     """
     with_key = "k_key" in values
+    line = _line_of(session, values["activity_id"])
+    if session.get_bind().dialect.name == "sqlite":
+        await _take_turn(session, line)
+        return await _sign_up_in_one_hop(session, values, with_key)
     statement = _SIGN_UP_STATEMENTS.get(with_key)
     if statement is None:
         statement = _SIGN_UP_STATEMENTS[with_key] = _sign_up_statement(with_key)
-    await _take_turn(session, _line_of(session, values["activity_id"]), autocommit=True)
+    await _take_turn(session, line, autocommit=True)
     try:
         row = (await session.execute(statement, values)).first()
     except IntegrityError:
         row = None
     await session.commit()  # nothing to commit (autocommit): ends the turn, frees the connection
     return None if row is None else SignedUp(row.id, row.status, row.waitlist_position)
+
+
+_SQLITE_SIGN_UPS: dict[bool, list[ClauseElement]] = {}
+
+
+async def _sign_up_in_one_hop(
+    session: AsyncSession, values: dict[str, Any], with_key: bool
+) -> SignedUp | None:
+    statements = _SQLITE_SIGN_UPS.get(with_key)
+    if statements is None:
+        statements = _SQLITE_SIGN_UPS[with_key] = _sqlite_sign_up(with_key)
+    connection = await session.connection()
+    dialect = connection.dialect
+    steps = [
+        positional(statement, dialect, values, required=n < 2)  # the count, the registration
+        for n, statement in enumerate(statements)
+    ]
+    raw = await connection.get_raw_connection()
+    results = await cast(OneHopConnection, raw.dbapi_connection).run_together(steps)
+    if results is None:
+        await session.rollback()
+        return None
+    await session.commit()
+    registration_id, status, position = results[1][0]
+    return SignedUp(uuid.UUID(registration_id), status, position)

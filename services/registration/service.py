@@ -287,8 +287,7 @@ async def register_participant(
         code=new_code(),
         token_hash=hash_token(token),
     )
-    at_once = session.get_bind().dialect.name == "postgresql" and not session.in_transaction()
-    if at_once and activity_id in _COUNTED:
+    if activity_id in _COUNTED and not session.in_transaction():
         signup = await _sign_up_at_once(session, registration, token, tenant_of, data, answer)
         if signup is not None:
             return signup

@@ -1,16 +1,17 @@
-"""The sign-up in one statement (PostgreSQL, an event the process has counted on before).
+"""The sign-up at once, on an event the process has counted a sign-up on before.
 
 A process's first sign-up on an event takes the statement-by-statement path and remembers the
-event; later ones are one statement with the count, the registration, its event and the key's
-answer. These tests warm the event first, check the rules hold through that path and, on
-PostgreSQL, that the path was taken (run on SQLite too: the answers must be the same).
+event; later ones write the count, the registration, its event and the key's answer at once
+(PostgreSQL: one statement outside a transaction; SQLite: its statements in one hop to the
+connection's thread). These tests warm the event first, then check that the rules hold through
+that path and that the path was taken.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import event, select
 
 from services.registration.app import MIGRATIONS, create_app
 from services.registration.settings import Settings
+from shared.db_sqlite import OneHopConnection, Step
 from shared.outbox import outbox_table
 from tests.registration_support import create_event, listed, participant, register
 from tests.support import auth, running_app
@@ -34,8 +36,20 @@ def settings(settings_for: Callable[..., Settings]) -> Settings:
 
 @contextmanager
 def counting(app: Any) -> Iterator[list[str]]:
-    """Collects the sign-up statements of one statement the app sends to its database."""
+    """Collects the one-statement sign-ups the app sends: PostgreSQL's statement, SQLite's
+    statements run in one hop (OneHopConnection.run_together)."""
     sent: list[str] = []
+    if app.state.runtime.db.dialect == "sqlite":
+        run_together = OneHopConnection.run_together
+
+        async def counted(self: OneHopConnection, steps: Sequence[Step]) -> Any:
+            sent.append(steps[0].sql)
+            return await run_together(self, steps)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(OneHopConnection, "run_together", counted)
+            yield sent
+        return
     engine = app.state.runtime.db.engine.sync_engine
 
     def seen(_c: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -47,10 +61,6 @@ def counting(app: Any) -> Iterator[list[str]]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-
-
-def at_once(app: Any) -> bool:
-    return bool(app.state.runtime.db.dialect == "postgresql")
 
 
 async def outbox_payloads(app: Any) -> list[dict[str, Any]]:
@@ -97,8 +107,7 @@ async def test_two_hundred_simultaneous_keyed_sign_ups_fill_the_places_and_repla
             for a in answers
             if a.json()["registration"]["status"] == "registered"
         }
-        if at_once(app):
-            assert len(sent) == 200
+        assert len(sent) == 200
         # Each key answers again exactly as the first time, position and message included.
         again = await asyncio.gather(
             *(
@@ -129,8 +138,7 @@ async def test_an_event_edited_after_a_sign_up_is_read_again(settings: Settings)
         )
         with counting(app) as sent:
             assert (await register(client, event_id, **participant())).status_code == 201
-        if at_once(app):
-            assert len(sent) == 1  # the event as now counted is remembered again
+        assert len(sent) == 1  # the event as now counted is remembered again
         closed = await client.post(f"/api/v1/events/{event_id}/close", headers=auth())
         assert closed.status_code == 200
         refused = await register(client, event_id, **participant())
@@ -153,8 +161,7 @@ async def test_a_repeat_and_a_reused_key_write_nothing(settings: Settings) -> No
         assert other.status_code == 201
         reused = await client.post(url, json=participant(), headers={"Idempotency-Key": "form-1"})
         assert reused.status_code == 422
-        if at_once(app):
-            assert len(sent) == 2
+        assert len(sent) == 2
         # The refused and repeated sign-ups took no place: the event's third place was free
         # for `other`, and the next one waits at position 1.
         assert other.json()["registration"]["status"] == "registered"
