@@ -22,7 +22,7 @@ from services.registration.schemas import (
     RegistrationCreate,
     RegistrationRead,
 )
-from shared.logging import get_logger
+from shared.logging import get_logger, note_request
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
 from shared.problems import Problem
@@ -98,10 +98,11 @@ async def register(
     rolled back and the stored answer given (or a 422 for another body), also when the repeat
     itself would be refused (e.g. the window closed since).
     """
-    scope, digest = f"register:{event_id}", replay.request_hash(data.model_dump())
+    scope, digest = f"register:{event_id}", ""
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
     keyed = None
     if key is not None:
+        digest = replay.request_hash(data.model_dump())
         await replay.prune_if_due(session, event_id)
         keyed = service.KeyedAnswer(scope, key, digest, partial(_answer, runtime))
     try:
@@ -132,7 +133,8 @@ async def register(
 
 
 def _log_sign_up(signup: service.SignUp, event_id: uuid.UUID) -> None:
-    log.info(
+    """Puts the sign-up on the request's log line (one line per request)."""
+    note_request(
         "registration.participant_registered" if signup.created else "registration.duplicate",
         registration_id=str(signup.registration.id) if signup.created else None,
         status=signup.registration.status if signup.created else None,
