@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT
@@ -224,7 +225,10 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         async with self._execute_mutex:
             await self.take_turn()
             conn: Any = self._connection
-            return await conn._execute(_run_together, conn._conn, steps)
+            try:
+                return await conn._execute(_run_together, conn._conn, steps)
+            except sqlite3.Error as error:  # as SQLAlchemy would raise it (shared.transient)
+                raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
 
     def commit(self) -> None:
         try:
