@@ -24,7 +24,8 @@ import collections
 import sqlite3
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -32,6 +33,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
@@ -54,6 +59,62 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         return description, cursor.rowcount, cursor.lastrowid, rows, conn.in_transaction
     finally:
         cursor.close()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of OneHopConnection.run_together: SQL, positional parameters, and whether
+    it must return a row for the next to run."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+    required: bool = False
+
+
+def _run_together(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[list[Any]] | None:
+    """On the connection's thread: the steps in order (see OneHopConnection.run_together)."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    results = []
+    try:
+        for step in steps:
+            rows = conn.execute(step.sql, step.parameters).fetchall()
+            if step.required and not rows:
+                return None
+            results.append(rows)
+    except sqlite3.IntegrityError:
+        return None
+    return results
+
+
+def positional(
+    statement: ClauseElement, dialect: Dialect, values: dict[str, Any], *, required: bool = False
+) -> Step:
+    """A SQLAlchemy statement as SQLite SQL with its parameters, processed as SQLAlchemy would
+    bind them (UUIDs, dates, booleans); compiled once per statement and dialect."""
+    key = (id(statement), id(dialect))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        sql = cast(SQLCompiler, statement.compile(dialect=dialect))
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in sql.binds.items()
+        }
+        # The statement is kept with its compiled form: its id stays its own.
+        compiled = _COMPILED[key] = (statement, sql, list(sql.positiontup or ()), processors)
+    _statement, sql, names, processors = compiled
+    params = sql.construct_params(values)
+    return Step(
+        sql.string,
+        tuple(
+            processor(params[name]) if (processor := processors.get(name)) else params[name]
+            for name in names
+        ),
+        required,
+    )
+
+
+_COMPILED: dict[tuple[int, int], tuple[ClauseElement, SQLCompiler, list[str], dict[str, Any]]] = {}
 
 
 def is_write(operation: str) -> bool:
@@ -156,6 +217,18 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         turn, self._turn = self._turn, None
         if turn is not None:
             turn.release()
+
+    async def run_together(self, steps: Sequence[Step]) -> list[list[Any]] | None:
+        """Runs statements in order in one hop, in the connection's transaction (begun with
+        BEGIN IMMEDIATE when none is open; the caller commits or rolls back). None, and the
+        rest not run, when a `required` statement returns no row or one breaks a constraint."""
+        async with self._execute_mutex:
+            await self.take_turn()
+            conn: Any = self._connection
+            try:
+                return await conn._execute(_run_together, conn._conn, steps)
+            except sqlite3.Error as error:  # as SQLAlchemy would raise it (shared.transient)
+                raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
 
     def commit(self) -> None:
         try:

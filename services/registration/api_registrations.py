@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -21,7 +22,7 @@ from services.registration.schemas import (
     RegistrationCreate,
     RegistrationRead,
 )
-from shared.logging import get_logger
+from shared.logging import get_logger, note_request
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
 from shared.problems import Problem
@@ -50,6 +51,10 @@ def registration_read(registration: Registration, *, show_phone: bool = False) -
     if not show_phone:
         read.phone = mask_phone(registration.phone)
     return read
+
+
+def _answer(runtime: RuntimeDep, signup: service.SignUp) -> dict[str, Any]:
+    return _accepted(runtime, signup).model_dump(mode="json")
 
 
 def _accepted(runtime: RuntimeDep, signup: service.SignUp) -> RegistrationAccepted:
@@ -88,15 +93,18 @@ async def register(
 ) -> Any:
     """Registers a participant (public); a full activity puts them on the waiting list.
 
-    An Idempotency-Key costs the sign-up one statement: its answer is stored with the
-    registration (INSERT ... ON CONFLICT). When the key already holds an answer, the work is
+    An Idempotency-Key's answer is stored with the registration (in the sign-up's statement on
+    PostgreSQL, else by INSERT ... ON CONFLICT). When the key already holds an answer, the work is
     rolled back and the stored answer given (or a 422 for another body), also when the repeat
     itself would be refused (e.g. the window closed since).
     """
-    scope, digest = f"register:{event_id}", replay.request_hash(data.model_dump())
+    scope, digest = f"register:{event_id}", ""
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
+    keyed = None
     if key is not None:
+        digest = replay.request_hash(data.model_dump())
         await replay.prune_if_due(session, event_id)
+        keyed = service.KeyedAnswer(scope, key, digest, partial(_answer, runtime))
     try:
         signup = await service.register_participant(
             session,
@@ -104,6 +112,7 @@ async def register(
             tenant_of=runtime.tenants,
             data=data,
             correlation_id=correlation_id,
+            answer=keyed,
         )
     except Problem:
         stored = await replay.stored_answer(session, scope, key, digest) if key else None
@@ -111,19 +120,26 @@ async def register(
             raise
         return JSONResponse(status_code=stored[0], content=stored[1])
     code = status.HTTP_201_CREATED if signup.created else status.HTTP_200_OK
-    body = _accepted(runtime, signup).model_dump(mode="json")
-    if key is not None and (
-        stored := await replay.keep_answer(session, scope, key, digest, code, body)
+    body = signup.answer if signup.answer is not None else _answer(runtime, signup)
+    if (
+        key is not None
+        and not signup.key_kept
+        and (stored := await replay.keep_answer(session, scope, key, digest, code, body))
     ):
         # The key was used before (a retry, a double tap): the first answer wins.
         return JSONResponse(status_code=stored[0], content=stored[1])
-    log.info(
+    _log_sign_up(signup, event_id)
+    return JSONResponse(status_code=code, content=body)
+
+
+def _log_sign_up(signup: service.SignUp, event_id: uuid.UUID) -> None:
+    """Puts the sign-up on the request's log line (one line per request)."""
+    note_request(
         "registration.participant_registered" if signup.created else "registration.duplicate",
         registration_id=str(signup.registration.id) if signup.created else None,
         status=signup.registration.status if signup.created else None,
         activity_id=str(event_id),
     )
-    return JSONResponse(status_code=code, content=body)
 
 
 @router.get(

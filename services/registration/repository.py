@@ -6,12 +6,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    CTE,
+    ColumnElement,
     Insert,
+    Select,
     Table,
+    Text,
     Update,
     and_,
     bindparam,
@@ -19,14 +24,20 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
+    literal,
+    null,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement, Subquery
 
 from services.registration.models import (
     Activity,
@@ -34,6 +45,7 @@ from services.registration.models import (
     Registration,
     RegistrationStatus,
 )
+from shared.db_sqlite import OneHopConnection, positional
 
 WAITLISTED = RegistrationStatus.WAITLISTED
 REGISTERED = RegistrationStatus.REGISTERED
@@ -202,6 +214,7 @@ async def registrations_between(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 _TURNS: dict[tuple[int, uuid.UUID | None, str], asyncio.Semaphore] = {}
 _TURN_KEY = "registration_writer_turn"
 # Writers of one activity let past the queue at once: enough that the next one already holds a
@@ -236,18 +249,22 @@ async def read_in_line(session: AsyncSession, activity_id: uuid.UUID) -> AsyncIt
         await session.commit()
 
 
-async def _take_turn(session: AsyncSession, activity_id: uuid.UUID | None) -> None:
+async def _take_turn(
+    session: AsyncSession, activity_id: uuid.UUID | None, *, autocommit: bool = False
+) -> None:
     """Queues this process's writers of one activity (SQLite: of the database) in arrival order.
 
     The database lock below stays the guarantee across processes; this queue keeps a burst from
     holding every pooled connection (PostgreSQL: pool timeouts, 500s) or polling in SQLite's busy
-    handler. The turn ends with the session's transaction (_end_turn).
+    handler. The turn ends with the session's transaction (_end_turn). `autocommit`: the
+    session's statements each commit on their own (no BEGIN, no COMMIT sent).
     """
     turn = _turn(session, activity_id)
     await turn.acquire()
     session.info[_TURN_KEY] = turn
     try:
-        await session.connection()  # begins the transaction whose end releases the turn
+        # Begins the transaction whose end releases the turn.
+        await session.connection(execution_options=_AUTOCOMMIT if autocommit else None)
     except BaseException:
         if session.info.pop(_TURN_KEY, None) is turn:
             turn.release()
@@ -292,13 +309,14 @@ _PLACED = or_(
         _ACTIVITIES.c.waitlisted_count == 0,
     ),
 )
+_PLACE_COUNTS = {
+    "registered_count": _ACTIVITIES.c.registered_count + case((_PLACED, 1), else_=0),
+    "waitlisted_count": _ACTIVITIES.c.waitlisted_count + case((_PLACED, 0), else_=1),
+}
 _TAKE_PLACE = (
     update(_ACTIVITIES)
     .where(_ACTIVITIES.c.id == bindparam("activity_id"))
-    .values(
-        registered_count=_ACTIVITIES.c.registered_count + case((_PLACED, 1), else_=0),
-        waitlisted_count=_ACTIVITIES.c.waitlisted_count + case((_PLACED, 0), else_=1),
-    )
+    .values(_PLACE_COUNTS)
     .returning(*_ACTIVITIES.c)
 )
 _DIALECT_STATEMENTS: dict[tuple[str, str], Insert | Update] = {}
@@ -418,3 +436,190 @@ async def mark_certificate_issued(
         )
         .values(certificate_issued_at=at)
     )
+
+
+# The sign-up in one statement (PostgreSQL): what register_participant's three or four statements
+# do, as one data-modifying WITH sent outside a transaction (autocommit): the event's row is
+# locked only while the server runs it, no round trip in between, and a statement is all or
+# nothing on its own. Its parameters: `activity_id`; the event's terms as the caller read them,
+# prefixed `a_` (SIGN_UP_TERMS: when one changed since, nothing is counted or written); the
+# registration's columns prefixed `r_` (but activity_id, tenant, status and waitlist_position,
+# which come from the counted row); the outbox row's prefixed `e_` (queued only for a held
+# place); with a key, the key's prefixed `k_`: `k_registered` (the answer for a place),
+# `k_waitlisted` (for the waiting list, with `k_mark` standing for the position).
+_REGISTRATIONS = cast(Table, Registration.__table__)
+_KEYS = cast(Table, IdempotencyRecord.__table__)
+SIGN_UP_TERMS = (
+    "registration_open", "registration_opens_at", "registration_closes_at", "tenant", "title",
+    "date", "location", "certificate_policy", "whatsapp_cohort",
+)  # fmt: skip
+SIGN_UP_COLUMNS = (
+    "id", "name", "school", "phone", "level", "desa", "consent", "consent_version",
+    "correlation_id", "created_at", "code", "token_hash",
+)  # fmt: skip
+_EVENT_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at")
+_SIGN_UP_STATEMENTS: dict[bool, Select[Any]] = {}
+
+
+def _sign_up_statement(with_key: bool) -> Select[Any]:
+    """PostgreSQL: the count, then from its row the registration, its event and the key."""
+    counted = _count_if_unchanged().returning(*_COUNTED_COLUMNS).cte("counted")
+    inserted = _placed_registration(counted).cte("inserted")
+    statement = select(inserted.c.id, inserted.c.status, inserted.c.waitlist_position)
+    statement = statement.add_cte(_queued_event(inserted).cte("queued"))
+    return statement.add_cte(_kept_answer(inserted).cte("kept")) if with_key else statement
+
+
+def _sqlite_sign_up(with_key: bool) -> list[ClauseElement]:
+    """SQLite (no data-modifying WITH): the same statements in turn, each reading the rows the
+    one before wrote; run in one hop to the connection's thread (OneHopConnection)."""
+    act, reg = _ACTIVITIES.c, _REGISTRATIONS.c
+    counted = (
+        select(*_COUNTED_COLUMNS).where(act.id == bindparam("activity_id")).subquery("counted")
+    )
+    inserted = select(reg.status, reg.waitlist_position).where(reg.id == bindparam("r_id"))
+    placed = inserted.subquery("inserted")
+    statements: list[ClauseElement] = [
+        _count_if_unchanged().returning(act.id),
+        _placed_registration(counted),
+        _queued_event(placed),
+    ]
+    return [*statements, _kept_answer(placed)] if with_key else statements
+
+
+def _count_if_unchanged() -> Update:
+    """take_place's count, only while the event's terms are the ones the caller read."""
+    act = _ACTIVITIES.c
+    terms = [
+        act[t].is_not_distinct_from(bindparam(f"a_{t}", type_=act[t].type)) for t in SIGN_UP_TERMS
+    ]
+    return (
+        update(_ACTIVITIES).where(act.id == bindparam("activity_id"), *terms).values(_PLACE_COUNTS)
+    )
+
+
+_COUNTED_COLUMNS = (
+    _ACTIVITIES.c.id,
+    _ACTIVITIES.c.tenant,
+    _ACTIVITIES.c.capacity,
+    _ACTIVITIES.c.waitlisted_count,
+)
+
+
+def _placed_registration(counted: CTE | Subquery) -> Insert:
+    """The registration, placed by the counted row (take_place's rule). A phone that holds an
+    active registration for the event fails the statement (the partial unique index)."""
+    placed = or_(counted.c.capacity.is_(None), counted.c.waitlisted_count == 0)
+    reg = _REGISTRATIONS.c
+    row: list[ColumnElement[Any]] = [
+        bindparam(f"r_{c}", type_=reg[c].type) for c in SIGN_UP_COLUMNS
+    ]
+    row += [
+        counted.c.id,
+        counted.c.tenant,
+        case((placed, literal(REGISTERED.value)), else_=literal(WAITLISTED.value)),
+        case((placed, null()), else_=counted.c.waitlisted_count),
+    ]
+    return (
+        insert(_REGISTRATIONS)
+        .from_select(
+            [*SIGN_UP_COLUMNS, "activity_id", "tenant", "status", "waitlist_position"],
+            select(*row).select_from(counted),
+        )
+        .returning(reg.id, reg.status, reg.waitlist_position)
+    )
+
+
+def _queued_event(inserted: CTE | Subquery) -> Insert:
+    """The outbox row of a registration that holds a place (none for the waiting list)."""
+    from shared.outbox import outbox_table
+
+    event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in _EVENT_COLUMNS]
+    return insert(outbox_table).from_select(
+        [*_EVENT_COLUMNS, "attempts"],
+        select(*event, literal(0)).where(inserted.c.status == REGISTERED.value),
+    )
+
+
+def _kept_answer(inserted: CTE | Subquery) -> Insert:
+    """The key's answer for the registration as placed. A key that holds an answer already
+    fails the statement (its primary key); the caller's slow path replays or replaces it."""
+    answer = case(
+        (inserted.c.status == REGISTERED.value, bindparam("k_registered", type_=Text)),
+        else_=func.replace(
+            bindparam("k_waitlisted", type_=Text),
+            bindparam("k_mark", type_=Text),
+            sql_cast(inserted.c.waitlist_position, Text),
+        ),
+    )
+    return (
+        insert(_KEYS)
+        .from_select(
+            ["scope", "key", "request_hash", "status_code", "created_at", "response_body"],
+            select(
+                *(bindparam(f"k_{c}", type_=_KEYS.c[c].type) for c in _KEY_COLUMNS[:4]),
+                bindparam("k_created_at", type_=_KEYS.c.created_at.type),
+                answer,
+            ).select_from(inserted),
+        )
+        .returning(_KEYS.c.key)
+    )
+
+
+@dataclass
+class SignedUp:
+    """A registration the one-statement sign-up wrote: its id, status and waitlist position."""
+
+    id: uuid.UUID
+    status: str
+    waitlist_position: int | None
+
+
+async def sign_up_at_once(session: AsyncSession, values: dict[str, Any]) -> SignedUp | None:
+    """Counts, inserts the registration, queues its event (for a held place) and stores the
+    Idempotency-Key's answer (with `k_key` in values), all or nothing, on a session with no
+    transaction yet, and ends it. PostgreSQL: one statement outside a transaction (see
+    _sign_up_statement); SQLite: its statements in one hop, then COMMIT. None when it wrote
+    nothing: no such event, its terms changed, the phone holds an active registration for it,
+    or the key holds an answer.
+    """
+    with_key = "k_key" in values
+    line = _line_of(session, values["activity_id"])
+    if session.get_bind().dialect.name == "sqlite":
+        await _take_turn(session, line)
+        return await _sign_up_in_one_hop(session, values, with_key)
+    statement = _SIGN_UP_STATEMENTS.get(with_key)
+    if statement is None:
+        statement = _SIGN_UP_STATEMENTS[with_key] = _sign_up_statement(with_key)
+    await _take_turn(session, line, autocommit=True)
+    try:
+        row = (await session.execute(statement, values)).first()
+    except IntegrityError:
+        row = None
+    await session.commit()  # nothing to commit (autocommit): ends the turn, frees the connection
+    return None if row is None else SignedUp(row.id, row.status, row.waitlist_position)
+
+
+_SQLITE_SIGN_UPS: dict[bool, list[ClauseElement]] = {}
+
+
+async def _sign_up_in_one_hop(
+    session: AsyncSession, values: dict[str, Any], with_key: bool
+) -> SignedUp | None:
+    statements = _SQLITE_SIGN_UPS.get(with_key)
+    if statements is None:
+        statements = _SQLITE_SIGN_UPS[with_key] = _sqlite_sign_up(with_key)
+    connection = await session.connection()
+    dialect = connection.dialect
+    steps = [
+        positional(statement, dialect, values, required=n < 2)  # the count, the registration
+        for n, statement in enumerate(statements)
+    ]
+    raw = await connection.get_raw_connection()
+    results = await cast(OneHopConnection, raw.dbapi_connection).run_together(steps)
+    if results is None:
+        await session.rollback()
+        return None
+    await session.commit()
+    registration_id, status, position = results[1][0]
+    return SignedUp(uuid.UUID(registration_id), status, position)

@@ -8,11 +8,13 @@ activity's maintained counts and on a `WaitingList` port: the database's in prod
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +27,7 @@ from shared.contracts import (
     utcnow,
 )
 from shared.dates import as_utc
+from shared.db import mark_after_commit
 from shared.logging import get_logger
 from shared.outbox import add_event
 from shared.problems import Problem
@@ -92,11 +95,28 @@ class WaitingList(Protocol):
 
 @dataclass
 class SignUp:
-    """The outcome of a sign-up: the registration, whether it is new, and its secret token."""
+    """The outcome of a sign-up: the registration, whether it is new, and its secret token.
+
+    `key_kept`: the KeyedAnswer's answer (`answer`) was stored with the registration; when None
+    the key is not stored yet (the caller stores its answer, or replays the one it holds).
+    """
 
     registration: Registration
     created: bool
     token: str | None = None
+    answer: dict[str, Any] | None = None
+    key_kept: bool | None = None
+
+
+@dataclass
+class KeyedAnswer:
+    """An Idempotency-Key to store with a new sign-up: its scope, key, the request's hash, and
+    `render`, which makes a sign-up's 201 answer."""
+
+    scope: str
+    key: str
+    digest: str
+    render: Callable[[SignUp], dict[str, Any]]
 
 
 def tenant_for(tenants: dict[str, Tenant], code: str) -> Tenant:
@@ -238,6 +258,7 @@ async def register_participant(
     tenant_of: dict[str, Tenant],
     data: RegistrationCreate,
     correlation_id: str,
+    answer: KeyedAnswer | None = None,
 ) -> SignUp:
     """Registers a participant once per phone per activity, on the waiting list when it is full.
 
@@ -248,6 +269,8 @@ async def register_participant(
     places the sign-up (take_place's rule, in SQL), the insert that is also the duplicate check,
     the event. A repeat or a refusal rolls the count back, then reads the active registration
     outside the lock, so the answers keep their order (unknown, already registered, refused).
+    On PostgreSQL, an event this process has counted on before takes one statement instead
+    (_sign_up_at_once), with the key's answer when there is one.
     """
     token = secrets.token_urlsafe(32)
     registration = Registration(
@@ -264,6 +287,10 @@ async def register_participant(
         code=new_code(),
         token_hash=hash_token(token),
     )
+    if activity_id in _COUNTED and not session.in_transaction():
+        signup = await _sign_up_at_once(session, registration, token, tenant_of, data, answer)
+        if signup is not None:
+            return signup
     # Round again only when the phone's active registration was cancelled between this one's
     # refused insert and the read after it: each round needs another such cancellation.
     while (refusal := await _try_sign_up(session, registration, tenant_of, data)) is not None:
@@ -293,6 +320,7 @@ async def _try_sign_up(
     activity = await repository.count_sign_up(session, registration.activity_id)
     if activity is None:
         raise ActivityNotFound()
+    _remember(activity)
     try:
         check_window(activity, now)
         check_participant(tenant_for(tenant_of, activity.tenant), data)
@@ -316,6 +344,109 @@ _COLUMNS = (
     "consent_version", "correlation_id", "created_at", "status", "waitlist_position", "code",
     "token_hash",
 )  # fmt: skip
+
+
+# Events this process counted a sign-up on, as they were then (counts aside): a sign-up checks
+# its window and participant and builds its event from them before it takes the event's lock,
+# and the statement's own row of the event tells whether they still hold (else the slow path).
+_COUNTED: dict[uuid.UUID, Activity] = {}
+_COUNTED_MAX = 1024
+
+
+def _remember(activity: Activity) -> None:
+    if len(_COUNTED) >= _COUNTED_MAX and activity.id not in _COUNTED:
+        _COUNTED.pop(next(iter(_COUNTED)))
+    _COUNTED[activity.id] = activity
+
+
+def _terms(activity: Activity) -> tuple[object, ...]:
+    """What a sign-up reads of its event besides the counts: window, tenant, event fields."""
+    return tuple(getattr(activity, term) for term in repository.SIGN_UP_TERMS)
+
+
+async def _sign_up_at_once(
+    session: AsyncSession,
+    registration: Registration,
+    token: str,
+    tenant_of: dict[str, Tenant],
+    data: RegistrationCreate,
+    answer: KeyedAnswer | None,
+) -> SignUp | None:
+    """The sign-up as one statement (repository.sign_up_at_once): the count, the registration,
+    its event for a held place and the key's answer, all or nothing. None when the slow path
+    must answer, with nothing written: the event as last counted refuses the sign-up or has
+    changed since, the phone holds an active registration, or the key an answer.
+    """
+    known = _COUNTED[registration.activity_id]
+    now = utcnow()
+    try:
+        check_window(known, now)
+        check_participant(tenant_for(tenant_of, known.tenant), data)
+    except Problem:
+        return None
+    signup = SignUp(registration, created=True, token=token)
+    values = _statement_values(known, registration, now)
+    values.update({f"a_{term}": getattr(known, term) for term in repository.SIGN_UP_TERMS})
+    waitlisted = ""
+    if answer is not None:
+        waitlisted = _keyed_values(values, signup, answer, now)
+    done = await repository.sign_up_at_once(session, values)
+    if done is None:
+        return None
+    registration.status, registration.waitlist_position = done.status, done.waitlist_position
+    if registration.status == RegistrationStatus.REGISTERED:
+        mark_after_commit(session)
+    if answer is not None:
+        signup.key_kept = True
+        if registration.status == WAITLISTED:
+            position = str(done.waitlist_position)
+            signup.answer = json.loads(waitlisted.replace(values["k_mark"], position))
+    return signup
+
+
+def _statement_values(known: Activity, registration: Registration, now: datetime) -> dict[str, Any]:
+    """The one statement's registration and outbox values, the event built as for a place."""
+    registration.tenant = known.tenant
+    registration.created_at = now
+    registration.status = RegistrationStatus.REGISTERED
+    registration.waitlist_position = None
+    event = registered_event(known, registration)
+    values: dict[str, Any] = {"activity_id": registration.activity_id}
+    values.update({f"r_{c}": getattr(registration, c) for c in repository.SIGN_UP_COLUMNS})
+    values.update(
+        e_event_id=str(event.event_id),
+        e_event_type=event.type,
+        e_stream=event.STREAM,
+        e_correlation_id=event.correlation_id,
+        e_payload=event.model_dump_json(),
+        e_created_at=now,
+    )
+    return values
+
+
+def _keyed_values(
+    values: dict[str, Any], signup: SignUp, answer: KeyedAnswer, now: datetime
+) -> str:
+    """Adds the key's values: the answer for a place (kept as signup.answer) and the answer for
+    the waiting list with a random number standing for the position (`k_mark`, which the
+    statement replaces); returns the latter."""
+    registration = signup.registration
+    signup.answer = answer.render(signup)
+    mark = str(secrets.randbelow(9 * 10**17) + 10**17)
+    registration.status, registration.waitlist_position = WAITLISTED, int(mark)
+    waitlisted = json.dumps(answer.render(signup), default=str)
+    registration.status, registration.waitlist_position = RegistrationStatus.REGISTERED, None
+    values.update(
+        k_scope=answer.scope,
+        k_key=answer.key,
+        k_request_hash=answer.digest,
+        k_status_code=201,
+        k_created_at=now,
+        k_registered=json.dumps(signup.answer, default=str),
+        k_waitlisted=waitlisted,
+        k_mark=mark,
+    )
+    return waitlisted
 
 
 async def by_token(session: AsyncSession, token: str) -> Registration:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db_sqlite import is_write, sqlite_dbapi
+from shared.db_sqlite import Step, is_write, positional, sqlite_dbapi
 
 pytestmark = pytest.mark.integration
 
@@ -84,3 +86,49 @@ def test_what_counts_as_a_write() -> None:
     assert not is_write("SELECT * FROM notes")
     assert not is_write("PRAGMA journal_mode=WAL")
     assert not is_write("CREATE TABLE x (id INTEGER)")
+
+
+async def test_statements_run_together_are_all_or_nothing_and_hand_the_turn_on(
+    tmp_path: Path,
+) -> None:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}",
+        module=sqlite_dbapi(2.0),
+        connect_args={"timeout": 2},
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("PRAGMA journal_mode=WAL"))
+            await conn.run_sync(metadata.create_all)
+
+        async def together(*bodies: str, required: str | None = None) -> list[list[Any]] | None:
+            async with engine.connect() as conn:
+                await conn.begin()  # as the session's: the commit below is the connection's
+                adding = notes.insert().values(body=bindparam("body")).returning(notes.c.id)
+                steps = [positional(adding, conn.dialect, {"body": body}) for body in bodies]
+                if required is not None:
+                    missing = select(notes.c.id).where(notes.c.body == required)
+                    steps.append(positional(missing, conn.dialect, {}, required=True))
+                raw = await conn.get_raw_connection()
+                results = await raw.dbapi_connection.run_together(steps)  # type: ignore[union-attr]
+                if results is None:
+                    await conn.rollback()
+                else:
+                    await conn.commit()
+                return results
+
+        assert await together("a", "b") is not None
+        assert await together("c", "a") is None  # "a" again breaks the unique constraint
+        assert await together("d", required="nobody") is None
+        done = await asyncio.wait_for(together("e", required="e"), 5)  # the turn was handed on
+        assert done is not None and len(done) == 2
+        async with engine.connect() as conn:
+            stored = (await conn.scalars(select(notes.c.body).order_by(notes.c.id))).all()
+        assert stored == ["a", "b", "e"]  # "c" and "d" were rolled back with their step
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            broken = Step("INSERT INTO nowhere VALUES (1)", ())
+            with pytest.raises(OperationalError, match="no such table"):
+                await raw.dbapi_connection.run_together([broken])  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
