@@ -33,7 +33,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -45,6 +44,7 @@ from services.registration.models import (
     Registration,
     RegistrationStatus,
 )
+from shared.db import insert_for
 from shared.db_sqlite import OneHopConnection, positional
 
 WAITLISTED = RegistrationStatus.WAITLISTED
@@ -322,12 +322,6 @@ _TAKE_PLACE = (
 _DIALECT_STATEMENTS: dict[tuple[str, str], Insert | Update] = {}
 
 
-def _insert_for(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 async def count_sign_up(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
     """Counts a sign-up on its event in one statement that also locks it until the transaction
     ends: UPDATE ... RETURNING adds one to the registered count, or to the waiting list when the
@@ -351,7 +345,7 @@ def _registration_insert(session: AsyncSession) -> Insert:
     if statement is None:
         table = cast(Table, Registration.__table__)
         statement = (
-            _insert_for(session, table)
+            insert_for(session, table)
             .on_conflict_do_nothing(
                 index_elements=["activity_id", "phone"],
                 index_where=text("status <> 'cancelled'"),
@@ -396,7 +390,7 @@ def _idempotency_upsert(session: AsyncSession) -> Insert:
     statement = _DIALECT_STATEMENTS.get(("idempotency", dialect))
     if statement is None:
         table = cast(Table, IdempotencyRecord.__table__)
-        upsert = _insert_for(session, table)
+        upsert = insert_for(session, table)
         statement = upsert.on_conflict_do_update(
             index_elements=["scope", "key"],
             set_={c: upsert.excluded[c] for c in _KEY_COLUMNS[2:]},

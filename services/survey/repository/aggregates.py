@@ -17,7 +17,7 @@ from services.survey.models import (
     ProfileCount,
     Response,
 )
-from services.survey.repository.common import insert_for as _insert
+from shared.db import insert_for
 from shared.outbox import processed_events_table
 
 
@@ -31,7 +31,7 @@ async def _upsert_add(
     """
     if not rows:
         return
-    stmt = _insert(session, table)
+    stmt = insert_for(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in added}
     )

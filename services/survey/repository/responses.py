@@ -18,14 +18,13 @@ from services.survey.models import (
     SubmissionKey,
     Unit,
 )
-from services.survey.repository.common import insert_for as _insert
-from shared.db import mark_after_commit
+from shared.db import insert_for, mark_after_commit
 from shared.outbox import outbox_table
 
 
 async def upsert_unit(session: AsyncSession, *, tenant: str, code: str, name: str) -> None:
     """Creates a unit or renames and reactivates it (safe when replicas start together)."""
-    stmt = _insert(session, Unit).values(tenant=tenant, code=code, name=name, active=True)
+    stmt = insert_for(session, Unit).values(tenant=tenant, code=code, name=name, active=True)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["tenant", "code"], set_={"name": name, "active": True}
@@ -250,7 +249,9 @@ async def record_guide(
     session: AsyncSession, *, registration_id: uuid.UUID, tenant: str, code: str
 ) -> None:
     """Records a registered participant as a guide (idempotent)."""
-    stmt = _insert(session, Guide).values(registration_id=registration_id, tenant=tenant, code=code)
+    stmt = insert_for(session, Guide).values(
+        registration_id=registration_id, tenant=tenant, code=code
+    )
     await session.execute(stmt.on_conflict_do_nothing())
 
 
