@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -67,18 +69,27 @@ _INSERT_EVENT = insert(outbox_table)  # built once; each event only binds its va
 
 async def add_event(session: AsyncSession, event: Event) -> None:
     """Queues an event in the outbox, inside the caller's transaction."""
-    await session.execute(
-        _INSERT_EVENT,
+    await add_events(session, [event])
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Queues events in the outbox, inside the caller's transaction (one executemany)."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
         {
             "event_id": str(event.event_id),
             "event_type": event.type,
             "stream": event.STREAM,
             "correlation_id": event.correlation_id,
             "payload": event.model_dump_json(),
-            "created_at": utcnow(),
+            "created_at": now,
             "attempts": 0,
-        },
-    )
+        }
+        for event in events
+    ]
+    await session.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
     mark_after_commit(session)
 
 

@@ -131,24 +131,34 @@ async def claim_renders(
 
 async def finish(
     session: AsyncSession,
-    certificate_id: uuid.UUID,
+    done: list[tuple[uuid.UUID, int, str]],
     *,
-    generation: int,
-    key: str,
     now: datetime,
-) -> Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool] | None:
-    """Records a stored PDF on a row still waiting for it, in one statement; None when none.
+) -> list[Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool]]:
+    """Records stored PDFs, (id, generation the render was of, key) each, on rows still waiting
+    for them; one statement per generation (usually one); returns the rows finished.
 
-    The row stays waiting when a re-issue was asked for while this render ran (its generation
+    A row stays waiting when a re-issue was asked for while its render ran (its generation
     moved on). The first time, `announced_at` is set (then `first` is true); afterwards the
-    render is a re-issue and `reissued_at` is set. The UPDATE locks the row like SELECT ... FOR
+    render is a re-issue and `reissued_at` is set. The UPDATE locks the rows like SELECT ... FOR
     UPDATE would, so two replicas finishing the same row announce it once.
     """
+    by_generation: dict[int, dict[uuid.UUID, str]] = {}
+    for certificate_id, generation, key in done:
+        by_generation.setdefault(generation, {})[certificate_id] = key
+    finished: list[Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool]] = []
+    for generation, keys in by_generation.items():
+        finished += (await session.execute(_finish_statement(generation, keys, now))).all()
+    return finished
+
+
+def _finish_statement(generation: int, keys: dict[uuid.UUID, str], now: datetime) -> Any:
     announced_before = Certificate.announced_at.is_not(None)
     stamp = func.coalesce(Certificate.announced_at, now, type_=Certificate.announced_at.type)
-    statement = (
+    key = next(iter(keys.values())) if len(keys) == 1 else case(keys, value=Certificate.id)
+    return (
         update(Certificate)
-        .where(Certificate.id == certificate_id, Certificate.needs_render.is_(True))
+        .where(Certificate.id.in_(list(keys)), Certificate.needs_render.is_(True))
         .values(
             pdf_key=key,
             rendered_at=now,
@@ -169,7 +179,6 @@ async def finish(
         )
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).one_or_none()
 
 
 async def release_leases_of(session: AsyncSession, owner: str) -> int:
