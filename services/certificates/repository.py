@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,31 +153,32 @@ async def finish(
 
 
 def _finish_statement(generation: int, keys: dict[uuid.UUID, str], now: datetime) -> Any:
-    announced_before = Certificate.announced_at.is_not(None)
-    stamp = func.coalesce(Certificate.announced_at, now, type_=Certificate.announced_at.type)
-    key = next(iter(keys.values())) if len(keys) == 1 else case(keys, value=Certificate.id)
+    # Core columns, not the entity: no ORM bulk-update machinery on the finisher's hot path.
+    table = cast(Table, Certificate.__table__)
+    c = table.c
+    stamp = func.coalesce(c.announced_at, now, type_=c.announced_at.type)
+    key = next(iter(keys.values())) if len(keys) == 1 else case(keys, value=c.id)
     return (
-        update(Certificate)
-        .where(Certificate.id.in_(list(keys)), Certificate.needs_render.is_(True))
+        update(table)
+        .where(c.id.in_(list(keys)), c.needs_render.is_(True))
         .values(
             pdf_key=key,
             rendered_at=now,
             render_lease_until=None,
-            needs_render=Certificate.generation != generation,
+            needs_render=c.generation != generation,
             announced_at=stamp,
-            reissued_at=case((announced_before, now), else_=Certificate.reissued_at),
+            reissued_at=case((c.announced_at.is_not(None), now), else_=c.reissued_at),
         )
         .returning(
-            Certificate.id,
-            Certificate.tenant,
-            Certificate.number,
-            Certificate.status,
-            Certificate.registration_id,
-            Certificate.correlation_id,
-            Certificate.causation_id,
-            (Certificate.announced_at == Certificate.rendered_at).label("first"),
+            c.id,
+            c.tenant,
+            c.number,
+            c.status,
+            c.registration_id,
+            c.correlation_id,
+            c.causation_id,
+            (c.announced_at == c.rendered_at).label("first"),
         )
-        .execution_options(synchronize_session=False)
     )
 
 
