@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -80,7 +82,15 @@ def outbox_row(event: Event) -> dict[str, object]:
 
 async def add_event(session: AsyncSession, event: Event) -> None:
     """Queues an event in the outbox, inside the caller's transaction."""
-    await session.execute(_INSERT_EVENT, outbox_row(event))
+    await add_events(session, [event])
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Queues events in the outbox, inside the caller's transaction (one executemany)."""
+    if not events:
+        return
+    rows = [outbox_row(event) for event in events]
+    await session.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
     mark_after_commit(session)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,45 +131,55 @@ async def claim_renders(
 
 async def finish(
     session: AsyncSession,
-    certificate_id: uuid.UUID,
+    done: list[tuple[uuid.UUID, int, str]],
     *,
-    generation: int,
-    key: str,
     now: datetime,
-) -> Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool] | None:
-    """Records a stored PDF on a row still waiting for it, in one statement; None when none.
+) -> list[Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool]]:
+    """Records stored PDFs, (id, generation the render was of, key) each, on rows still waiting
+    for them; one statement per generation (usually one); returns the rows finished.
 
-    The row stays waiting when a re-issue was asked for while this render ran (its generation
+    A row stays waiting when a re-issue was asked for while its render ran (its generation
     moved on). The first time, `announced_at` is set (then `first` is true); afterwards the
-    render is a re-issue and `reissued_at` is set. The UPDATE locks the row like SELECT ... FOR
+    render is a re-issue and `reissued_at` is set. The UPDATE locks the rows like SELECT ... FOR
     UPDATE would, so two replicas finishing the same row announce it once.
     """
-    announced_before = Certificate.announced_at.is_not(None)
-    stamp = func.coalesce(Certificate.announced_at, now, type_=Certificate.announced_at.type)
-    statement = (
-        update(Certificate)
-        .where(Certificate.id == certificate_id, Certificate.needs_render.is_(True))
+    by_generation: dict[int, dict[uuid.UUID, str]] = {}
+    for certificate_id, generation, key in done:
+        by_generation.setdefault(generation, {})[certificate_id] = key
+    finished: list[Row[uuid.UUID, str, str, str, uuid.UUID, str, str | None, bool]] = []
+    for generation, keys in by_generation.items():
+        finished += (await session.execute(_finish_statement(generation, keys, now))).all()
+    return finished
+
+
+def _finish_statement(generation: int, keys: dict[uuid.UUID, str], now: datetime) -> Any:
+    # Core columns, not the entity: no ORM bulk-update machinery on the finisher's hot path.
+    table = cast(Table, Certificate.__table__)
+    c = table.c
+    stamp = func.coalesce(c.announced_at, now, type_=c.announced_at.type)
+    key = next(iter(keys.values())) if len(keys) == 1 else case(keys, value=c.id)
+    return (
+        update(table)
+        .where(c.id.in_(list(keys)), c.needs_render.is_(True))
         .values(
             pdf_key=key,
             rendered_at=now,
             render_lease_until=None,
-            needs_render=Certificate.generation != generation,
+            needs_render=c.generation != generation,
             announced_at=stamp,
-            reissued_at=case((announced_before, now), else_=Certificate.reissued_at),
+            reissued_at=case((c.announced_at.is_not(None), now), else_=c.reissued_at),
         )
         .returning(
-            Certificate.id,
-            Certificate.tenant,
-            Certificate.number,
-            Certificate.status,
-            Certificate.registration_id,
-            Certificate.correlation_id,
-            Certificate.causation_id,
-            (Certificate.announced_at == Certificate.rendered_at).label("first"),
+            c.id,
+            c.tenant,
+            c.number,
+            c.status,
+            c.registration_id,
+            c.correlation_id,
+            c.causation_id,
+            (c.announced_at == c.rendered_at).label("first"),
         )
-        .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).one_or_none()
 
 
 async def release_leases_of(session: AsyncSession, owner: str) -> int:

@@ -2,8 +2,9 @@
 
 Issuing takes two steps so that no lock is held while a PDF renders: `allocate` gives the
 number and inserts the row in one short transaction; the finisher (finisher.py) renders the
-PDF outside any transaction, stores it, and `finish_render` records the key and announces
-`CertificateIssuedV1` in a second, idempotent transaction.
+PDF outside any transaction, stores it, and `finish_renders` records the key and announces
+`CertificateIssuedV1` in a second, idempotent transaction (several certificates rendered close
+together share it).
 """
 
 from __future__ import annotations
@@ -144,9 +145,10 @@ class CertificateStore(Protocol):
         ...
 
     async def finish(
-        self, certificate_id: uuid.UUID, *, generation: int, key: str, now: datetime
-    ) -> FinishedRender | None:
-        """Records a stored PDF on a certificate still waiting for it; None when none."""
+        self, done: list[tuple[uuid.UUID, int, str]], *, now: datetime
+    ) -> list[FinishedRender]:
+        """Records stored PDFs, (id, generation rendered, key) each, on certificates still
+        waiting for them; returns those it finished."""
         ...
 
     async def mark_for_reissue(
@@ -206,12 +208,10 @@ class SqlCertificates:
         await self.session.flush()
 
     async def finish(
-        self, certificate_id: uuid.UUID, *, generation: int, key: str, now: datetime
-    ) -> FinishedRender | None:
-        row = await repository.finish(
-            self.session, certificate_id, generation=generation, key=key, now=now
-        )
-        return None if row is None else FinishedRender(**row._asdict())
+        self, done: list[tuple[uuid.UUID, int, str]], *, now: datetime
+    ) -> list[FinishedRender]:
+        rows = await repository.finish(self.session, done, now=now)
+        return [FinishedRender(**row._asdict()) for row in rows]
 
     async def mark_for_reissue(
         self,
@@ -390,29 +390,41 @@ async def finish_render(
     key: str,
     public_url: str,
 ) -> CertificateIssuedV1 | None:
-    """Step two: records the stored PDF; announces the certificate the first time only."""
-    finished = await store.finish(certificate_id, generation=generation, key=key, now=utcnow())
-    if finished is None:
-        return None  # another replica finished it first
-    ids = {"certificate_id": str(finished.id), "tenant": finished.tenant}
-    if not finished.first:
-        log.info("certificate.reissued", number=finished.number, **ids)
-        return None
-    log.info("certificate.issued", number=finished.number, **ids)
-    if finished.status != STATUS_VALID:
-        return None
-    return CertificateIssuedV1(
-        tenant=finished.tenant,
-        source=SOURCE,
-        correlation_id=finished.correlation_id,
-        causation_id=finished.causation_id,
-        certificate_id=finished.id,
-        registration_id=finished.registration_id,
-        number=finished.number,
-        download_url=download_url(public_url, finished.id),
-        verify_url=verify_url(public_url, finished.id),
-        brochure_url=brochure_url(public_url),
-    )
+    """Step two for one certificate (see finish_renders)."""
+    issued = await finish_renders(store, [(certificate_id, generation, key)], public_url=public_url)
+    return issued[0] if issued else None
+
+
+async def finish_renders(
+    store: CertificateStore, done: list[tuple[uuid.UUID, int, str]], *, public_url: str
+) -> list[CertificateIssuedV1]:
+    """Step two for rendered certificates, (id, generation rendered, stored key) each: records
+    the stored PDFs and announces each certificate the first time only (a row another replica
+    finished first is left alone)."""
+    announced = []
+    for finished in await store.finish(done, now=utcnow()):
+        ids = {"certificate_id": str(finished.id), "tenant": finished.tenant}
+        if not finished.first:
+            log.info("certificate.reissued", number=finished.number, **ids)
+            continue
+        log.info("certificate.issued", number=finished.number, **ids)
+        if finished.status != STATUS_VALID:
+            continue
+        announced.append(
+            CertificateIssuedV1(
+                tenant=finished.tenant,
+                source=SOURCE,
+                correlation_id=finished.correlation_id,
+                causation_id=finished.causation_id,
+                certificate_id=finished.id,
+                registration_id=finished.registration_id,
+                number=finished.number,
+                download_url=download_url(public_url, finished.id),
+                verify_url=verify_url(public_url, finished.id),
+                brochure_url=brochure_url(public_url),
+            )
+        )
+    return announced
 
 
 def retry_at(attempts: int, lease_s: float) -> datetime:

@@ -35,6 +35,20 @@ class Settings(ServiceSettings):
     sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often rows left between the two steps are looked for."
     )
+    finish_batch: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Rendered certificates finished (stored key + announcement) in one "
+        "transaction at most; rows in hand are the workers' pipes plus this many.",
+    )
+    finish_linger_ms: float = Field(
+        default=250.0,
+        ge=0,
+        le=1000,
+        description="How long a rendered certificate waits for others still rendering to "
+        "share its finish transaction (never when nothing else renders).",
+    )
     relay_coalesce_ms: float = Field(
         default=100.0,
         ge=0,

@@ -160,6 +160,48 @@ async def test_reissue_of_an_event_keeps_numbers_and_links_and_shows_the_reissue
         assert missing.status_code == 404
 
 
+async def test_renders_finished_together_give_each_participant_their_own_pdf_and_one_announcement(
+    settings_for: Callable[..., Settings], redis_client: Redis, tmp_path: Path
+) -> None:
+    """Renders that end close together share one finish transaction (keys, announcements):
+    each certificate still gets its own file and exactly one CertificateIssuedV1."""
+    settings = settings_for(
+        Settings, public_url=PUBLIC_URL, render_workers=1, finish_batch=4, finish_linger_ms=1000
+    )
+    activity = uuid.uuid4()
+    events = [
+        participant_registered(activity_id=activity, name=f"Peserta Serentak {chr(65 + i)}")
+        for i in range(4)
+    ]
+    async with running_app(create_app, settings, MIGRATIONS) as (_app, client):
+        for event in events:
+            await publish(redis_client, event)
+        certificates = [await certificate_of(client, e.registration_id) for e in events]
+        for event, cert in zip(events, certificates, strict=True):
+            pdf = (await client.get(cert["download_url"].removeprefix(PUBLIC_URL))).content
+            text = pdf_text(pdf, tmp_path)
+            assert event.name in text and cert["number"] in text
+            assert all(other.name not in text for other in events if other is not event)
+        announced = await wait_for(
+            lambda: events_on(redis_client, CertificateIssuedV1), what="CertificateIssuedV1"
+        )
+        assert sorted((e.registration_id, e.number) for e in announced) == sorted(
+            (e.registration_id, c["number"]) for e, c in zip(events, certificates, strict=True)
+        )
+        # A re-issue of the event: the renders ending within the linger share one transaction,
+        # so they share its date.
+        url = f"/api/v1/events/{activity}/certificates/reissue"
+        assert (await client.post(url, json={}, headers=auth())).status_code == 202
+
+        async def reissued() -> list[dict[str, Any]] | None:
+            found = [await certificate_of(client, e.registration_id) for e in events]
+            return found if all(c["reissued_at"] for c in found) else None
+
+        dates = {c["reissued_at"] for c in await wait_for(reissued, what="the re-issue")}
+        assert len(dates) < len(events)
+        assert len(await events_on(redis_client, CertificateIssuedV1)) == len(events)
+
+
 async def test_an_event_that_issues_on_check_in_waits_for_the_check_in(
     settings: Settings, redis_client: Redis
 ) -> None:

@@ -98,6 +98,12 @@ class FakeCertificates:
         return None
 
     async def finish(
+        self, done: list[tuple[uuid.UUID, int, str]], *, now: datetime
+    ) -> list[FinishedRender]:
+        finished = [self._finish_one(i, generation=g, key=k, now=now) for i, g, k in done]
+        return [f for f in finished if f is not None]
+
+    def _finish_one(
         self, certificate_id: uuid.UUID, *, generation: int, key: str, now: datetime
     ) -> FinishedRender | None:
         c = self.certificates.get(certificate_id)
