@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, and_, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.certificates.models import (
@@ -18,6 +16,7 @@ from services.certificates.models import (
     CertificateTemplate,
     Participant,
 )
+from shared.db import insert_for
 
 
 async def add(session: AsyncSession, row: Any) -> None:
@@ -84,9 +83,8 @@ async def next_sequence(session: AsyncSession, tenant: str, year: int, count: in
     )
     value = await session.scalar(bump)
     if value is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            insert(CertificateCounter)
+            insert_for(session, CertificateCounter)
             .values(tenant=tenant, year=year, last_number=0)
             .on_conflict_do_nothing()
         )
@@ -209,9 +207,8 @@ async def lock_participant(
     session: AsyncSession, *, registration_id: uuid.UUID, tenant: str, activity_id: uuid.UUID
 ) -> Participant:
     """Gets what the service knows of a registration, creating it first; the row is locked."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(
-        insert(Participant)
+        insert_for(session, Participant)
         .values(registration_id=registration_id, tenant=tenant, activity_id=activity_id)
         .on_conflict_do_nothing()
     )
@@ -231,9 +228,8 @@ async def lock_participants(
 ) -> dict[uuid.UUID, Participant]:
     """lock_participant for several registrations (registration id, tenant, activity id) in
     two statements; the rows are locked in registration order (no deadlock between batches)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(
-        insert(Participant).on_conflict_do_nothing(),
+        insert_for(session, Participant).on_conflict_do_nothing(),
         [{"registration_id": r, "tenant": t, "activity_id": a} for r, t, a in keys],
     )
     query = (
