@@ -87,10 +87,14 @@ async def add_event(session: AsyncSession, event: Event) -> None:
 
 async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
     """Queues events in the outbox, inside the caller's transaction (one executemany)."""
-    if not events:
+    await add_outbox_rows(session, [outbox_row(event) for event in events])
+
+
+async def add_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    """Queues outbox rows made by `outbox_row`, inside the caller's transaction."""
+    if not rows:
         return
-    rows = [outbox_row(event) for event in events]
-    await session.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
+    await session.execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else list(rows))
     mark_after_commit(session)
 
 

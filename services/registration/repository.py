@@ -46,6 +46,7 @@ from services.registration.models import (
 )
 from shared.db import insert_for
 from shared.db_sqlite import OneHopConnection, positional
+from shared.outbox import outbox_table
 
 WAITLISTED = RegistrationStatus.WAITLISTED
 REGISTERED = RegistrationStatus.REGISTERED
@@ -526,8 +527,6 @@ def _placed_registration(counted: CTE | Subquery) -> Insert:
 
 def _queued_event(inserted: CTE | Subquery) -> Insert:
     """The outbox row of a registration that holds a place (none for the waiting list)."""
-    from shared.outbox import outbox_table
-
     event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in _EVENT_COLUMNS]
     return insert(outbox_table).from_select(
         [*_EVENT_COLUMNS, "attempts"],

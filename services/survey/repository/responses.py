@@ -19,7 +19,7 @@ from services.survey.models import (
     Unit,
 )
 from shared.db import insert_for, mark_after_commit
-from shared.outbox import outbox_table
+from shared.outbox import add_outbox_rows
 
 
 async def upsert_unit(session: AsyncSession, *, tenant: str, code: str, name: str) -> None:
@@ -160,7 +160,6 @@ RETURNING key
     bindparam("now", type_=DateTime(timezone=True)),
 )
 _INSERT_RESPONSE = insert(Response)
-_INSERT_OUTBOX = insert(outbox_table)
 
 
 def _best(rows: Sequence[Any]) -> FoundSubmission:
@@ -225,8 +224,7 @@ async def insert_response(
 ) -> None:
     """Inserts a response and its outbox row (the event announcing it)."""
     await session.execute(_INSERT_RESPONSE, row)
-    await session.execute(_INSERT_OUTBOX, event)
-    mark_after_commit(session)
+    await add_outbox_rows(session, [event])
 
 
 async def repoint_submission_keys(
