@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -66,18 +67,26 @@ processed_events_table = Table(
 
 _INSERT_EVENT = insert(outbox_table)  # built once; each event only binds its values
 
+# The columns a new outbox row is written with (the rest stay at their defaults): the keys of
+# `outbox_row`, and the column list of every hand-written statement that queues an event.
+OUTBOX_ROW_COLUMNS = (
+    "event_id", "event_type", "stream", "correlation_id", "payload", "created_at", "attempts",
+)  # fmt: skip
 
-def outbox_row(event: Event) -> dict[str, object]:
-    """The outbox row of an event (for a statement that inserts it with other rows)."""
-    return {
-        "event_id": str(event.event_id),
-        "event_type": event.type,
-        "stream": event.STREAM,
-        "correlation_id": event.correlation_id,
-        "payload": event.model_dump_json(),
-        "created_at": utcnow(),
-        "attempts": 0,
-    }
+
+def outbox_row(event: Event, *, created_at: datetime | None = None) -> dict[str, object]:
+    """The outbox row of an event (for a statement that inserts it with other rows), keyed by
+    OUTBOX_ROW_COLUMNS; `created_at` defaults to now."""
+    values = (
+        str(event.event_id),
+        event.type,
+        event.STREAM,
+        event.correlation_id,
+        event.model_dump_json(),
+        created_at or utcnow(),
+        0,
+    )
+    return dict(zip(OUTBOX_ROW_COLUMNS, values, strict=True))
 
 
 async def add_event(session: AsyncSession, event: Event) -> None:

@@ -46,7 +46,7 @@ from services.registration.models import (
 )
 from shared.db import insert_for
 from shared.db_sqlite import OneHopConnection, positional
-from shared.outbox import outbox_table
+from shared.outbox import OUTBOX_ROW_COLUMNS, outbox_table
 
 WAITLISTED = RegistrationStatus.WAITLISTED
 REGISTERED = RegistrationStatus.REGISTERED
@@ -452,7 +452,6 @@ SIGN_UP_COLUMNS = (
     "id", "name", "school", "phone", "level", "desa", "consent", "consent_version",
     "correlation_id", "created_at", "code", "token_hash",
 )  # fmt: skip
-_EVENT_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at")
 _SIGN_UP_STATEMENTS: dict[bool, Select[Any]] = {}
 
 
@@ -527,10 +526,10 @@ def _placed_registration(counted: CTE | Subquery) -> Insert:
 
 def _queued_event(inserted: CTE | Subquery) -> Insert:
     """The outbox row of a registration that holds a place (none for the waiting list)."""
-    event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in _EVENT_COLUMNS]
+    event = [bindparam(f"e_{c}", type_=outbox_table.c[c].type) for c in OUTBOX_ROW_COLUMNS]
     return insert(outbox_table).from_select(
-        [*_EVENT_COLUMNS, "attempts"],
-        select(*event, literal(0)).where(inserted.c.status == REGISTERED.value),
+        list(OUTBOX_ROW_COLUMNS),
+        select(*event).where(inserted.c.status == REGISTERED.value),
     )
 
 

@@ -29,7 +29,7 @@ from shared.contracts import (
 from shared.dates import as_utc
 from shared.db import mark_after_commit
 from shared.logging import get_logger
-from shared.outbox import add_event
+from shared.outbox import add_event, outbox_row
 from shared.problems import Problem
 from shared.tenants import Tenant, TenantUnavailable
 
@@ -413,14 +413,7 @@ def _statement_values(known: Activity, registration: Registration, now: datetime
     event = registered_event(known, registration)
     values: dict[str, Any] = {"activity_id": registration.activity_id}
     values.update({f"r_{c}": getattr(registration, c) for c in repository.SIGN_UP_COLUMNS})
-    values.update(
-        e_event_id=str(event.event_id),
-        e_event_type=event.type,
-        e_stream=event.STREAM,
-        e_correlation_id=event.correlation_id,
-        e_payload=event.model_dump_json(),
-        e_created_at=now,
-    )
+    values.update({f"e_{c}": v for c, v in outbox_row(event, created_at=now).items()})
     return values
 
 

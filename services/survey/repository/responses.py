@@ -19,7 +19,7 @@ from services.survey.models import (
     Unit,
 )
 from shared.db import insert_for, mark_after_commit
-from shared.outbox import add_outbox_rows
+from shared.outbox import OUTBOX_ROW_COLUMNS, add_outbox_rows
 
 
 async def upsert_unit(session: AsyncSession, *, tenant: str, code: str, name: str) -> None:
@@ -95,8 +95,6 @@ class Submitted:
 
 
 _RESPONSE_COLUMNS = tuple(c.name for c in Response.__table__.columns)
-_OUTBOX_COLUMNS = ("event_id", "event_type", "stream", "correlation_id", "payload", "created_at",
-                   "attempts")  # fmt: skip
 _PG_CASTS = {
     "id": "uuid", "submitted_at": "timestamptz", "local_date": "date", "scores": "json",
     "age": "integer", "phone_consent": "boolean", "suggestion": "text", "payload": "text",
@@ -131,8 +129,8 @@ WITH prior AS (
         AND (SELECT count(*) FROM claimed) = CAST(:key_count AS integer)
     RETURNING id
 ), queued AS (
-    INSERT INTO outbox ({", ".join(_OUTBOX_COLUMNS)})
-    SELECT {_pg_values(_OUTBOX_COLUMNS, "o_")}
+    INSERT INTO outbox ({", ".join(OUTBOX_ROW_COLUMNS)})
+    SELECT {_pg_values(OUTBOX_ROW_COLUMNS, "o_")}
     WHERE EXISTS (SELECT FROM stored)
     RETURNING id
 )
@@ -190,7 +188,7 @@ async def store_submission(
             "tenant": row["tenant"], "lookup": list(lookup), "keys": list(keys),
             "body_hash": body_hash, "now": now, "key_count": len(keys),
             **{f"r_{c}": row.get(c) for c in _RESPONSE_COLUMNS},
-            **{f"o_{c}": event[c] for c in _OUTBOX_COLUMNS},
+            **{f"o_{c}": event[c] for c in OUTBOX_ROW_COLUMNS},
         }  # fmt: skip
         params["r_scores"] = json.dumps(row["scores"])
         rows = (await session.execute(_PG_STORE, params)).all()
