@@ -31,6 +31,7 @@ from shared.db import mark_after_commit
 from shared.logging import get_logger
 from shared.outbox import add_event, outbox_row
 from shared.problems import Problem
+from shared.process_cache import ProcessCache
 from shared.tenants import Tenant, TenantUnavailable
 
 SOURCE = "registration"
@@ -287,8 +288,11 @@ async def register_participant(
         code=new_code(),
         token_hash=hash_token(token),
     )
-    if activity_id in _COUNTED and not session.in_transaction():
-        signup = await _sign_up_at_once(session, registration, token, tenant_of, data, answer)
+    known = _COUNTED.get(activity_id)
+    if known is not None and not session.in_transaction():
+        signup = await _sign_up_at_once(
+            session, known, registration, token, tenant_of, data, answer
+        )
         if signup is not None:
             return signup
     # Round again only when the phone's active registration was cancelled between this one's
@@ -320,7 +324,7 @@ async def _try_sign_up(
     activity = await repository.count_sign_up(session, registration.activity_id)
     if activity is None:
         raise ActivityNotFound()
-    _remember(activity)
+    _COUNTED.put(activity.id, activity)
     try:
         check_window(activity, now)
         check_participant(tenant_for(tenant_of, activity.tenant), data)
@@ -349,14 +353,7 @@ _COLUMNS = (
 # Events this process counted a sign-up on, as they were then (counts aside): a sign-up checks
 # its window and participant and builds its event from them before it takes the event's lock,
 # and the statement's own row of the event tells whether they still hold (else the slow path).
-_COUNTED: dict[uuid.UUID, Activity] = {}
-_COUNTED_MAX = 1024
-
-
-def _remember(activity: Activity) -> None:
-    if len(_COUNTED) >= _COUNTED_MAX and activity.id not in _COUNTED:
-        _COUNTED.pop(next(iter(_COUNTED)))
-    _COUNTED[activity.id] = activity
+_COUNTED: ProcessCache[uuid.UUID, Activity] = ProcessCache(size=1024)
 
 
 def _terms(activity: Activity) -> tuple[object, ...]:
@@ -366,6 +363,7 @@ def _terms(activity: Activity) -> tuple[object, ...]:
 
 async def _sign_up_at_once(
     session: AsyncSession,
+    known: Activity,
     registration: Registration,
     token: str,
     tenant_of: dict[str, Tenant],
@@ -377,7 +375,6 @@ async def _sign_up_at_once(
     must answer, with nothing written: the event as last counted refuses the sign-up or has
     changed since, the phone holds an active registration, or the key an answer.
     """
-    known = _COUNTED[registration.activity_id]
     now = utcnow()
     try:
         check_window(known, now)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from shared.contracts import ParticipantRegisteredV1, ResponseSubmittedV1, utcno
 from shared.dates import local_date
 from shared.outbox import outbox_row
 from shared.problems import Problem
+from shared.process_cache import ProcessCache
 from shared.tenants import Tenant
 
 SOURCE = "survey"
@@ -71,7 +71,6 @@ class ActiveUnit:
     name: str
 
 
-@dataclass
 class UnitCache:
     """Each tenant's active units, read at most once per `ttl_s` per process.
 
@@ -79,18 +78,25 @@ class UnitCache:
     the copy too, and the copy stays as small as the tenant files.
     """
 
-    ttl_s: float = UNIT_CACHE_S
-    _units: dict[str, tuple[float, dict[str, ActiveUnit]]] = field(default_factory=dict)
+    def __init__(self, ttl_s: float = UNIT_CACHE_S) -> None:
+        self._units: ProcessCache[str, dict[str, ActiveUnit]] = ProcessCache(ttl_s=ttl_s)
+
+    @property
+    def ttl_s(self) -> float | None:
+        """How long a tenant's copy is used before the units are read again."""
+        return self._units.ttl_s
+
+    @ttl_s.setter
+    def ttl_s(self, seconds: float) -> None:
+        self._units.ttl_s = seconds
 
     async def active(self, session: AsyncSession, tenant: str) -> dict[str, ActiveUnit]:
         """A tenant's active units by code, from the copy while it is younger than ttl_s."""
-        now = time.monotonic()
-        cached = self._units.get(tenant)
-        if cached is not None and now < cached[0]:
-            return cached[1]
-        rows = await repository.list_active_units(session, tenant)
-        units = {u.code: ActiveUnit(u.tenant, u.code, u.name) for u in rows}
-        self._units[tenant] = (now + self.ttl_s, units)
+        units = self._units.get(tenant)
+        if units is None:
+            rows = await repository.list_active_units(session, tenant)
+            units = {u.code: ActiveUnit(u.tenant, u.code, u.name) for u in rows}
+            self._units.put(tenant, units)
         return units
 
     def clear(self) -> None:
