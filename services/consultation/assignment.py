@@ -134,7 +134,9 @@ async def route(
     await session.flush()
     if first_time:
         position = await inbox_repository.queue_position(session, conv)
-        await _tell_citizen(session, config, conv, answers.queued_text(position), now)
+        await outbound.say_in_conversation(
+            session, config, conv, answers.queued_text(position), now
+        )
     log.info("consultation.conversation_queued", conversation_id=str(conv.id), topic=conv.topic)
     return None
 
@@ -152,7 +154,7 @@ async def _assign(
     conv.status, conv.mentor_id = ConversationStatus.ASSIGNED, mentor.id
     conv.assigned_at, conv.sla_due_at = now, now + sla
     text = answers.reassigned_text if reassigned else answers.assigned_text
-    await _tell_citizen(session, config, conv, text(mentor.name), now)
+    await outbound.say_in_conversation(session, config, conv, text(mentor.name), now)
     await outbound.queue(
         session,
         config,
@@ -181,25 +183,6 @@ async def _assign(
         topic=conv.topic,
         reassigned=reassigned,
         waited_s=max(0.0, (now - queued_at).total_seconds()),
-    )
-
-
-async def _tell_citizen(
-    session: AsyncSession, config: TenantConfig, conv: Conversation, text: str, now: datetime
-) -> None:
-    await inbox_repository.add_line(
-        session, conv.id, direction="out", author="bot", body=text, at=now
-    )
-    await outbound.queue(
-        session,
-        config,
-        to=conv.phone,
-        body=text,
-        kind="bot",
-        template_kind="notice",
-        params=[text],
-        now=now,
-        conversation_id=conv.id,
     )
 
 

@@ -90,7 +90,7 @@ async def handle_inbound(
     if topic_rules.wants_mentor(event.text):
         return _some(await assignment.route(session, config, conv, now, sla))
     if topic is None:
-        await _bot_says(session, config, conv, answers.OFF_TOPIC, now)
+        await outbound.say_in_conversation(session, config, conv, answers.OFF_TOPIC, now)
         return []
     conv.topic = topic
     chosen = answers.pick_requirements(event.text, topic, config.catalogue)
@@ -98,7 +98,7 @@ async def handle_inbound(
         text = answers.requirement_answer(
             chosen, raw=config.raw, tenant_name=config.tenant.name, address=config.tenant.address
         )
-        await _bot_says(session, config, conv, text, now)
+        await outbound.say_in_conversation(session, config, conv, text, now)
         log.info("consultation.auto_answered", conversation_id=str(conv.id), topic=topic)
         return []
     return _some(await assignment.route(session, config, conv, now, sla))
@@ -132,25 +132,6 @@ async def _start(
 async def _line_in(session: AsyncSession, conv: Conversation, text: str, now: datetime) -> None:
     await inbox_repository.add_line(
         session, conv.id, direction="in", author="citizen", body=text, at=now
-    )
-
-
-async def _bot_says(
-    session: AsyncSession, config: TenantConfig, conv: Conversation, text: str, now: datetime
-) -> None:
-    await inbox_repository.add_line(
-        session, conv.id, direction="out", author="bot", body=text, at=now
-    )
-    await outbound.queue(
-        session,
-        config,
-        to=conv.phone,
-        body=text,
-        kind="bot",
-        template_kind="notice",
-        params=[text],
-        now=now,
-        conversation_id=conv.id,
     )
 
 
@@ -201,7 +182,7 @@ async def _rate(
     if conv is None:
         return
     conv.rating = score
-    await _bot_says(session, config, conv, answers.RATING_THANKS, now)
+    await outbound.say_in_conversation(session, config, conv, answers.RATING_THANKS, now)
     log.info("consultation.conversation_rated", conversation_id=str(conv.id), rating=score)
 
 
@@ -214,20 +195,7 @@ async def reply(
     if conv.first_response_at is None:
         conv.first_response_at = now
     conv.sla_due_at = None
-    await inbox_repository.add_line(
-        session, conv.id, direction="out", author="mentor", body=text, at=now
-    )
-    await outbound.queue(
-        session,
-        config,
-        to=conv.phone,
-        body=text,
-        kind="reply",
-        template_kind="reply",
-        params=[text],
-        now=now,
-        conversation_id=conv.id,
-    )
+    await outbound.say_in_conversation(session, config, conv, text, now, author="mentor")
 
 
 async def close(
@@ -248,7 +216,7 @@ async def close(
         session, config.code, conv.phone, conv.last_inbound_at
     )
     contact.rating_for = conv.id
-    await _bot_says(session, config, conv, answers.RATING_QUESTION, now)
+    await outbound.say_in_conversation(session, config, conv, answers.RATING_QUESTION, now)
     started = as_utc(conv.queued_at or conv.created_at)
     closed = ConversationClosedV1(
         tenant=conv.tenant,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.consultation import inbox_repository, repository
 from services.consultation.config import TenantConfig
 from services.consultation.gateway import SendRule
-from services.consultation.models import OutboundMessage
+from services.consultation.models import Conversation, OutboundMessage
 from services.consultation.statuses import SendStatus
 from shared.contracts import utcnow
 from shared.dates import as_utc
@@ -41,6 +41,35 @@ def window_left_s(last_inbound_at: datetime | None, now: datetime) -> float:
     if last_inbound_at is None:
         return 0.0
     return max(0.0, (as_utc(last_inbound_at) + WINDOW - now).total_seconds())
+
+
+async def say_in_conversation(
+    session: AsyncSession,
+    config: TenantConfig,
+    conv: Conversation,
+    text: str,
+    now: datetime,
+    *,
+    author: str = "bot",
+) -> None:
+    """Writes an outgoing line in the conversation's inbox and queues it to the citizen: the
+    bot's notices (the notice template outside the window), or a mentor's reply (the reply
+    template)."""
+    await inbox_repository.add_line(
+        session, conv.id, direction="out", author=author, body=text, at=now
+    )
+    reply = author == "mentor"
+    await queue(
+        session,
+        config,
+        to=conv.phone,
+        body=text,
+        kind="reply" if reply else "bot",
+        template_kind="reply" if reply else "notice",
+        params=[text],
+        now=now,
+        conversation_id=conv.id,
+    )
 
 
 async def queue(
