@@ -230,15 +230,27 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             except sqlite3.Error as error:  # as SQLAlchemy would raise it (shared.transient)
                 raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
 
+    def _in_transaction(self) -> bool:
+        """Whether the sqlite3 connection has a transaction open (read without a thread hop:
+        no statement runs on it meanwhile, SQLAlchemy uses a connection for one thing at a
+        time)."""
+        raw: sqlite3.Connection | None = getattr(self._connection, "_connection", None)
+        return raw is None or raw.in_transaction  # None: closed, let aiosqlite say so
+
     def commit(self) -> None:
+        # Outside a transaction sqlite3's commit and rollback do nothing, yet each was a hop to
+        # the connection's thread: the pool's reset after every commit (a rollback) and the
+        # commit of a session that only read. Skipped, the same calls happen on that thread.
         try:
-            super().commit()
+            if self._in_transaction():
+                super().commit()
         finally:
             self.end_turn()
 
     def rollback(self) -> None:
         try:
-            super().rollback()
+            if self._in_transaction():
+                super().rollback()
         finally:
             self.end_turn()
 

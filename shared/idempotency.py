@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.contracts import Event, utcnow
 from shared.db import insert_for
@@ -24,6 +27,28 @@ async def processed_ids(session: AsyncSession, group: str, events: list[Event]) 
     return {row[0] for row in rows}
 
 
+def _mark_statement(dialect: str) -> Any:
+    """The INSERT ... ON CONFLICT DO NOTHING RETURNING event_id of a dialect, built once.
+
+    Built anew per call it cost a few generative copies and a cache-key walk per event."""
+    statement = _MARKS.get(dialect)
+    if statement is None:
+        statement = _MARKS[dialect] = (
+            insert_for(dialect, processed_events_table)
+            .on_conflict_do_nothing()
+            .returning(processed_events_table.c.event_id)
+        )
+    return statement
+
+
+_MARKS: dict[str, Any] = {}
+
+
+def _insert_marks(sync_session: Session, statement: Any, rows: Any) -> set[str]:
+    # On the session's connection (Core), in its transaction: no ORM execute machinery.
+    return {row[0] for row in sync_session.connection().execute(statement, rows)}
+
+
 async def claim_event_ids(
     session: AsyncSession, dialect: str, group: str, events: list[Event]
 ) -> set[str]:
@@ -35,12 +60,11 @@ async def claim_event_ids(
     if not keys:
         return set()
     now = utcnow()
-    statement = (
-        insert_for(dialect, processed_events_table)
-        .on_conflict_do_nothing()
-        .returning(processed_events_table.c.event_id)
-    )
-    # One cached statement sent as executemany (SQLAlchemy batches it as "insertmanyvalues"):
-    # a multi-row .values() is compiled anew for every batch, which costs more than the insert.
-    rows = [{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys]
-    return {row[0] for row in await session.execute(statement, rows)}
+    # One cached statement: one row as a plain execute, several as executemany (SQLAlchemy
+    # batches it as "insertmanyvalues"); a multi-row .values() is compiled anew for every
+    # batch, which costs more than the insert. Run in one greenlet hop on the session's
+    # connection rather than through the ORM's execute.
+    rows: Any = [{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys]
+    if len(rows) == 1:
+        rows = rows[0]
+    return await session.run_sync(_insert_marks, _mark_statement(dialect), rows)

@@ -51,9 +51,22 @@ def consumer_done(
     service: str, group: str, outcome: str, seconds: float | None = None, count: int = 1
 ) -> None:
     """Counts finished messages of a consumer group (and times the call that handled them)."""
-    CONSUMER_MESSAGES.labels(service, group, outcome).inc(count)
+    counted = _COUNTED.get((service, group, outcome))
+    if counted is None:  # labels() takes a lock and checks its labels: once per outcome
+        counted = _COUNTED[(service, group, outcome)] = CONSUMER_MESSAGES.labels(
+            service, group, outcome
+        )
+    counted.inc(count)
     if seconds is not None:
-        CONSUMER_SECONDS.labels(service, group).observe(seconds)
+        timed = _TIMED.get((service, group))
+        if timed is None:
+            timed = _TIMED[(service, group)] = CONSUMER_SECONDS.labels(service, group)
+        timed.observe(seconds)
+
+
+# The labelled children of the consumer metrics, as labels() returns them (per message, once).
+_COUNTED: dict[tuple[str, str, str], Any] = {}
+_TIMED: dict[tuple[str, str], Any] = {}
 
 
 class MetricsMiddleware:

@@ -132,3 +132,45 @@ async def test_statements_run_together_are_all_or_nothing_and_hand_the_turn_on(
                 await raw.dbapi_connection.run_together([broken])  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+
+
+async def test_a_transaction_goes_to_the_connection_thread_once_per_statement_and_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each trip to aiosqlite's thread is a wake-up of that thread and of the event loop; a
+    # consumer's transaction (mark INSERT, COMMIT) also paid a third, the pool's rollback
+    # after the commit, which sqlite3 does not need outside a transaction.
+    import aiosqlite.core
+
+    from shared.db import Database
+    from shared.settings import ServiceSettings
+
+    trips: list[str] = []
+    execute = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    db = Database(ServiceSettings(data_dir=tmp_path, database_url=None))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with db.session() as session:  # the pool's connection is made and warmed
+            await session.execute(select(func.count()).select_from(notes))
+        monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+        async with db.session() as session:
+            await session.execute(notes.insert().values(body="once"))
+        assert trips == ["_run", "commit"]
+        trips.clear()
+        async with db.session() as session:  # reads only: no transaction to commit
+            assert (await session.execute(select(notes.c.body))).scalars().all() == ["once"]
+        assert trips == ["_run"]
+        with pytest.raises(RuntimeError):
+            async with db.session() as session:
+                await session.execute(notes.insert().values(body="rolled back"))
+                raise RuntimeError("the effect failed")
+        async with db.session() as session:
+            assert (await session.execute(select(notes.c.body))).scalars().all() == ["once"]
+    finally:
+        await db.dispose()
