@@ -93,11 +93,11 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-async def optional_operator(request: Request, runtime: RuntimeDep) -> Principal | None:
+async def optional_operator(request: Request) -> Principal | None:
     """The operator behind a request that carries a token; None for the anonymous public."""
     if not request.headers.get("authorization"):
         return None
-    return await require("operator")(await get_principal(request, runtime))
+    return await require("operator")(await get_principal(request))
 
 
 OptionalOperatorDep = Annotated[Principal | None, Depends(optional_operator)]
