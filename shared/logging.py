@@ -58,8 +58,15 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    _route_stdlib(service, shared_processors, renderer, level, log_dir)
+
+
+def _route_stdlib(
+    service: str, processors: list[Any], renderer: Any, level: str, log_dir: Path | None
+) -> None:
+    """The root logger's handlers (stderr, and the rotated file when log_dir is set)."""
     formatter = _Formatter(
-        foreign_pre_chain=shared_processors,
+        foreign_pre_chain=processors,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -67,7 +74,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if log_dir is not None:
-        root.handlers.append(_file_handler(log_dir, service, shared_processors))
+        root.handlers.append(_file_handler(log_dir, service, processors))
     root.setLevel(level.upper())
     # No line shows its caller: skip the stdlib's stack walk per record (logging HOWTO).
     logging._srcfile = None
