@@ -93,6 +93,7 @@ def _serve(name: str) -> int:
         host=settings.host,
         port=settings.effective_port,
         log_config=None,
+        access_log=False,  # uvicorn.access is quiet anyway: RequestContext logs each request
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )

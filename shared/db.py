@@ -92,16 +92,31 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yields a session that commits on success and rolls back on any error."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
+        session = self.sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            await self.end_session(session, failed=True)
+            raise
+        await self.end_session(session, failed=False)
+
+    async def end_session(self, session: AsyncSession, *, failed: bool) -> None:
+        """Commits a session (or rolls it back when its work failed), closes it, and runs the
+        after-commit hooks when its work asked for them (shared.db.mark_after_commit)."""
+        try:
+            if failed:
                 await session.rollback()
-                raise
-            if session.info.pop(AFTER_COMMIT_FLAG, False):
-                for hook in self.after_commit:
-                    hook()
+            else:
+                try:
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        finally:
+            await session.close()
+        if not failed and session.info.pop(AFTER_COMMIT_FLAG, False):
+            for hook in self.after_commit:
+                hook()
 
     async def ping(self) -> None:
         """Raises when the database cannot answer a trivial query."""

@@ -25,36 +25,48 @@ def configure_logging(
 ) -> None:
     """Routes structlog and stdlib logs (uvicorn, faststream) through one masked pipeline."""
     # Tracebacks are rendered to plain text (stdlib format: no local variables, which could
-    # hold tokens or a request body) *before* masking, so masking covers them too.
+    # hold tokens or a request body) *before* masking, so masking covers them too. The fields
+    # the process adds itself (level, logger, time, service) come after: nothing to mask there.
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        mask_event_dict,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.format_exc_info,
-        mask_event_dict,
     ]
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
+        # A structlog line is rendered once, here, and handed to the handlers as its text
+        # (no second pass through a formatter's processors, no copy of the log record).
+        last: list[Any] = [renderer, _rendered]
     else:
         renderer = structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
+        last = [structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,  # drop below-level lines before any work
             *shared_processors,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            *last,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared_processors,
+    _route_stdlib(service, shared_processors, renderer, level, log_dir)
+
+
+def _route_stdlib(
+    service: str, processors: list[Any], renderer: Any, level: str, log_dir: Path | None
+) -> None:
+    """The root logger's handlers (stderr, and the rotated file when log_dir is set)."""
+    formatter = _Formatter(
+        foreign_pre_chain=processors,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -62,7 +74,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if log_dir is not None:
-        root.handlers.append(_file_handler(log_dir, service, shared_processors))
+        root.handlers.append(_file_handler(log_dir, service, processors))
     root.setLevel(level.upper())
     # No line shows its caller: skip the stdlib's stack walk per record (logging HOWTO).
     logging._srcfile = None
@@ -70,6 +82,24 @@ def configure_logging(
     for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+_RENDERED = "menjamu_rendered"
+
+
+def _rendered(_logger: Any, _method: str, line: str) -> tuple[tuple[str], dict[str, Any]]:
+    """structlog's last step in JSON mode: the rendered line, marked for _Formatter."""
+    return (line,), {"extra": {_RENDERED: True}}
+
+
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """Writes a line structlog already rendered as JSON as it is; formats any other record
+    (the stdlib's: uvicorn, faststream, or structlog's in console mode) through the chain."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, _RENDERED, False):
+            return str(record.msg)
+        return super().format(record)
 
 
 # Loggers that speak at INFO about their own work; their warnings still show. faststream logs
@@ -97,8 +127,10 @@ def _file_handler(log_dir: Path, service: str, processors: list[Any]) -> logging
     handler = logging.handlers.RotatingFileHandler(
         log_dir / f"{service}.log", maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
+    # Structlog's lines arrive here already rendered in JSON mode; in console mode they are
+    # rendered as JSON here.
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _Formatter(
             foreign_pre_chain=processors,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -75,6 +75,9 @@ class MetricsMiddleware:
     def __init__(self, app: Any, service: str) -> None:
         self.app = app
         self.service = service
+        # (method, route template, status) -> its counter and histogram children; bounded by
+        # the routes' templates ("unmatched" for any other path) times the statuses answered.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -93,11 +96,18 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "GET")
-            HTTP_REQUESTS.labels(self.service, method, template, str(status[0])).inc()
-            HTTP_LATENCY.labels(self.service, method, template).observe(
-                time.perf_counter() - started
-            )
+            key = (scope.get("method", "GET"), template, status[0])
+            children = self._children.get(key)
+            if children is None:  # labels() costs a lock and a tuple per call: once per key
+                children = self._children[key] = self._labelled(*key)
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
+
+    def _labelled(self, method: str, template: str, status: int) -> tuple[Any, Any]:
+        return (
+            HTTP_REQUESTS.labels(self.service, method, template, str(status)),
+            HTTP_LATENCY.labels(self.service, method, template),
+        )
 
 
 class _Snapshot(Collector):

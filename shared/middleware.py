@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import secrets
 import time
 import uuid
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import get_contextvars
 
 from shared.logging import bind_context, clear_context, get_logger, request_fields
-from shared.pages import error_response, new_csp_nonce
+from shared.pages import error_response, nonce_of, start_csp_nonce
 
 log = get_logger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -55,7 +56,7 @@ class RequestContext:
         outer = get_contextvars()  # restored afterwards: nothing leaks between requests
         clear_context()
         bind_context(
-            service=self.service, correlation_id=correlation_id, request_id=uuid.uuid4().hex[:12]
+            service=self.service, correlation_id=correlation_id, request_id=secrets.token_hex(6)
         )
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         started = time.perf_counter()
@@ -101,7 +102,7 @@ class SecurityHeaders:
         head = scope["method"] == "HEAD"
         if head:  # HEAD works wherever GET does: answer GET's headers without the body
             scope = {**scope, "method": "GET"}
-        nonce = new_csp_nonce()
+        nonce = start_csp_nonce()  # drawn only for a page (see _policy)
         if scope["path"] in _DOCS_PATHS:
             await self.app(scope, receive, _DocsSender(send, head))
             return
@@ -131,12 +132,12 @@ def _head_body(send: Send) -> Send:
     return sender
 
 
-def _policy(headers: list[tuple[bytes, bytes]], nonce: str) -> str:
+def _policy(headers: list[tuple[bytes, bytes]], nonce: list[str]) -> str:
     content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
     if not content_type.startswith(b"text/html"):
         return _API_CSP
     return (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce_of(nonce)}'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )

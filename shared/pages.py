@@ -13,7 +13,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from shared.problems import Problem
 
-_nonce: ContextVar[str] = ContextVar("csp_nonce", default="")
+# The request's nonce holder: empty until a page asks for the nonce (a JSON answer needs none).
+_nonce: ContextVar[list[str] | None] = ContextVar("csp_nonce", default=None)
 # Paths that answer JSON even outside /api/ (probes, the OpenAPI document).
 _JSON_PATHS = ("/api/", "/health", "/ready", "/openapi.json", "/metrics")
 _ERROR_TITLES = {
@@ -42,16 +43,25 @@ class StaticFileNotFound(Problem):
     """A static file (script, style) the service does not ship."""
 
 
-def new_csp_nonce() -> str:
-    """Starts a request's CSP nonce (the security-headers middleware calls it)."""
-    value = secrets.token_urlsafe(16)
-    _nonce.set(value)
-    return value
+def start_csp_nonce() -> list[str]:
+    """Starts a request's CSP nonce (the security-headers middleware calls it): a holder that
+    gets its value when a template or the page's header first asks (`nonce_of`)."""
+    holder: list[str] = []
+    _nonce.set(holder)
+    return holder
+
+
+def nonce_of(holder: list[str]) -> str:
+    """The request's nonce, drawn on first use."""
+    if not holder:
+        holder.append(secrets.token_urlsafe(16))
+    return holder[0]
 
 
 def csp_nonce() -> str:
     """The current request's nonce: `<script nonce="{{ csp_nonce() }}">` in a template."""
-    return _nonce.get()
+    holder = _nonce.get()
+    return "" if holder is None else nonce_of(holder)
 
 
 def page_templates(service_file: str) -> Environment:

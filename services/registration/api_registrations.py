@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -26,7 +26,7 @@ from shared.logging import get_logger, note_request
 from shared.phone import normalize_phone
 from shared.privacy import mask_phone
 from shared.problems import Problem
-from shared.web import CorrelationDep, OperatorDep, RuntimeDep, SessionDep, rate_limited
+from shared.web import OperatorDep, PublicWrite, RuntimeDep, SessionDep, public_write
 
 router = APIRouter(prefix="/api/v1")
 log = get_logger(__name__)
@@ -81,14 +81,11 @@ def _accepted(runtime: RuntimeDep, signup: service.SignUp) -> RegistrationAccept
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": RegistrationAccepted, "description": "already registered"}},
     tags=["public"],
-    dependencies=[Depends(rate_limited("registration"))],
 )
 async def register(
     event_id: uuid.UUID,
     data: RegistrationCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    correlation_id: CorrelationDep,
+    write: Annotated[PublicWrite, Depends(public_write("registration"))],
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Any:
     """Registers a participant (public); a full activity puts them on the waiting list.
@@ -98,6 +95,7 @@ async def register(
     rolled back and the stored answer given (or a 422 for another body), also when the repeat
     itself would be refused (e.g. the window closed since).
     """
+    session, runtime = write.session, write.runtime
     scope, digest = f"register:{event_id}", ""
     key = replay.check_key(idempotency_key) if idempotency_key is not None else None
     keyed = None
@@ -111,7 +109,7 @@ async def register(
             activity_id=event_id,
             tenant_of=runtime.tenants,
             data=data,
-            correlation_id=correlation_id,
+            correlation_id=write.correlation_id,
             answer=keyed,
         )
     except Problem:

@@ -23,10 +23,11 @@ from shared.tenants import Tenant, TenantNotServed
 from shared.web import (
     CorrelationDep,
     OperatorDep,
+    PublicWrite,
     RuntimeDep,
     SessionDep,
     get_principal,
-    rate_limited,
+    public_write,
     require,
     resolve_tenant,
 )
@@ -93,11 +94,11 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-async def optional_operator(request: Request, runtime: RuntimeDep) -> Principal | None:
+async def optional_operator(request: Request) -> Principal | None:
     """The operator behind a request that carries a token; None for the anonymous public."""
     if not request.headers.get("authorization"):
         return None
-    return await require("operator")(await get_principal(request, runtime))
+    return await require("operator")(await get_principal(request))
 
 
 OptionalOperatorDep = Annotated[Principal | None, Depends(optional_operator)]
@@ -118,22 +119,20 @@ def device_of(request: Request) -> str:
     status_code=status.HTTP_201_CREATED,
     tags=["public"],
     responses={200: {"description": "A resubmission: the first response is returned."}},
-    dependencies=[Depends(rate_limited("survey"))],
 )
 async def submit_response(
     unit: str,
     data: PaperResponseCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    correlation_id: CorrelationDep,
+    write: Annotated[PublicWrite, Depends(public_write("survey"))],
     operator: OptionalOperatorDep,
     context: ContextDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     tenant: TenantQuery = None,
 ) -> ResponseAccepted:
     """Stores survey answers for a unit: a citizen's (public, QR code) or a paper form's."""
+    runtime = write.runtime
     if operator is None and data.submitted_at is not None:
         raise PaperTimeNotAllowed()
     found = (
@@ -150,8 +149,8 @@ async def submit_response(
         duplicate_window_s=getattr(settings, "duplicate_window_s", 600),
     )
     stored, created = await service.submit_response(
-        session, tenant=found, unit_code=unit, data=data, correlation_id=correlation_id,
-        intake=intake, units=context.units,
+        write.session, tenant=found, unit_code=unit, data=data,
+        correlation_id=write.correlation_id, intake=intake, units=context.units,
     )  # fmt: skip
     if not created:
         response.status_code = status.HTTP_200_OK
