@@ -274,20 +274,7 @@ async def register_participant(
     (_sign_up_at_once), with the key's answer when there is one.
     """
     token = secrets.token_urlsafe(32)
-    registration = Registration(
-        id=uuid.uuid4(),
-        activity_id=activity_id,
-        name=data.name,
-        school=data.school,
-        phone=data.phone,
-        level=data.level,
-        desa=data.desa,
-        consent=data.consent,
-        consent_version=CONSENT_VERSION,
-        correlation_id=correlation_id,
-        code=new_code(),
-        token_hash=hash_token(token),
-    )
+    registration = _new_registration(activity_id, data, correlation_id, token)
     known = _COUNTED.get(activity_id)
     if known is not None and not session.in_transaction():
         signup = await _sign_up_at_once(
@@ -305,6 +292,26 @@ async def register_participant(
         if not isinstance(refusal, _Repeat):
             raise refusal
     return SignUp(registration, created=True, token=token)
+
+
+def _new_registration(
+    activity_id: uuid.UUID, data: RegistrationCreate, correlation_id: str, token: str
+) -> Registration:
+    """The sign-up's row before it is placed (tenant, status and position come with the count)."""
+    return Registration(
+        id=uuid.uuid4(),
+        activity_id=activity_id,
+        name=data.name,
+        school=data.school,
+        phone=data.phone,
+        level=data.level,
+        desa=data.desa,
+        consent=data.consent,
+        consent_version=CONSENT_VERSION,
+        correlation_id=correlation_id,
+        code=new_code(),
+        token_hash=hash_token(token),
+    )
 
 
 class _Repeat(Exception):
