@@ -83,6 +83,8 @@ class Consumers:
         self.handler = Handler(redis, db, settings)
         self.subscribers: list[Any] = []
         self._keepalive: asyncio.Task[None] | None = None
+        # Set once every subscriber has started: until then no handler begins (see start).
+        self._started = asyncio.Event()
         self._held_since: dict[tuple[str, str, str], float] = {}
         for reaction in self.reactions:
             self._register(reaction)
@@ -133,6 +135,7 @@ class Consumers:
             gather_s = reaction.gather_ms / 1000
 
             async def read_batch(whole: Any) -> None:
+                await self._started.wait()
                 held, bodies, datas = self._read(stream, group, whole)
                 await self.handler.batch(reaction, held, bodies, datas)
                 if gather_s and len(held) < limit and not self.handler.stopping:
@@ -142,12 +145,14 @@ class Consumers:
         else:
 
             async def read_many(whole: Any) -> None:
+                await self._started.wait()
                 held, bodies, datas = self._read(stream, group, whole)
                 await self.handler.many(reaction, held, datas, bodies)
 
             reader(read_many)
 
         async def claim_one(whole: Any) -> None:
+            await self._started.wait()
             message: RedisStreamMessage = whole
             raw = message.raw_message
             held = (stream, group, self.claimer_name, as_str(raw["message_ids"][0]))
@@ -168,12 +173,28 @@ class Consumers:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Creates the groups, handles this replica's own pending entries, then starts reading."""
+        """Creates the groups, handles this replica's own pending entries, then starts reading.
+
+        faststream starts the subscribers one after another and gives each 3 s (not
+        configurable) to answer a PING from its reading task; a subscriber started earlier
+        reads meanwhile. Its handlers wait until all have started: a read handled on the event
+        loop at that moment (a long batch, a failure's traceback) once took those 3 s from the
+        next subscriber under load and failed the start. If the start fails anyway, what did
+        start is stopped: its reading tasks would otherwise run on unstopped (a retry adds a
+        second one per subscriber; a test's event loop waited forever for them at its close).
+        """
         self.handler.stopping = False
+        self._started.clear()
         await self.prepare()
         await self.recover_own_pending()
         if self.reactions:
-            await self.broker.start()
+            try:
+                await self.broker.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                raise
+        self._started.set()
         self._keepalive = asyncio.create_task(
             self.keep_own_pending_alive(), name="consumer-keepalive"
         )
@@ -182,6 +203,7 @@ class Consumers:
         """Stops reading; handlers in hand finish (or, if waiting on a dependency, give up)."""
         self.handler.stopping = True
         self.handler.gate.release()
+        self._started.set()  # a handler still waiting for the start sees the stop instead
         if self.reactions:
             await self.broker.stop()
         if self._keepalive is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from shared.db import Database
 from shared.outbox import INFRA_METADATA, add_event
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.streams import dlq_stream, list_dead_letters, replay_dead_letters
+from shared.streams import dlq_stream, ensure_group, list_dead_letters, replay_dead_letters
 from tests.factories import publish
 from tests.support import wait_for
 
@@ -203,6 +204,44 @@ async def test_batch_reaction_isolates_a_poison_message(settings: ServiceSetting
                 timeout=30,
                 what="the poison message dead-lettered",
             )
+        await redis.aclose()
+
+
+async def test_a_start_survives_a_read_that_holds_the_event_loop(
+    settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faststream starts the subscribers one by one and gives each 3 s to answer a PING, while
+    the ones started before it already read. A read handled meanwhile that holds the event loop
+    (on a busy machine: a failure's traceback, a big batch; here 3.5 s of blocking work) must
+    not fail the start. The PING is slowed to 1 s, as a busy machine slows it."""
+    ping = Redis.ping
+
+    async def slow_ping(self: Redis, **kwargs: Any) -> Any:
+        await asyncio.sleep(1.0)
+        return await ping(self, **kwargs)
+
+    monkeypatch.setattr(Redis, "ping", slow_ping)
+    blocked: list[str] = []
+
+    async def hold_the_loop(session: AsyncSession, ev: ResponseSubmittedV1) -> None:
+        if not blocked:
+            blocked.append(ev.unit)
+            await asyncio.sleep(0.3)  # a subscriber starting next is now waiting for its PING
+            time.sleep(3.5)  # on purpose: no other task runs meanwhile
+        await record(session, ev)
+
+    async with database(settings) as db:
+        redis = Redis.from_url(settings.redis_url)
+        # faststream starts the reader and the claimer in no fixed order: each finds one.
+        await publish(redis, event("abandoned"))
+        await ensure_group(redis, STREAM, "test.hold")
+        await redis.xreadgroup("test.hold", "a-replica-gone", {STREAM: ">"}, count=1)
+        await publish(redis, event("new"))
+        await asyncio.sleep(settings.claim_idle_ms / 1000)
+        reaction = Reaction("test.hold", ResponseSubmittedV1, hold_the_loop)
+        async with consuming(settings, db, reaction):
+            await wait_for(lambda: _equals(count_effects(db), 2), what="both effects")
+        assert blocked
         await redis.aclose()
 
 
