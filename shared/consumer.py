@@ -27,12 +27,14 @@ from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared import wire
 from shared.aio import stop_if_cancelled
 from shared.db import Database
 from shared.handling import Handler, Held, PoisonMessage, Reaction
 from shared.logging import get_logger
 from shared.settings import ServiceSettings
 from shared.streams import as_str, ensure_group, group_exists
+from shared.wire import WireError
 
 __all__ = ["Consumers", "PoisonMessage", "Reaction"]
 log = get_logger(__name__)
@@ -321,9 +323,15 @@ class Consumers:
 
 
 def _body_of(data: dict[Any, Any]) -> bytes:
-    """The message body of a raw stream entry, as faststream's parser would read it."""
+    """The message body of a raw stream entry, as faststream's parser would read it.
+
+    The relay's entries (shared.wire) give up their body from the format's prefix alone;
+    anything else goes through faststream's own parser (its JSON envelope, raw fields)."""
+    raw = data.get(b"__data__")
+    if raw is not None:
+        with contextlib.suppress(WireError):
+            return wire.body_of(bytes(raw))
     try:
-        raw = data.get(b"__data__")
         if raw is None:
             raw = json.dumps({as_str(k): as_str(v) for k, v in data.items()}).encode()
         body, _headers = BinaryMessageFormatV1.parse(raw)

@@ -58,6 +58,22 @@ def decode(data: bytes) -> tuple[bytes, dict[str, str]]:
     return data[data_start:], headers
 
 
+def body_of(data: bytes) -> bytes:
+    """The body of one binary message, read from its prefix alone (a consumer needs only the
+    body: the headers are not read); raises WireError when the message is not in the format."""
+    if not data.startswith(MAGIC):
+        raise WireError("not a binary message (magic bytes missing)")
+    try:
+        version, _headers_start, data_start = unpack_from(">HII", data, len(MAGIC))
+    except StructError as exc:
+        raise WireError(f"truncated binary message: {exc}") from exc
+    if version != VERSION:
+        raise WireError(f"unknown binary message version {version}")
+    if not _PREFIX <= data_start <= len(data):
+        raise WireError("the body starts outside the message")
+    return data[data_start:]
+
+
 def _read_string(data: bytes, offset: int) -> tuple[str, int]:
     (length,) = unpack_from(">H", data, offset)
     start = offset + 2

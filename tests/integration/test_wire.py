@@ -77,6 +77,31 @@ def test_decode_refuses_what_is_not_a_binary_message() -> None:
         wire.decode(truncated)
 
 
+@pytest.mark.parametrize("correlation_id", ["req-7f3a.1", "korelasi-ü"])
+async def test_the_body_alone_is_what_faststream_reads(correlation_id: str) -> None:
+    """The consumers read only the body (wire.body_of, from the prefix): the same bytes as
+    faststream's full parse, for the relay's entries and for faststream's own."""
+    event = _event(correlation_id)
+    ours = wire.stream_fields(event.type, event.correlation_id, event.model_dump_json())
+    theirs = await BinaryMessageFormatV1.encode(
+        message=event.model_dump_json().encode(),
+        reply_to=None,
+        headers={"event_type": event.type},
+        correlation_id="req-7f3a.1",
+    )
+    for data in (ours["__data__"], theirs):
+        assert wire.body_of(data) == BinaryMessageFormatV1.parse(data)[0]
+    assert ParticipantRegisteredV1.model_validate_json(wire.body_of(ours["__data__"])) == event
+
+
+def test_the_body_alone_refuses_what_is_not_a_binary_message() -> None:
+    whole = wire.encode(b"{}", {"correlation_id": "abc"})
+    broken_start = whole[:14] + (len(whole) + 1).to_bytes(4, "big") + whole[18:]
+    for data in (b'{"data": "x"}', whole[:12], broken_start, whole[:8] + b"\x00\x02" + whole[10:]):
+        with pytest.raises(wire.WireError):
+            wire.body_of(data)
+
+
 async def test_a_faststream_subscriber_receives_the_entry_from_real_redis(redis_url: str) -> None:
     """XADD what the relay writes; a faststream group subscriber gets the event and headers."""
     event = _event()
