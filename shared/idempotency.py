@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,31 @@ def _mark_statement(dialect: str) -> Any:
 
 _MARKS: dict[str, Any] = {}
 
+# Several marks in one statement whose parameters are the group, the time and one list of ids
+# (a PostgreSQL array, a JSON array on SQLite): an executemany of n rows made SQLAlchemy render
+# and bind n rows, and PostgreSQL parse a new statement for every batch size.
+_MANY_SQL = {
+    "postgresql": """
+INSERT INTO processed_events (consumer_group, event_id, processed_at)
+SELECT CAST(:group AS varchar), k, CAST(:now AS timestamptz)
+FROM unnest(CAST(:ids AS varchar[])) AS k
+ON CONFLICT DO NOTHING
+RETURNING event_id
+""",
+    "sqlite": """
+INSERT INTO processed_events (consumer_group, event_id, processed_at)
+SELECT :group, value, :now FROM json_each(:ids) WHERE true
+ON CONFLICT DO NOTHING
+RETURNING event_id
+""",
+}
+_MANY = {
+    dialect: text(sql).bindparams(
+        bindparam("group", type_=String()), bindparam("now", type_=DateTime(timezone=True))
+    )
+    for dialect, sql in _MANY_SQL.items()
+}
+
 
 def _insert_marks(sync_session: Session, statement: Any, rows: Any) -> set[str]:
     # On the session's connection (Core), in its transaction: no ORM execute machinery.
@@ -60,10 +86,13 @@ async def claim_event_ids(
     if not keys:
         return set()
     now = utcnow()
-    # One cached statement: one row as a plain execute, several as executemany (SQLAlchemy
-    # batches it as "insertmanyvalues"); a multi-row .values() is compiled anew for every
-    # batch, which costs more than the insert. Run in one greenlet hop on the session's
-    # connection rather than through the ORM's execute.
+    # Cached statements, run in one greenlet hop on the session's connection rather than
+    # through the ORM's execute: several marks as one statement over a list of ids (_MANY),
+    # one as a plain execute; another dialect's several as executemany.
+    if len(keys) > 1 and dialect in _MANY:
+        ids: Any = keys if dialect == "postgresql" else json.dumps(keys)
+        values = {"group": group, "now": now, "ids": ids}
+        return await session.run_sync(_insert_marks, _MANY[dialect], values)
     rows: Any = [{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys]
     if len(rows) == 1:
         rows = rows[0]

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.consumer import Consumers, Reaction
 from shared.contracts import ResponseSubmittedV1
 from shared.db import Database
-from shared.outbox import INFRA_METADATA, add_event
+from shared.idempotency import claim_event_ids
+from shared.outbox import INFRA_METADATA, add_event, processed_events_table
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.streams import dlq_stream, ensure_group, list_dead_letters, replay_dead_letters
@@ -171,6 +172,36 @@ async def test_a_message_that_always_fails_ends_in_the_dead_letter_stream_and_ca
             await wait_for(lambda: _equals(count_effects(db), 2), what="the replayed effect")
         assert await redis.xlen(dlq_stream(STREAM)) == 0
         await redis.aclose()
+
+
+async def test_a_batchs_marks_claim_only_unseen_events_and_roll_back_with_the_effect(
+    settings: ServiceSettings,
+) -> None:
+    """The marks of a read (one statement over a list of ids) claim each event once: a repeat
+    inside the read or from an earlier read is not claimed again, and a failed effect rolls its
+    marks back so the redelivery claims them."""
+    one, two, three, four = (event(unit) for unit in "abcd")
+    started = datetime.now(UTC)
+    async with database(settings) as db:
+        async with db.session() as session:
+            claimed = await claim_event_ids(session, db.dialect, "g", [one])
+            assert claimed == {str(one.event_id)}
+            claimed = await claim_event_ids(session, db.dialect, "g", [one, two, three, two])
+            assert claimed == {str(two.event_id), str(three.event_id)}
+            elsewhere = await claim_event_ids(session, db.dialect, "other", [one, two])
+            assert elsewhere == {str(one.event_id), str(two.event_id)}, "per consumer group"
+        with pytest.raises(RuntimeError):
+            async with db.session() as session:
+                assert len(await claim_event_ids(session, db.dialect, "g", [three, four])) == 1
+                raise RuntimeError("the effect failed")
+        async with db.session() as session:
+            claimed = await claim_event_ids(session, db.dialect, "g", [four, three])
+            assert claimed == {str(four.event_id)}
+            marks = processed_events_table.c
+            times = (await session.execute(select(marks.processed_at))).scalars().all()
+        assert len(times) == 6
+        # Read back as the retention's cut-off compares them (SQLite stores text).
+        assert all(started - timedelta(seconds=5) <= t.replace(tzinfo=UTC) for t in times)
 
 
 async def test_unparseable_message_is_dead_lettered_at_once(settings: ServiceSettings) -> None:
