@@ -69,6 +69,9 @@ _COUNTED: dict[tuple[str, str, str], Any] = {}
 _TIMED: dict[tuple[str, str], Any] = {}
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class MetricsMiddleware:
     """Pure ASGI middleware: counts requests and times them by route template, not raw path."""
 
@@ -96,7 +99,10 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            key = (scope.get("method", "GET"), template, status[0])
+            method = scope.get("method", "GET")
+            # A client may send any token as its method: others share one label, so the
+            # series (and this cache) stay bounded by the routes and statuses.
+            key = (method if method in _METHODS else "OTHER", template, status[0])
             children = self._children.get(key)
             if children is None:  # labels() costs a lock and a tuple per call: once per key
                 children = self._children[key] = self._labelled(*key)
