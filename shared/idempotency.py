@@ -28,21 +28,14 @@ async def processed_ids(session: AsyncSession, group: str, events: list[Event]) 
     return {row[0] for row in rows}
 
 
-def _mark_statement(dialect: str) -> Any:
-    """The INSERT ... ON CONFLICT DO NOTHING RETURNING event_id of a dialect, built once.
-
-    Built anew per call it cost a few generative copies and a cache-key walk per event."""
-    statement = _MARKS.get(dialect)
-    if statement is None:
-        statement = _MARKS[dialect] = (
-            insert_for(dialect, processed_events_table)
-            .on_conflict_do_nothing()
-            .returning(processed_events_table.c.event_id)
-        )
-    return statement
-
-
-_MARKS: dict[str, Any] = {}
+# The statements of both dialects, built once (built anew per call they cost a few generative
+# copies and a cache-key walk per event). One mark: INSERT ... ON CONFLICT DO NOTHING RETURNING.
+_ONE = {
+    dialect: insert_for(dialect, processed_events_table)
+    .on_conflict_do_nothing()
+    .returning(processed_events_table.c.event_id)
+    for dialect in ("postgresql", "sqlite")
+}
 
 # Several marks in one statement whose parameters are the group, the time and one list of ids
 # (a PostgreSQL array, a JSON array on SQLite): an executemany of n rows made SQLAlchemy render
@@ -86,14 +79,11 @@ async def claim_event_ids(
     if not keys:
         return set()
     now = utcnow()
-    # Cached statements, run in one greenlet hop on the session's connection rather than
-    # through the ORM's execute: several marks as one statement over a list of ids (_MANY),
-    # one as a plain execute; another dialect's several as executemany.
-    if len(keys) > 1 and dialect in _MANY:
-        ids: Any = keys if dialect == "postgresql" else json.dumps(keys)
-        values = {"group": group, "now": now, "ids": ids}
-        return await session.run_sync(_insert_marks, _MANY[dialect], values)
-    rows: Any = [{"consumer_group": group, "event_id": k, "processed_at": now} for k in keys]
-    if len(rows) == 1:
-        rows = rows[0]
-    return await session.run_sync(_insert_marks, _mark_statement(dialect), rows)
+    # Run in one greenlet hop on the session's connection rather than through the ORM's
+    # execute: one mark as a plain execute, several as one statement over a list of ids.
+    if len(keys) == 1:
+        row = {"consumer_group": group, "event_id": keys[0], "processed_at": now}
+        return await session.run_sync(_insert_marks, _ONE[dialect], row)
+    ids: Any = keys if dialect == "postgresql" else json.dumps(keys)
+    values = {"group": group, "now": now, "ids": ids}
+    return await session.run_sync(_insert_marks, _MANY[dialect], values)
