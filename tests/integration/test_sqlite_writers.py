@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.db_sqlite import Step, is_write, positional, sqlite_dbapi
 
@@ -25,20 +25,27 @@ notes = Table(
 )
 
 
+async def _wal_engine(path: Path, timeout_s: float) -> AsyncEngine:
+    """An engine on the project's SQLite adapter (a write turn of `timeout_s`), in WAL, with
+    the notes table."""
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{path}",
+        module=sqlite_dbapi(timeout_s),
+        connect_args={"timeout": timeout_s},
+    )
+    async with engine.begin() as conn:
+        await conn.execute(text("PRAGMA journal_mode=WAL"))
+        await conn.run_sync(metadata.create_all)
+    return engine
+
+
 async def test_a_burst_of_writers_all_commit_and_failures_release_the_turn(
     tmp_path: Path,
 ) -> None:
     # A short turn timeout: a turn that a rolled-back or failed writer kept would show here
     # as "database is locked" within seconds, not after the 30 s default.
-    engine = create_async_engine(
-        f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}",
-        module=sqlite_dbapi(5.0),
-        connect_args={"timeout": 5},
-    )
+    engine = await _wal_engine(tmp_path / "w.sqlite3", 5.0)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("PRAGMA journal_mode=WAL"))
-            await conn.run_sync(metadata.create_all)
 
         async def write(i: int) -> None:
             async with engine.connect() as conn:
@@ -91,15 +98,8 @@ def test_what_counts_as_a_write() -> None:
 async def test_statements_run_together_are_all_or_nothing_and_hand_the_turn_on(
     tmp_path: Path,
 ) -> None:
-    engine = create_async_engine(
-        f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}",
-        module=sqlite_dbapi(2.0),
-        connect_args={"timeout": 2},
-    )
+    engine = await _wal_engine(tmp_path / "t.sqlite3", 2.0)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("PRAGMA journal_mode=WAL"))
-            await conn.run_sync(metadata.create_all)
 
         async def together(*bodies: str, required: str | None = None) -> list[list[Any]] | None:
             async with engine.connect() as conn:
