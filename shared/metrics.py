@@ -47,26 +47,28 @@ CONSUMER_SECONDS = Histogram(
 Probe = Callable[[Any], Awaitable[list[Metric]]]
 
 
+def labelled(metric: Any, *labels: str) -> Any:
+    """A metric's child for these label values, kept once made: labels() takes a lock and
+    checks its values on every call, which the hot paths (each request, each message) skip."""
+    key = (metric, labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    return child
+
+
+# Bounded by the label values in use: services, groups and outcomes; methods (see _METHODS),
+# route templates and statuses.
+_CHILDREN: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
 def consumer_done(
     service: str, group: str, outcome: str, seconds: float | None = None, count: int = 1
 ) -> None:
     """Counts finished messages of a consumer group (and times the call that handled them)."""
-    counted = _COUNTED.get((service, group, outcome))
-    if counted is None:  # labels() takes a lock and checks its labels: once per outcome
-        counted = _COUNTED[(service, group, outcome)] = CONSUMER_MESSAGES.labels(
-            service, group, outcome
-        )
-    counted.inc(count)
+    labelled(CONSUMER_MESSAGES, service, group, outcome).inc(count)
     if seconds is not None:
-        timed = _TIMED.get((service, group))
-        if timed is None:
-            timed = _TIMED[(service, group)] = CONSUMER_SECONDS.labels(service, group)
-        timed.observe(seconds)
-
-
-# The labelled children of the consumer metrics, as labels() returns them (per message, once).
-_COUNTED: dict[tuple[str, str, str], Any] = {}
-_TIMED: dict[tuple[str, str], Any] = {}
+        labelled(CONSUMER_SECONDS, service, group).observe(seconds)
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -78,9 +80,6 @@ class MetricsMiddleware:
     def __init__(self, app: Any, service: str) -> None:
         self.app = app
         self.service = service
-        # (method, route template, status) -> its counter and histogram children; bounded by
-        # the routes' templates ("unmatched" for any other path) times the statuses answered.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -101,19 +100,12 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
             # A client may send any token as its method: others share one label, so the
-            # series (and this cache) stay bounded by the routes and statuses.
-            key = (method if method in _METHODS else "OTHER", template, status[0])
-            children = self._children.get(key)
-            if children is None:  # labels() costs a lock and a tuple per call: once per key
-                children = self._children[key] = self._labelled(*key)
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
-
-    def _labelled(self, method: str, template: str, status: int) -> tuple[Any, Any]:
-        return (
-            HTTP_REQUESTS.labels(self.service, method, template, str(status)),
-            HTTP_LATENCY.labels(self.service, method, template),
-        )
+            # series stay bounded by the routes and statuses.
+            method = method if method in _METHODS else "OTHER"
+            labelled(HTTP_REQUESTS, self.service, method, template, str(status[0])).inc()
+            labelled(HTTP_LATENCY, self.service, method, template).observe(
+                time.perf_counter() - started
+            )
 
 
 class _Snapshot(Collector):
